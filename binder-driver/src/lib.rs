@@ -1,0 +1,1 @@
+//! The userspace binder driver. See docs/userspace-driver.md.

@@ -1,0 +1,232 @@
+//! The wire protocol between a process and the userspace binder driver (`binderd`).
+//!
+//! The userspace driver gives each process the kernel driver's interface: the same ioctls, the
+//! same `BC_*`/`BR_*` command streams, pointers in the caller's address space, received buffers
+//! at addresses inside the caller's own read-only mapping. Only the transport differs: instead
+//! of a character device, a process talks to the driver over Unix `SOCK_SEQPACKET` sockets.
+//! See `docs/userspace-driver.md` for the whole design; this module is its byte-level contract.
+//!
+//! Sockets:
+//! - The driver listens on the abstract Unix socket `\0binder-ud/<instance>` ([`socket_name`]).
+//! - A **process connection** is accepted from that socket. Its first message is
+//!   [`OP_HELLO_PROC`] (it then stands for the process's open binder fd; its end of file is the
+//!   process's exit) or [`OP_DEBUG`] (a one-shot state query, see [`DebugQuery`]).
+//! - A **thread connection** is one end of a socketpair the process creates and hands to the
+//!   driver with [`OP_NEW_THREAD`] on its process connection. Each OS thread that issues
+//!   ioctls uses its own thread connection, which is how the driver tells threads apart (the
+//!   kernel uses `current`).
+//!
+//! Every message is one datagram: a little-endian `u32` opcode followed by that opcode's fields.
+//! Every request gets exactly one reply on the same socket, in order. Requests on a thread
+//! connection are ioctls; the reply to a `BINDER_WRITE_READ` with a non-zero `read_size` comes
+//! when the driver has something to read, exactly as the ioctl blocks in the kernel.
+
+use crate::{BinderWriteRead, Reader, WRITE_READ_SIZE};
+
+/// Upper bound of one datagram in either direction. Command streams longer than this are sent
+/// in parts (the driver reports how much it consumed, as the kernel does with
+/// `write_consumed`).
+pub const MAX_MESSAGE: usize = 64 * 1024;
+/// Maximum number of file descriptors carried by one reply (one transaction's fds).
+pub const MAX_FDS_PER_MESSAGE: usize = 253;
+/// Largest receive area the driver grants (as the kernel: `min(vma size, 4 MiB)`).
+pub const MAX_AREA_SIZE: usize = 4 * 1024 * 1024;
+
+/// Abstract socket name (without the leading NUL) of a driver instance.
+pub fn socket_name(instance: &str) -> String {
+    format!("binder-ud/{instance}")
+}
+
+// ---- process connection, process -> driver ------------------------------------------------
+
+/// First message of a process connection: `{u32 op, u32 protocol_version}`.
+/// Reply: [`OP_REPLY`] with `ret` 0, or `-EPROTO` on a version mismatch.
+pub const OP_HELLO_PROC: u32 = 1;
+/// `mmap` of the binder fd: `{u32 op, u32 pad, u64 size}`.
+/// Reply: [`OP_REPLY`] `{ret, u64 granted_size}` with the area's memfd as `SCM_RIGHTS`. The
+/// memfd is sealed against shrink, grow and new writable mappings, so the process can only map
+/// it read-only; it must then report the address with [`OP_MMAP_ADDR`].
+pub const OP_MMAP: u32 = 2;
+/// `{u32 op, u32 pad, u64 addr}`: where the process mapped its receive area. Received buffers
+/// are reported at addresses inside `[addr, addr + size)`. Reply: [`OP_REPLY`].
+pub const OP_MMAP_ADDR: u32 = 3;
+/// `{u32 op, u32 pad, u64 addr, u64 size}` with a memfd as `SCM_RIGHTS`: the process's send
+/// arena, mapped by the process at `addr`. The driver maps it read-only and copies transaction
+/// data found inside it with `memcpy` instead of `process_vm_readv`. Reply: [`OP_REPLY`].
+pub const OP_REGISTER_ARENA: u32 = 4;
+/// `{u32 op, u32 tid}` with one end of a fresh `SOCK_SEQPACKET` socketpair as `SCM_RIGHTS`:
+/// that socket becomes the thread connection of thread `tid`. Reply: [`OP_REPLY`].
+pub const OP_NEW_THREAD: u32 = 5;
+
+// ---- thread connection, process -> driver --------------------------------------------------
+
+/// An ioctl: `{u32 op, u32 cmd, arg...}`. `arg` is the ioctl's argument structure as the
+/// kernel would read it (`binder_write_read`, `u32`, `i32`, `flat_binder_object`, ...).
+/// For `BINDER_WRITE_READ`, the `write_size` bytes at `write_buffer` (the command stream)
+/// follow the 48-byte structure inline; pointers inside commands stay pointers into the
+/// caller's memory and the driver reads their targets itself.
+///
+/// Reply: [`OP_IOCTL_DONE`] `{u32 op, i32 ret, u32 nfds, u32 arg_len, arg..., read bytes...}`:
+/// `ret` is 0 or `-errno`; `arg` is the argument structure as the kernel would write it back;
+/// for `BINDER_WRITE_READ` the `read_consumed` bytes to store at `read_buffer` follow. When the
+/// read holds a transaction carrying file descriptors, `nfds` of them arrive as `SCM_RIGHTS` in
+/// the order of the fd slots in the buffer, and the process must answer with [`OP_FD_FIXUP`]
+/// before it looks at the buffer: only the driver can write the receive area.
+pub const OP_IOCTL: u32 = 16;
+/// `{u32 op, u32 n, i32 fd[n]}`: the fd numbers the process received, in order, to be written
+/// into the fd slots of the transaction just delivered. Reply: [`OP_REPLY`].
+pub const OP_FD_FIXUP: u32 = 17;
+
+// ---- driver -> process ---------------------------------------------------------------------
+
+/// Generic reply: `{u32 op, i32 ret, payload...}`; `ret` is 0 or `-errno`.
+pub const OP_REPLY: u32 = 0x100;
+/// Reply to [`OP_IOCTL`], layout described there.
+pub const OP_IOCTL_DONE: u32 = 0x101;
+
+// ---- debug connection -----------------------------------------------------------------------
+
+/// First and only request of a debug connection: `{u32 op, u32 query}` where query is a
+/// [`DebugQuery`]. Reply: [`OP_REPLY`] `{ret, utf-8 JSON text}`; JSON documents larger than
+/// one datagram are sent as consecutive `OP_REPLY` parts, the last one empty.
+pub const OP_DEBUG: u32 = 32;
+
+/// What an [`OP_DEBUG`] connection asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum DebugQuery {
+    /// Processes, threads, nodes, refs, buffers, transactions in flight (the kernel's
+    /// debugfs `state`).
+    State = 1,
+    /// Counters (the kernel's debugfs `stats`) plus bytes copied.
+    Stats = 2,
+    /// Ask the driver to exit once no process is connected (used by tests to clean up).
+    Shutdown = 3,
+}
+
+impl DebugQuery {
+    pub fn from_u32(v: u32) -> Option<Self> {
+        match v {
+            1 => Some(DebugQuery::State),
+            2 => Some(DebugQuery::Stats),
+            3 => Some(DebugQuery::Shutdown),
+            _ => None,
+        }
+    }
+}
+
+/// Encodes an `OP_IOCTL` message for `BINDER_WRITE_READ` carrying `write` inline.
+pub fn encode_write_read(bwr: &BinderWriteRead, write: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(&OP_IOCTL.to_le_bytes());
+    out.extend_from_slice(&crate::BINDER_WRITE_READ.to_le_bytes());
+    encode_bwr(bwr, out);
+    out.extend_from_slice(write);
+}
+
+/// Appends the 48-byte `binder_write_read` structure.
+pub fn encode_bwr(bwr: &BinderWriteRead, out: &mut Vec<u8>) {
+    for v in [
+        bwr.write_size,
+        bwr.write_consumed,
+        bwr.write_buffer,
+        bwr.read_size,
+        bwr.read_consumed,
+        bwr.read_buffer,
+    ] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+}
+
+/// Reads the 48-byte `binder_write_read` structure.
+pub fn decode_bwr(r: &mut Reader<'_>) -> Option<BinderWriteRead> {
+    let start = r.remaining();
+    let bwr = BinderWriteRead {
+        write_size: r.u64()?,
+        write_consumed: r.u64()?,
+        write_buffer: r.u64()?,
+        read_size: r.u64()?,
+        read_consumed: r.u64()?,
+        read_buffer: r.u64()?,
+    };
+    debug_assert_eq!(start - r.remaining(), WRITE_READ_SIZE);
+    Some(bwr)
+}
+
+/// The decoded header of an [`OP_IOCTL_DONE`] reply; `arg` and `read` borrow the datagram.
+#[derive(Debug)]
+pub struct IoctlDone<'a> {
+    pub ret: i32,
+    pub nfds: u32,
+    pub arg: &'a [u8],
+    pub read: &'a [u8],
+}
+
+/// Encodes an [`OP_IOCTL_DONE`] reply.
+pub fn encode_ioctl_done(ret: i32, nfds: u32, arg: &[u8], read: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(&OP_IOCTL_DONE.to_le_bytes());
+    out.extend_from_slice(&ret.to_le_bytes());
+    out.extend_from_slice(&nfds.to_le_bytes());
+    out.extend_from_slice(&(arg.len() as u32).to_le_bytes());
+    out.extend_from_slice(arg);
+    out.extend_from_slice(read);
+}
+
+/// Decodes an [`OP_IOCTL_DONE`] reply; `None` if it is malformed.
+pub fn decode_ioctl_done(msg: &[u8]) -> Option<IoctlDone<'_>> {
+    let mut r = Reader::new(msg);
+    if r.u32()? != OP_IOCTL_DONE {
+        return None;
+    }
+    let ret = r.i32()?;
+    let nfds = r.u32()?;
+    let arg_len = r.u32()? as usize;
+    let arg = r.take(arg_len)?;
+    let read = &msg[r.position()..];
+    Some(IoctlDone { ret, nfds, arg, read })
+}
+
+/// Encodes a generic [`OP_REPLY`].
+pub fn encode_reply(ret: i32, payload: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(&OP_REPLY.to_le_bytes());
+    out.extend_from_slice(&ret.to_le_bytes());
+    out.extend_from_slice(payload);
+}
+
+/// Decodes a generic [`OP_REPLY`] into `(ret, payload)`.
+pub fn decode_reply(msg: &[u8]) -> Option<(i32, &[u8])> {
+    let mut r = Reader::new(msg);
+    if r.u32()? != OP_REPLY {
+        return None;
+    }
+    let ret = r.i32()?;
+    Some((ret, &msg[r.position()..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ioctl_done_round_trips() {
+        let mut out = Vec::new();
+        encode_ioctl_done(-22, 2, &[1, 2, 3], &[9, 9], &mut out);
+        let d = decode_ioctl_done(&out).unwrap();
+        assert_eq!((d.ret, d.nfds, d.arg, d.read), (-22, 2, &[1u8, 2, 3][..], &[9u8, 9][..]));
+        assert!(decode_ioctl_done(&out[..10]).is_none());
+    }
+
+    #[test]
+    fn write_read_message_carries_commands_inline() {
+        let bwr = BinderWriteRead { write_size: 4, read_size: 256, ..Default::default() };
+        let mut out = Vec::new();
+        encode_write_read(&bwr, &[1, 2, 3, 4], &mut out);
+        let mut r = Reader::new(&out);
+        assert_eq!(r.u32(), Some(OP_IOCTL));
+        assert_eq!(r.u32(), Some(crate::BINDER_WRITE_READ));
+        assert_eq!(decode_bwr(&mut r), Some(bwr));
+        assert_eq!(r.take(4), Some(&[1u8, 2, 3, 4][..]));
+    }
+}
