@@ -23,6 +23,8 @@
 
 use crate::{BinderWriteRead, Reader, WRITE_READ_SIZE};
 
+pub mod state;
+
 /// Upper bound of one datagram in either direction. Command streams longer than this are sent
 /// in parts (the driver reports how much it consumed, as the kernel does with
 /// `write_consumed`).
@@ -39,23 +41,39 @@ pub fn socket_name(instance: &str) -> String {
 
 // ---- process connection, process -> driver ------------------------------------------------
 
-/// First message of a process connection: `{u32 op, u32 protocol_version}`.
-/// Reply: [`OP_REPLY`] with `ret` 0, or `-EPROTO` on a version mismatch.
+/// First message of a process connection: `{u32 op, u32 protocol_version}` where
+/// `protocol_version` is [`HELLO_VERSION`].
+/// Reply: [`OP_REPLY`] `{ret, u32 driver_pid}` with `ret` 0, or `-EPROTO` (and no payload) on a
+/// version mismatch, after which the driver closes the connection. `driver_pid` is what the
+/// runtime passes to `prctl(PR_SET_PTRACER, ..)` so that `process_vm_readv` is allowed.
 pub const OP_HELLO_PROC: u32 = 1;
+/// The version [`OP_HELLO_PROC`] carries: the binder protocol version of the 64-bit interface.
+pub const HELLO_VERSION: u32 = crate::BINDER_CURRENT_PROTOCOL_VERSION as u32;
 /// `mmap` of the binder fd: `{u32 op, u32 pad, u64 size}`.
 /// Reply: [`OP_REPLY`] `{ret, u64 granted_size}` with the area's memfd as `SCM_RIGHTS`. The
 /// memfd is sealed against shrink, grow and new writable mappings, so the process can only map
-/// it read-only; it must then report the address with [`OP_MMAP_ADDR`].
+/// it read-only; it must then report the address with [`OP_MMAP_ADDR`]. A second `OP_MMAP`
+/// gets `-EBUSY`, a size of 0 `-EINVAL`. Until the address is known, transactions to the
+/// process fail with `BR_DEAD_REPLY`, as they do in the kernel before `mmap`.
 pub const OP_MMAP: u32 = 2;
 /// `{u32 op, u32 pad, u64 addr}`: where the process mapped its receive area. Received buffers
-/// are reported at addresses inside `[addr, addr + size)`. Reply: [`OP_REPLY`].
+/// are reported at addresses inside `[addr, addr + size)`. Reply: [`OP_REPLY`]; `-EINVAL`
+/// before `OP_MMAP`, `-EBUSY` if the address was already reported.
 pub const OP_MMAP_ADDR: u32 = 3;
 /// `{u32 op, u32 pad, u64 addr, u64 size}` with a memfd as `SCM_RIGHTS`: the process's send
 /// arena, mapped by the process at `addr`. The driver maps it read-only and copies transaction
 /// data found inside it with `memcpy` instead of `process_vm_readv`. Reply: [`OP_REPLY`].
+///
+/// The memfd must have been created with `MFD_ALLOW_SEALING` (or already carry
+/// `F_SEAL_SHRINK`) and be at least `size` bytes long: the driver adds `F_SEAL_SHRINK` itself so
+/// that the process can never truncate the file under the driver's mapping; otherwise the reply
+/// is `-EINVAL`. `size` is at most [`MAX_ARENA_SIZE`]. Registering again replaces the arena.
 pub const OP_REGISTER_ARENA: u32 = 4;
+/// Largest send arena the driver maps.
+pub const MAX_ARENA_SIZE: u64 = 1 << 30;
 /// `{u32 op, u32 tid}` with one end of a fresh `SOCK_SEQPACKET` socketpair as `SCM_RIGHTS`:
-/// that socket becomes the thread connection of thread `tid`. Reply: [`OP_REPLY`].
+/// that socket becomes the thread connection of thread `tid`. Reply: [`OP_REPLY`] (sent on the
+/// process connection). The socket must be a `SOCK_SEQPACKET` Unix socket.
 pub const OP_NEW_THREAD: u32 = 5;
 
 // ---- thread connection, process -> driver --------------------------------------------------
@@ -72,9 +90,24 @@ pub const OP_NEW_THREAD: u32 = 5;
 /// read holds a transaction carrying file descriptors, `nfds` of them arrive as `SCM_RIGHTS` in
 /// the order of the fd slots in the buffer, and the process must answer with [`OP_FD_FIXUP`]
 /// before it looks at the buffer: only the driver can write the receive area.
+///
+/// The read bytes are exactly what the kernel would have stored from
+/// `read_buffer + read_consumed(in)` to `read_buffer + read_consumed(out)` (libbinder always
+/// passes `read_consumed` 0). They never exceed what fits in one datagram, whatever
+/// `read_size` says. The driver writes `BR_SPAWN_LOOPER` over the leading `BR_NOOP` only when
+/// the read started at `read_consumed` 0.
+///
+/// One request at a time: while a read is blocked, the thread must wait for that reply (and
+/// retry its `recvmsg` on `EINTR`, never resend). A thread that sends another request while its
+/// read is pending is dropped (as if it had closed its connection).
 pub const OP_IOCTL: u32 = 16;
 /// `{u32 op, u32 n, i32 fd[n]}`: the fd numbers the process received, in order, to be written
 /// into the fd slots of the transaction just delivered. Reply: [`OP_REPLY`].
+///
+/// `n` must equal the `nfds` of that [`OP_IOCTL_DONE`]; an fd that did not arrive (e.g.
+/// `MSG_CTRUNC`) is sent as -1. `-EINVAL` when nothing awaits a fixup or `n` differs, `-ESTALE`
+/// when the buffer was already freed. Until the fixup, the fd slots hold -1. Any other request
+/// on the thread connection drops a pending fixup (the slots keep -1).
 pub const OP_FD_FIXUP: u32 = 17;
 
 // ---- driver -> process ---------------------------------------------------------------------
@@ -88,7 +121,10 @@ pub const OP_IOCTL_DONE: u32 = 0x101;
 
 /// First and only request of a debug connection: `{u32 op, u32 query}` where query is a
 /// [`DebugQuery`]. Reply: [`OP_REPLY`] `{ret, utf-8 JSON text}`; JSON documents larger than
-/// one datagram are sent as consecutive `OP_REPLY` parts, the last one empty.
+/// one datagram are sent as consecutive `OP_REPLY` parts, the last one empty. The driver
+/// always ends with an empty part, so a reader collects parts until it gets an empty one
+/// (or one with `ret != 0`). `State` is a [`state::DriverState`], `Stats` a
+/// [`state::DriverStats`]; `Shutdown` answers with one empty part.
 pub const OP_DEBUG: u32 = 32;
 
 /// What an [`OP_DEBUG`] connection asks for.
@@ -112,6 +148,115 @@ impl DebugQuery {
             3 => Some(DebugQuery::Shutdown),
             _ => None,
         }
+    }
+}
+
+/// A request on a process connection, as the driver decodes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcRequest {
+    Hello { version: u32 },
+    Mmap { size: u64 },
+    MmapAddr { addr: u64 },
+    RegisterArena { addr: u64, size: u64 },
+    NewThread { tid: u32 },
+    Debug { query: u32 },
+}
+
+impl ProcRequest {
+    /// Decodes one datagram; `None` if the opcode is unknown or the message too short.
+    pub fn decode(msg: &[u8]) -> Option<Self> {
+        let mut r = Reader::new(msg);
+        Some(match r.u32()? {
+            OP_HELLO_PROC => ProcRequest::Hello { version: r.u32()? },
+            OP_MMAP => {
+                r.u32()?;
+                ProcRequest::Mmap { size: r.u64()? }
+            }
+            OP_MMAP_ADDR => {
+                r.u32()?;
+                ProcRequest::MmapAddr { addr: r.u64()? }
+            }
+            OP_REGISTER_ARENA => {
+                r.u32()?;
+                ProcRequest::RegisterArena { addr: r.u64()?, size: r.u64()? }
+            }
+            OP_NEW_THREAD => ProcRequest::NewThread { tid: r.u32()? },
+            OP_DEBUG => ProcRequest::Debug { query: r.u32()? },
+            _ => return None,
+        })
+    }
+
+    /// Encodes the request (file descriptors travel separately as `SCM_RIGHTS`).
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.clear();
+        let mut u32s = |vals: &[u32]| vals.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+        match *self {
+            ProcRequest::Hello { version } => u32s(&[OP_HELLO_PROC, version]),
+            ProcRequest::NewThread { tid } => u32s(&[OP_NEW_THREAD, tid]),
+            ProcRequest::Debug { query } => u32s(&[OP_DEBUG, query]),
+            ProcRequest::Mmap { size } => {
+                u32s(&[OP_MMAP, 0]);
+                out.extend_from_slice(&size.to_le_bytes());
+            }
+            ProcRequest::MmapAddr { addr } => {
+                u32s(&[OP_MMAP_ADDR, 0]);
+                out.extend_from_slice(&addr.to_le_bytes());
+            }
+            ProcRequest::RegisterArena { addr, size } => {
+                u32s(&[OP_REGISTER_ARENA, 0]);
+                out.extend_from_slice(&addr.to_le_bytes());
+                out.extend_from_slice(&size.to_le_bytes());
+            }
+        }
+    }
+}
+
+/// A request on a thread connection, as the driver decodes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ThreadRequest<'a> {
+    /// `cmd` and the bytes after it (argument structure, then inline write data).
+    Ioctl { cmd: u32, arg: &'a [u8] },
+    FdFixup { fds: Vec<i32> },
+}
+
+impl<'a> ThreadRequest<'a> {
+    /// Decodes one datagram; `None` if the opcode is unknown or the message malformed. The fd
+    /// list is bounded by the datagram size.
+    pub fn decode(msg: &'a [u8]) -> Option<Self> {
+        let mut r = Reader::new(msg);
+        match r.u32()? {
+            OP_IOCTL => {
+                let cmd = r.u32()?;
+                Some(ThreadRequest::Ioctl { cmd, arg: &msg[r.position()..] })
+            }
+            OP_FD_FIXUP => {
+                let n = r.u32()? as usize;
+                if n > r.remaining() / 4 {
+                    return None;
+                }
+                let fds = (0..n).map(|_| r.i32()).collect::<Option<Vec<_>>>()?;
+                Some(ThreadRequest::FdFixup { fds })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Encodes an [`OP_IOCTL`] message for an ioctl other than `BINDER_WRITE_READ`.
+pub fn encode_ioctl(cmd: u32, arg: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(&OP_IOCTL.to_le_bytes());
+    out.extend_from_slice(&cmd.to_le_bytes());
+    out.extend_from_slice(arg);
+}
+
+/// Encodes an [`OP_FD_FIXUP`] message.
+pub fn encode_fd_fixup(fds: &[i32], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(&OP_FD_FIXUP.to_le_bytes());
+    out.extend_from_slice(&(fds.len() as u32).to_le_bytes());
+    for fd in fds {
+        out.extend_from_slice(&fd.to_le_bytes());
     }
 }
 
@@ -216,6 +361,40 @@ mod tests {
         let d = decode_ioctl_done(&out).unwrap();
         assert_eq!((d.ret, d.nfds, d.arg, d.read), (-22, 2, &[1u8, 2, 3][..], &[9u8, 9][..]));
         assert!(decode_ioctl_done(&out[..10]).is_none());
+    }
+
+    #[test]
+    fn proc_requests_round_trip() {
+        let reqs = [
+            ProcRequest::Hello { version: HELLO_VERSION },
+            ProcRequest::Mmap { size: 1 << 20 },
+            ProcRequest::MmapAddr { addr: 0x7f00_0000_0000 },
+            ProcRequest::RegisterArena { addr: 0x1000, size: 0x2000 },
+            ProcRequest::NewThread { tid: 77 },
+            ProcRequest::Debug { query: DebugQuery::Stats as u32 },
+        ];
+        let mut out = Vec::new();
+        for req in reqs {
+            req.encode(&mut out);
+            assert_eq!(ProcRequest::decode(&out), Some(req));
+            assert_eq!(ProcRequest::decode(&out[..out.len() - 1]), None);
+        }
+        assert_eq!(ProcRequest::decode(&[9, 9, 9, 9, 0, 0, 0, 0]), None);
+    }
+
+    #[test]
+    fn thread_requests_decode_and_reject_lies() {
+        let mut out = Vec::new();
+        encode_fd_fixup(&[3, -1, 9], &mut out);
+        assert_eq!(ThreadRequest::decode(&out), Some(ThreadRequest::FdFixup { fds: vec![3, -1, 9] }));
+        // A count larger than the datagram is rejected without allocating for it.
+        out[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(ThreadRequest::decode(&out), None);
+        encode_ioctl(crate::BINDER_VERSION, &[0; 4], &mut out);
+        assert_eq!(
+            ThreadRequest::decode(&out),
+            Some(ThreadRequest::Ioctl { cmd: crate::BINDER_VERSION, arg: &[0u8; 4][..] })
+        );
     }
 
     #[test]

@@ -1,0 +1,501 @@
+//! The driver's objects, with their kernel names and meaning (`binder_proc`, `binder_thread`,
+//! `binder_node`, `binder_ref`, `binder_transaction`, `binder_ref_death`), and the work queues
+//! that connect them.
+//!
+//! Objects refer to each other by id, never by pointer: a lookup that fails means the object is
+//! gone (a dead thread, a freed transaction), which is how every path below tolerates
+//! processes dying at any moment.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
+
+use binder_sys::{BR_OK, BinderWriteRead};
+
+use crate::alloc::BinderAlloc;
+use crate::stats::{Obj, Stats};
+use crate::sys::SharedMapping;
+
+macro_rules! id_type {
+    ($($name:ident),*) => {$(
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u64);
+    )*};
+}
+id_type!(ProcId, ThreadId, NodeId, TxnId, DeathId);
+
+// `binder_thread.looper` bits.
+pub const LOOPER_REGISTERED: u32 = 0x01;
+pub const LOOPER_ENTERED: u32 = 0x02;
+pub const LOOPER_EXITED: u32 = 0x04;
+pub const LOOPER_INVALID: u32 = 0x08;
+pub const LOOPER_WAITING: u32 = 0x10;
+
+/// An item on a work list (`binder_work`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Work {
+    Transaction(TxnId),
+    TransactionComplete,
+    /// The thread's `return_error`.
+    ReturnError,
+    /// The thread's `reply_error`.
+    ReplyError,
+    Node(NodeId),
+    Death(DeathId),
+}
+
+/// Where a node's or a death notification's single work item is queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkList {
+    Proc(ProcId),
+    Thread(ThreadId),
+    /// `proc->delivered_death` (death notifications only).
+    Delivered(ProcId),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeathKind {
+    /// Not queued, or `BINDER_WORK_DEAD_BINDER`.
+    DeadBinder,
+    DeadBinderAndClear,
+    ClearNotification,
+}
+
+/// `binder_ref_death`.
+#[derive(Debug)]
+pub struct Death {
+    pub cookie: u64,
+    pub kind: DeathKind,
+    pub queued: Option<WorkList>,
+}
+
+/// The receive area of a process and its allocator.
+#[derive(Debug)]
+pub struct Area {
+    pub mapping: Arc<SharedMapping>,
+    pub alloc: BinderAlloc,
+    /// Where the process mapped it; transactions cannot land before it is known.
+    pub user_addr: Option<u64>,
+}
+
+/// A registered send arena.
+#[derive(Debug)]
+pub struct Arena {
+    pub mapping: SharedMapping,
+    pub addr: u64,
+    pub size: u64,
+}
+
+impl Arena {
+    /// Offset of `[ptr, ptr + len)` inside the arena, if it lies fully inside.
+    pub fn offset_of(&self, ptr: u64, len: u64) -> Option<usize> {
+        let start = ptr.checked_sub(self.addr)?;
+        let end = start.checked_add(len)?;
+        (end <= self.size).then_some(start as usize)
+    }
+}
+
+/// `binder_proc`.
+#[derive(Debug)]
+pub struct Proc {
+    pub debug_id: u64,
+    pub pid: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub pidfd: Option<Arc<OwnedFd>>,
+    pub is_dead: bool,
+    pub threads: BTreeSet<ThreadId>,
+    /// Nodes by `ptr`.
+    pub nodes: BTreeMap<u64, NodeId>,
+    pub refs_by_desc: BTreeMap<u32, Ref>,
+    pub refs_by_node: HashMap<NodeId, u32>,
+    pub todo: VecDeque<Work>,
+    pub delivered_death: VecDeque<DeathId>,
+    /// Threads blocked in a read that may take process work; most recent first.
+    pub waiting_threads: VecDeque<ThreadId>,
+    pub max_threads: u32,
+    pub requested_threads: u32,
+    pub requested_threads_started: u32,
+    pub outstanding_txns: u32,
+    pub area: Option<Area>,
+    pub arena: Option<Arc<Arena>>,
+    pub oneway_spam_detection: bool,
+    /// Sockets of its thread connections, shut down when the process dies.
+    pub thread_socks: Vec<Arc<OwnedFd>>,
+    /// `process_vm_readv` was refused once already (logged once).
+    pub vm_read_denied: bool,
+}
+
+/// `binder_ref`: a process's handle on a node.
+#[derive(Debug)]
+pub struct Ref {
+    pub debug_id: u64,
+    pub node: NodeId,
+    pub strong: u32,
+    pub weak: u32,
+    pub death: Option<DeathId>,
+}
+
+/// `binder_node`.
+#[derive(Debug)]
+pub struct Node {
+    pub debug_id: u64,
+    /// The owner; `None` once it died (a dead node lives on while refs to it exist).
+    pub proc: Option<ProcId>,
+    pub ptr: u64,
+    pub cookie: u64,
+    pub has_strong_ref: bool,
+    pub has_weak_ref: bool,
+    pub pending_strong_ref: bool,
+    pub pending_weak_ref: bool,
+    pub local_strong_refs: u32,
+    pub local_weak_refs: u32,
+    pub internal_strong_refs: u32,
+    pub tmp_refs: u32,
+    /// Processes holding a ref to this node.
+    pub refs: BTreeSet<ProcId>,
+    pub accept_fds: bool,
+    pub min_priority: u32,
+    pub txn_security_ctx: bool,
+    pub has_async_transaction: bool,
+    pub async_todo: VecDeque<TxnId>,
+    pub work_queued: Option<WorkList>,
+}
+
+/// A file taken from the sender, to be installed in the receiver.
+#[derive(Debug)]
+pub struct FdFixup {
+    pub file: OwnedFd,
+    /// Offset of the fd slot inside the buffer.
+    pub offset: usize,
+}
+
+/// `binder_transaction`.
+#[derive(Debug)]
+pub struct Transaction {
+    pub debug_id: u64,
+    pub is_reply: bool,
+    /// The thread waiting for the reply (two-way transactions only).
+    pub from: Option<ThreadId>,
+    /// The sending process (for dumps; the kernel derives it from `from`).
+    pub from_pid: u32,
+    pub from_tid: u32,
+    pub from_parent: Option<TxnId>,
+    pub to_proc: Option<ProcId>,
+    pub to_thread: Option<ThreadId>,
+    pub to_parent: Option<TxnId>,
+    pub need_reply: bool,
+    pub code: u32,
+    pub flags: u32,
+    pub sender_euid: u32,
+    /// Offset of the buffer in `to_proc`'s area while attached.
+    pub buffer: Option<usize>,
+    pub target_node: Option<NodeId>,
+    pub fd_fixups: Vec<FdFixup>,
+}
+
+/// A `BINDER_WRITE_READ` whose read part is blocked.
+#[derive(Debug, Clone, Copy)]
+pub struct PendingRead {
+    pub bwr: BinderWriteRead,
+}
+
+/// File descriptors delivered with a read, waiting for `OP_FD_FIXUP`.
+#[derive(Debug, Clone)]
+pub struct PendingFixup {
+    pub buffer_offset: usize,
+    pub buffer_debug_id: u64,
+    pub slots: Vec<usize>,
+}
+
+/// `binder_thread`.
+#[derive(Debug)]
+pub struct Thread {
+    pub debug_id: u64,
+    pub proc: ProcId,
+    pub tid: u32,
+    pub looper: u32,
+    pub looper_need_return: bool,
+    pub transaction_stack: Option<TxnId>,
+    pub todo: VecDeque<Work>,
+    pub process_todo: bool,
+    pub return_error: u32,
+    pub reply_error: u32,
+    pub sock: Arc<OwnedFd>,
+    pub pending_read: Option<PendingRead>,
+    pub pending_fixup: Option<PendingFixup>,
+}
+
+/// A datagram to send once the state lock is released.
+#[derive(Debug)]
+pub struct Outgoing {
+    pub sock: Arc<OwnedFd>,
+    pub bytes: Vec<u8>,
+    pub fds: Vec<OwnedFd>,
+}
+
+/// Everything behind the driver's lock: one binder "device".
+#[derive(Debug, Default)]
+pub struct State {
+    pub instance: String,
+    next_id: u64,
+    pub procs: BTreeMap<ProcId, Proc>,
+    pub threads: HashMap<ThreadId, Thread>,
+    pub nodes: BTreeMap<NodeId, Node>,
+    pub txns: BTreeMap<TxnId, Transaction>,
+    pub deaths: HashMap<DeathId, Death>,
+    pub context_mgr_node: Option<NodeId>,
+    pub context_mgr_uid: Option<u32>,
+    pub stats: Stats,
+    /// Threads to wake (their blocked read retried) before the lock is released.
+    pub wakeups: Vec<ThreadId>,
+    /// Datagrams to send after the lock is released.
+    pub outgoing: Vec<Outgoing>,
+    /// Connections that are, or may become, process connections.
+    pub live_connections: usize,
+    pub idle_since: Option<std::time::Instant>,
+    pub shutdown_requested: bool,
+}
+
+impl State {
+    pub fn new(instance: &str) -> Self {
+        State { instance: instance.to_string(), ..Default::default() }
+    }
+
+    /// A fresh id; also the `debug_id` of the object (one counter, as `binder_last_id`).
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub fn proc_alive(&self, p: ProcId) -> Option<&Proc> {
+        self.procs.get(&p).filter(|p| !p.is_dead)
+    }
+
+    pub fn new_proc(&mut self, pid: u32, uid: u32, gid: u32, pidfd: Option<OwnedFd>) -> ProcId {
+        let id = self.next_id();
+        self.stats.created(Obj::Proc);
+        self.procs.insert(
+            ProcId(id),
+            Proc {
+                debug_id: id,
+                pid,
+                uid,
+                gid,
+                pidfd: pidfd.map(Arc::new),
+                is_dead: false,
+                threads: BTreeSet::new(),
+                nodes: BTreeMap::new(),
+                refs_by_desc: BTreeMap::new(),
+                refs_by_node: HashMap::new(),
+                todo: VecDeque::new(),
+                delivered_death: VecDeque::new(),
+                waiting_threads: VecDeque::new(),
+                max_threads: 0,
+                requested_threads: 0,
+                requested_threads_started: 0,
+                outstanding_txns: 0,
+                area: None,
+                arena: None,
+                oneway_spam_detection: false,
+                thread_socks: Vec::new(),
+                vm_read_denied: false,
+            },
+        );
+        ProcId(id)
+    }
+
+    /// `binder_get_thread` for a thread connection: a new `binder_thread` in `proc`.
+    pub fn new_thread(&mut self, proc: ProcId, tid: u32, sock: Arc<OwnedFd>) -> Option<ThreadId> {
+        let id = ThreadId(self.next_id());
+        let p = self.procs.get_mut(&proc).filter(|p| !p.is_dead)?;
+        p.threads.insert(id);
+        if !p.thread_socks.iter().any(|s| Arc::ptr_eq(s, &sock)) {
+            p.thread_socks.push(sock.clone());
+        }
+        self.stats.created(Obj::Thread);
+        self.threads.insert(
+            id,
+            Thread {
+                debug_id: id.0,
+                proc,
+                tid,
+                looper: 0,
+                looper_need_return: true,
+                transaction_stack: None,
+                todo: VecDeque::new(),
+                process_todo: false,
+                return_error: BR_OK,
+                reply_error: BR_OK,
+                sock,
+                pending_read: None,
+                pending_fixup: None,
+            },
+        );
+        Some(id)
+    }
+
+    // ---- work lists and wake-ups ------------------------------------------------------------
+
+    /// `binder_enqueue_thread_work_ilocked` + wake-up: the thread will process it.
+    pub fn enqueue_thread_work(&mut self, t: ThreadId, w: Work) {
+        if let Some(th) = self.threads.get_mut(&t) {
+            th.todo.push_back(w);
+            th.process_todo = true;
+            self.wakeups.push(t);
+        }
+    }
+
+    /// `binder_enqueue_deferred_thread_work_ilocked`: delivered with the thread's next read,
+    /// without waking it.
+    pub fn enqueue_deferred_thread_work(&mut self, t: ThreadId, w: Work) {
+        if let Some(th) = self.threads.get_mut(&t) {
+            th.todo.push_back(w);
+        }
+    }
+
+    pub fn enqueue_proc_work(&mut self, p: ProcId, w: Work) {
+        if let Some(proc) = self.procs.get_mut(&p) {
+            proc.todo.push_back(w);
+        }
+    }
+
+    /// `binder_select_thread_ilocked`: takes the most recent thread waiting for process work.
+    pub fn select_thread(&mut self, p: ProcId) -> Option<ThreadId> {
+        self.procs.get_mut(&p)?.waiting_threads.pop_front()
+    }
+
+    /// `binder_wakeup_proc_ilocked`.
+    pub fn wakeup_proc(&mut self, p: ProcId) {
+        if let Some(t) = self.select_thread(p) {
+            self.wakeups.push(t);
+        }
+    }
+
+    pub fn wake_thread(&mut self, t: ThreadId) {
+        self.wakeups.push(t);
+    }
+
+    /// Removes `w` (the last occurrence) from a list.
+    pub fn remove_work(list: &mut VecDeque<Work>, w: Work) -> bool {
+        match list.iter().rposition(|x| *x == w) {
+            Some(i) => {
+                list.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn list_mut(&mut self, at: WorkList) -> Option<&mut VecDeque<Work>> {
+        match at {
+            WorkList::Proc(p) => self.procs.get_mut(&p).map(|p| &mut p.todo),
+            WorkList::Thread(t) => self.threads.get_mut(&t).map(|t| &mut t.todo),
+            WorkList::Delivered(_) => None,
+        }
+    }
+
+    /// Queues a node's work item on `at` unless it is queued already.
+    pub fn enqueue_node_work(&mut self, n: NodeId, at: WorkList, deferred: bool) {
+        let Some(node) = self.nodes.get_mut(&n) else { return };
+        if node.work_queued.is_some() {
+            return;
+        }
+        node.work_queued = Some(at);
+        match at {
+            WorkList::Thread(t) if !deferred => self.enqueue_thread_work(t, Work::Node(n)),
+            _ => {
+                if let Some(list) = self.list_mut(at) {
+                    list.push_back(Work::Node(n));
+                }
+            }
+        }
+    }
+
+    pub fn dequeue_node_work(&mut self, n: NodeId) {
+        let Some(at) = self.nodes.get_mut(&n).and_then(|node| node.work_queued.take()) else {
+            return;
+        };
+        if let Some(list) = self.list_mut(at) {
+            Self::remove_work(list, Work::Node(n));
+        }
+    }
+
+    /// Queues a death notification's work item.
+    pub fn enqueue_death_work(&mut self, d: DeathId, at: WorkList, wake: bool) {
+        let Some(death) = self.deaths.get_mut(&d) else { return };
+        death.queued = Some(at);
+        match at {
+            WorkList::Delivered(p) => {
+                if let Some(proc) = self.procs.get_mut(&p) {
+                    proc.delivered_death.push_back(d);
+                }
+            }
+            WorkList::Thread(t) => self.enqueue_thread_work(t, Work::Death(d)),
+            WorkList::Proc(p) => {
+                self.enqueue_proc_work(p, Work::Death(d));
+                if wake {
+                    self.wakeup_proc(p);
+                }
+            }
+        }
+    }
+
+    pub fn dequeue_death_work(&mut self, d: DeathId) {
+        let Some(at) = self.deaths.get_mut(&d).and_then(|death| death.queued.take()) else {
+            return;
+        };
+        match at {
+            WorkList::Delivered(p) => {
+                if let Some(proc) = self.procs.get_mut(&p) {
+                    proc.delivered_death.retain(|x| *x != d);
+                }
+            }
+            other => {
+                if let Some(list) = self.list_mut(other) {
+                    Self::remove_work(list, Work::Death(d));
+                }
+            }
+        }
+    }
+
+    pub fn free_death(&mut self, d: DeathId) {
+        self.dequeue_death_work(d);
+        if self.deaths.remove(&d).is_some() {
+            self.stats.deleted(Obj::Death);
+        }
+    }
+
+    /// `binder_available_for_proc_work_ilocked`.
+    pub fn available_for_proc_work(&self, t: ThreadId) -> bool {
+        self.threads.get(&t).is_some_and(|th| {
+            th.transaction_stack.is_none()
+                && th.todo.is_empty()
+                && th.looper & (LOOPER_ENTERED | LOOPER_REGISTERED) != 0
+        })
+    }
+
+    /// `binder_has_work_ilocked`.
+    pub fn has_work(&self, t: ThreadId, do_proc_work: bool) -> bool {
+        let Some(th) = self.threads.get(&t) else { return false };
+        th.process_todo
+            || th.looper_need_return
+            || (do_proc_work && self.procs.get(&th.proc).is_some_and(|p| !p.todo.is_empty()))
+    }
+
+    /// `binder_free_transaction`: detaches and forgets a transaction.
+    pub fn free_transaction(&mut self, id: TxnId) {
+        let Some(t) = self.txns.remove(&id) else { return };
+        if let Some(p) = t.to_proc.and_then(|p| self.procs.get_mut(&p)) {
+            p.outstanding_txns = p.outstanding_txns.saturating_sub(1);
+            if let (Some(off), Some(area)) = (t.buffer, p.area.as_mut())
+                && let Some(b) = area.alloc.buffer_mut(off)
+                && b.transaction == Some(id)
+            {
+                b.transaction = None;
+            }
+        }
+        // Undelivered files are closed by dropping `t.fd_fixups`.
+        self.stats.deleted(Obj::Transaction);
+    }
+}

@@ -1,0 +1,347 @@
+//! The process side of the userspace driver (`binderd`): the kernel driver's interface carried
+//! over Unix sockets (protocol: `binder_sys::ud`, design: `docs/userspace-driver.md`).
+//!
+//! If no driver listens under the instance name, the first process starts one by re-executing
+//! its own binary with `BINDER_RT_SPAWN_DRIVER` set; a constructor in this crate catches that
+//! before `main` and runs the driver instead of the program.
+
+use std::io::{self, IoSlice, IoSliceMut};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use binder_sys::ud::{self, MAX_MESSAGE};
+use binder_sys::{BINDER_CURRENT_PROTOCOL_VERSION, BinderWriteRead, Reader};
+use nix::sys::socket::{
+    self, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType, UnixAddr,
+};
+
+use super::Mapping;
+
+/// Environment variable that turns a re-executed binary into the driver for that instance.
+pub const SPAWN_ENV: &str = "BINDER_RT_SPAWN_DRIVER";
+/// How long an auto-started driver stays up with no process connected.
+pub const AUTO_DRIVER_IDLE_EXIT: Duration = Duration::from_secs(3);
+/// How long a process waits for a driver it started to listen.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(crate) struct UserspaceDriver {
+    proc_sock: OwnedFd,
+    instance: String,
+}
+
+/// One thread's connection to the driver, with its reusable message buffers.
+pub(crate) struct UdThread {
+    sock: OwnedFd,
+    send_buf: Vec<u8>,
+    recv_buf: Vec<u8>,
+    cmsg_buf: Vec<u8>,
+}
+
+fn errno_to_io(e: nix::errno::Errno) -> io::Error {
+    io::Error::from_raw_os_error(e as i32)
+}
+
+fn seqpacket() -> io::Result<OwnedFd> {
+    socket::socket(AddressFamily::Unix, SockType::SeqPacket, SockFlag::SOCK_CLOEXEC, None).map_err(errno_to_io)
+}
+
+/// Connects to the instance's listening socket.
+pub(crate) fn connect(instance: &str) -> io::Result<OwnedFd> {
+    let fd = seqpacket()?;
+    let addr = UnixAddr::new_abstract(ud::socket_name(instance).as_bytes()).map_err(errno_to_io)?;
+    socket::connect(fd.as_raw_fd(), &addr).map_err(errno_to_io)?;
+    Ok(fd)
+}
+
+/// Sends one datagram with optional fds.
+fn send(fd: &OwnedFd, msg: &[u8], fds: &[RawFd]) -> io::Result<()> {
+    let iov = [IoSlice::new(msg)];
+    let cmsg = [ControlMessage::ScmRights(fds)];
+    let cmsgs: &[ControlMessage] = if fds.is_empty() { &[] } else { &cmsg };
+    loop {
+        match socket::sendmsg::<()>(fd.as_raw_fd(), &iov, cmsgs, MsgFlags::MSG_NOSIGNAL, None) {
+            Ok(n) if n == msg.len() => return Ok(()),
+            Ok(_) => return Err(io::Error::other("short send to binder driver")),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(errno_to_io(e)),
+        }
+    }
+}
+
+/// Receives one datagram into `buf` (returns its length) and the fds it carried.
+fn recv(fd: &OwnedFd, buf: &mut [u8], cmsg_buf: &mut Vec<u8>, fds: &mut Vec<OwnedFd>) -> io::Result<usize> {
+    loop {
+        let mut iov = [IoSliceMut::new(buf)];
+        let r = socket::recvmsg::<()>(fd.as_raw_fd(), &mut iov, Some(&mut *cmsg_buf), MsgFlags::MSG_CMSG_CLOEXEC);
+        match r {
+            Ok(msg) => {
+                let n = msg.bytes;
+                if n == 0 {
+                    return Err(io::Error::new(io::ErrorKind::ConnectionAborted, "binder driver went away"));
+                }
+                let truncated = msg.flags.contains(MsgFlags::MSG_TRUNC);
+                for c in msg.cmsgs().map_err(errno_to_io)? {
+                    if let ControlMessageOwned::ScmRights(raw) = c {
+                        // SAFETY: the kernel just installed these fds in our table for us.
+                        fds.extend(raw.into_iter().map(|r| unsafe { OwnedFd::from_raw_fd(r) }));
+                    }
+                }
+                if truncated {
+                    return Err(io::Error::other("oversized message from binder driver"));
+                }
+                return Ok(n);
+            }
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(errno_to_io(e)),
+        }
+    }
+}
+
+fn cmsg_space() -> Vec<u8> {
+    nix::cmsg_space!([RawFd; ud::MAX_FDS_PER_MESSAGE])
+}
+
+/// A request on the process connection; returns (ret, payload, fds).
+fn request(fd: &OwnedFd, msg: &[u8], send_fds: &[RawFd]) -> io::Result<(i32, Vec<u8>, Vec<OwnedFd>)> {
+    send(fd, msg, send_fds)?;
+    let mut buf = vec![0u8; 4096];
+    let mut cmsg = cmsg_space();
+    let mut fds = Vec::new();
+    let n = recv(fd, &mut buf, &mut cmsg, &mut fds)?;
+    let (ret, payload) = ud::decode_reply(&buf[..n]).ok_or_else(|| io::Error::other("malformed reply from binder driver"))?;
+    Ok((ret, payload.to_vec(), fds))
+}
+
+fn check(ret: i32, what: &str) -> io::Result<()> {
+    if ret < 0 {
+        let e = io::Error::from_raw_os_error(-ret);
+        return Err(io::Error::new(e.kind(), format!("binder driver refused {what}: {e}")));
+    }
+    Ok(())
+}
+
+fn msg(op: u32, words: &[u64]) -> Vec<u8> {
+    let mut m = op.to_le_bytes().to_vec();
+    m.extend_from_slice(&0u32.to_le_bytes());
+    for w in words {
+        m.extend_from_slice(&w.to_le_bytes());
+    }
+    m
+}
+
+/// Starts a driver for `instance` by re-executing this binary (see [`SPAWN_ENV`]).
+fn spawn_driver(instance: &str) -> io::Result<()> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe()?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.env(SPAWN_ENV, instance)
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .process_group(0);
+    match std::env::var_os("BINDER_DRIVER_LOG") {
+        Some(path) => {
+            let f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+            cmd.stderr(f);
+        }
+        None => {
+            cmd.stderr(std::process::Stdio::null());
+        }
+    }
+    let mut child = cmd.spawn()?;
+    // Reap it whenever it exits, so it never lingers as a zombie of ours.
+    std::thread::Builder::new().name("binderd-reaper".into()).spawn(move || {
+        let _ = child.wait();
+    })?;
+    Ok(())
+}
+
+/// Connects to `instance`, starting the driver if nobody listens yet.
+fn connect_or_start(instance: &str) -> io::Result<OwnedFd> {
+    match connect(instance) {
+        Ok(fd) => return Ok(fd),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ECONNREFUSED) | Some(libc::ENOENT)) => {}
+        Err(e) => return Err(e),
+    }
+    tracing::debug!(instance, "no userspace binder driver running; starting one");
+    spawn_driver(instance)?;
+    let deadline = Instant::now() + START_TIMEOUT;
+    let mut delay = Duration::from_millis(1);
+    loop {
+        match connect(instance) {
+            Ok(fd) => return Ok(fd),
+            Err(e) if Instant::now() >= deadline => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("userspace binder driver {instance:?} did not start: {e}"),
+                ));
+            }
+            Err(_) => {
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+impl UserspaceDriver {
+    pub fn open(instance: &str, vm_size: usize) -> io::Result<(UserspaceDriver, Mapping)> {
+        let proc_sock = connect_or_start(instance)?;
+        let mut hello = ud::OP_HELLO_PROC.to_le_bytes().to_vec();
+        hello.extend_from_slice(&(BINDER_CURRENT_PROTOCOL_VERSION as u32).to_le_bytes());
+        let (ret, _, _) = request(&proc_sock, &hello, &[])?;
+        check(ret, "the connection")?;
+
+        // The driver reads our memory with process_vm_readv; under Yama's ptrace_scope=1 only
+        // a process we name may do that.
+        let cred = socket::getsockopt(&proc_sock, socket::sockopt::PeerCredentials).map_err(errno_to_io)?;
+        // SAFETY: prctl with PR_SET_PTRACER only takes integer arguments.
+        unsafe { libc::prctl(libc::PR_SET_PTRACER, cred.pid() as libc::c_ulong, 0, 0, 0) };
+
+        let (ret, payload, mut fds) = request(&proc_sock, &msg(ud::OP_MMAP, &[vm_size as u64]), &[])?;
+        check(ret, "mmap")?;
+        let granted = Reader::new(&payload).u64().ok_or_else(|| io::Error::other("malformed mmap reply"))? as usize;
+        let area = fds.pop().ok_or_else(|| io::Error::other("binder driver sent no receive area"))?;
+        // SAFETY: maps the driver's sealed memfd read-only and shared, so the driver's writes are
+        // visible; the mapping is never unmapped (received buffers borrow it for the process's
+        // life).
+        let base = unsafe {
+            libc::mmap(std::ptr::null_mut(), granted, libc::PROT_READ, libc::MAP_SHARED, area.as_raw_fd(), 0)
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let (ret, _, _) = request(&proc_sock, &msg(ud::OP_MMAP_ADDR, &[base as u64]), &[])?;
+        check(ret, "the mapping address")?;
+        Ok((UserspaceDriver { proc_sock, instance: instance.to_owned() }, Mapping { base: base as usize, size: granted }))
+    }
+
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// A new thread connection (the driver's `binder_thread` for the calling thread).
+    pub fn new_thread(&self) -> io::Result<UdThread> {
+        let (mine, theirs) = socket::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
+            .map_err(errno_to_io)?;
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() } as u32;
+        let mut m = ud::OP_NEW_THREAD.to_le_bytes().to_vec();
+        m.extend_from_slice(&tid.to_le_bytes());
+        let (ret, _, _) = request(&self.proc_sock, &m, &[theirs.as_raw_fd()])?;
+        check(ret, "a new thread")?;
+        drop(theirs);
+        Ok(UdThread { sock: mine, send_buf: Vec::with_capacity(1024), recv_buf: Vec::new(), cmsg_buf: cmsg_space() })
+    }
+}
+
+impl UdThread {
+    /// One ioctl round trip; returns (ret, arg bytes, read bytes) borrowed from `recv_buf`, and
+    /// the fds that came with it.
+    fn ioctl_raw(&mut self, received_fds: &mut Vec<OwnedFd>, read_capacity: usize) -> io::Result<(i32, usize, usize, usize)> {
+        send(&self.sock, &self.send_buf, &[])?;
+        let need = 16 + binder_sys::WRITE_READ_SIZE + read_capacity;
+        if self.recv_buf.len() < need {
+            self.recv_buf.resize(need, 0);
+        }
+        let n = recv(&self.sock, &mut self.recv_buf, &mut self.cmsg_buf, received_fds)?;
+        let done = ud::decode_ioctl_done(&self.recv_buf[..n]).ok_or_else(|| io::Error::other("malformed ioctl reply"))?;
+        let arg_start = done.arg.as_ptr() as usize - self.recv_buf.as_ptr() as usize;
+        let read_start = arg_start + done.arg.len();
+        if done.nfds as usize != received_fds.len() {
+            return Err(io::Error::other("binder driver sent a wrong number of fds"));
+        }
+        Ok((done.ret, arg_start, read_start, n))
+    }
+
+    pub fn write_read(&mut self, write: &[u8], read: &mut [u8]) -> io::Result<(usize, usize)> {
+        let chunk = write.len().min(MAX_MESSAGE - 64);
+        let bwr = BinderWriteRead {
+            write_size: chunk as u64,
+            write_consumed: 0,
+            write_buffer: write.as_ptr() as u64,
+            read_size: read.len() as u64,
+            read_consumed: 0,
+            read_buffer: read.as_mut_ptr() as u64,
+        };
+        ud::encode_write_read(&bwr, &write[..chunk], &mut self.send_buf);
+        let mut fds = Vec::new();
+        let (ret, arg_start, read_start, n) = self.ioctl_raw(&mut fds, read.len())?;
+        if ret < 0 {
+            return Err(io::Error::from_raw_os_error(-ret));
+        }
+        let out = ud::decode_bwr(&mut Reader::new(&self.recv_buf[arg_start..read_start]))
+            .ok_or_else(|| io::Error::other("malformed write_read reply"))?;
+        let read_len = n - read_start;
+        if read_len != out.read_consumed as usize || read_len > read.len() {
+            return Err(io::Error::other("binder driver returned an inconsistent read"));
+        }
+        read[..read_len].copy_from_slice(&self.recv_buf[read_start..n]);
+        if !fds.is_empty() {
+            self.fix_up_fds(fds)?;
+        }
+        Ok((out.write_consumed as usize, read_len))
+    }
+
+    /// The transaction just read carries fds: they arrived as `SCM_RIGHTS`; tell the driver
+    /// their numbers so it writes them into the buffer's fd slots (only it can write there).
+    /// From then on they belong to the received Parcel, which closes them when dropped.
+    fn fix_up_fds(&mut self, fds: Vec<OwnedFd>) -> io::Result<()> {
+        let mut m = ud::OP_FD_FIXUP.to_le_bytes().to_vec();
+        m.extend_from_slice(&(fds.len() as u32).to_le_bytes());
+        for f in &fds {
+            m.extend_from_slice(&f.as_raw_fd().to_le_bytes());
+        }
+        send(&self.sock, &m, &[])?;
+        let mut buf = [0u8; 64];
+        let mut none = Vec::new();
+        let n = recv(&self.sock, &mut buf, &mut self.cmsg_buf, &mut none)?;
+        let (ret, _) = ud::decode_reply(&buf[..n]).ok_or_else(|| io::Error::other("malformed fd fixup reply"))?;
+        check(ret, "the fd fixup")?;
+        // Ownership moves to the Parcel that reads the buffer (it finds them by number).
+        for f in fds {
+            std::mem::forget(f);
+        }
+        Ok(())
+    }
+
+    pub fn ioctl_u32(&mut self, cmd: u32, arg: u32) -> io::Result<u32> {
+        self.send_buf.clear();
+        self.send_buf.extend_from_slice(&ud::OP_IOCTL.to_le_bytes());
+        self.send_buf.extend_from_slice(&cmd.to_le_bytes());
+        self.send_buf.extend_from_slice(&arg.to_le_bytes());
+        let mut fds = Vec::new();
+        let (ret, arg_start, read_start, _) = self.ioctl_raw(&mut fds, 0)?;
+        if ret < 0 {
+            return Err(io::Error::from_raw_os_error(-ret));
+        }
+        let out = Reader::new(&self.recv_buf[arg_start..read_start]).u32().unwrap_or(arg);
+        Ok(out)
+    }
+}
+
+/// Runs a one-shot debug query against an instance and returns the driver's JSON answer.
+pub fn debug_query(instance: &str, query: ud::DebugQuery) -> io::Result<String> {
+    let fd = connect(instance)?;
+    let mut m = ud::OP_DEBUG.to_le_bytes().to_vec();
+    m.extend_from_slice(&(query as u32).to_le_bytes());
+    send(&fd, &m, &[])?;
+    let mut text = Vec::new();
+    let mut buf = vec![0u8; MAX_MESSAGE + 64];
+    let mut cmsg = cmsg_space();
+    loop {
+        let mut fds = Vec::new();
+        let n = match recv(&fd, &mut buf, &mut cmsg, &mut fds) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => break,
+            Err(e) => return Err(e),
+        };
+        let (ret, payload) = ud::decode_reply(&buf[..n]).ok_or_else(|| io::Error::other("malformed debug reply"))?;
+        check(ret, "the debug query")?;
+        if payload.is_empty() {
+            break;
+        }
+        text.extend_from_slice(payload);
+    }
+    String::from_utf8(text).map_err(|_| io::Error::other("driver state is not UTF-8"))
+}

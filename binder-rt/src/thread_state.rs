@@ -1,0 +1,423 @@
+//! `IPCThreadState`: per thread, the command buffers and the loop that talks to the driver —
+//! sending transactions and waiting for replies, serving incoming (and nested) transactions,
+//! answering reference-count and death commands, and the thread pool.
+
+use std::cell::RefCell;
+use std::sync::atomic::Ordering;
+
+use binder_sys::{
+    BC_ACQUIRE_DONE, BC_DEAD_BINDER_DONE, BC_ENTER_LOOPER, BC_EXIT_LOOPER, BC_INCREFS_DONE,
+    BC_REGISTER_LOOPER, BC_REPLY, BC_TRANSACTION, BINDER_THREAD_EXIT, BR_ACQUIRE,
+    BR_CLEAR_DEATH_NOTIFICATION_DONE, BR_DEAD_BINDER, BR_DEAD_REPLY, BR_DECREFS, BR_ERROR,
+    BR_FAILED_REPLY, BR_FINISHED, BR_FROZEN_REPLY, BR_INCREFS, BR_NOOP, BR_OK,
+    BR_ONEWAY_SPAM_SUSPECT, BR_RELEASE, BR_REPLY, BR_SPAWN_LOOPER, BR_TRANSACTION,
+    BR_TRANSACTION_COMPLETE, BR_TRANSACTION_PENDING_FROZEN, BR_TRANSACTION_SEC_CTX, PtrCookie,
+    Reader, TF_ACCEPT_FDS, TF_ONE_WAY, TF_STATUS_CODE, TransactionData,
+};
+
+use crate::binder::{SpIBinder, TransactionCode, TransactionFlags, local_nodes};
+use crate::driver::ThreadLink;
+use crate::parcel::Parcel;
+use crate::process_state::{ProcessState, new_outgoing_parcel};
+use crate::status::StatusCode;
+
+/// Size of the read buffer, as libbinder's initial `mIn` capacity.
+const READ_SIZE: usize = 256;
+
+struct ThreadState {
+    link: Option<ThreadLink>,
+    out: Vec<u8>,
+    input: [u8; READ_SIZE],
+    in_len: usize,
+    in_pos: usize,
+    is_looper: bool,
+    calling_pid: i32,
+    calling_uid: u32,
+    /// Replies written into `out`: their memory must stay put until the driver has read it.
+    pending: Vec<Parcel>,
+}
+
+thread_local! {
+    static STATE: RefCell<ThreadState> = RefCell::new(ThreadState {
+        link: None,
+        out: Vec::with_capacity(256),
+        input: [0; READ_SIZE],
+        in_len: 0,
+        in_pos: 0,
+        is_looper: false,
+        calling_pid: std::process::id() as i32,
+        // SAFETY: geteuid has no preconditions.
+        calling_uid: unsafe { libc::geteuid() },
+        pending: Vec::new(),
+    });
+}
+
+/// Runs `f` on this thread's state. `f` must not call back into anything that uses the
+/// thread state (no user code runs inside).
+fn with<R>(f: impl FnOnce(&mut ThreadState) -> R) -> R {
+    STATE.with(|s| f(&mut s.borrow_mut()))
+}
+
+impl Drop for ThreadState {
+    fn drop(&mut self) {
+        // The thread is exiting: hand back what it still holds and tell the kernel (the
+        // userspace driver sees the thread's socket close).
+        let Some(ps) = ProcessState::existing() else { return };
+        let Some(mut link) = self.link.take() else { return };
+        ps.take_deferred(&mut self.out);
+        if !self.out.is_empty() {
+            let _ = ps.driver.write_read(&mut link, &self.out, &mut []);
+        }
+        if ps.is_kernel_driver() {
+            let _ = ps.driver.ioctl_u32(&mut link, BINDER_THREAD_EXIT, 0);
+        }
+    }
+}
+
+fn io_to_status(e: std::io::Error) -> StatusCode {
+    tracing::error!("binder driver: {e}");
+    match e.raw_os_error() {
+        Some(libc::EBADF) | Some(libc::ENODEV) => StatusCode::DeadObject,
+        Some(errno) => StatusCode::from_i32(-errno),
+        None => StatusCode::DeadObject,
+    }
+}
+
+fn ensure_link(ps: &ProcessState, t: &mut ThreadState) -> Result<(), StatusCode> {
+    if t.link.is_none() {
+        t.link = Some(ps.driver.new_thread_link().map_err(io_to_status)?);
+    }
+    Ok(())
+}
+
+/// An ioctl with an integer argument, on the calling thread's link.
+pub(crate) fn ioctl_u32(cmd: u32, arg: u32) -> Result<u32, StatusCode> {
+    let ps = ProcessState::get()?;
+    with(|t| {
+        ensure_link(ps, t)?;
+        let link = t.link.as_mut().expect("link just ensured");
+        ps.driver.ioctl_u32(link, cmd, arg).map_err(io_to_status)
+    })
+}
+
+/// Writes what is queued (the process's deferred commands first, then this thread's) and, if
+/// `receive` and the read buffer is used up, blocks until the driver has something to read.
+fn talk_with_driver(receive: bool) -> Result<(), StatusCode> {
+    let ps = ProcessState::get()?;
+    with(|t| {
+        ensure_link(ps, t)?;
+        ps.take_deferred(&mut t.out);
+        let read_len = if receive && t.in_pos >= t.in_len { READ_SIZE } else { 0 };
+        if t.out.is_empty() && read_len == 0 {
+            return Ok(());
+        }
+        let ThreadState { link, out, input, .. } = t;
+        let link = link.as_mut().expect("link just ensured");
+        let (written, read) = ps.driver.write_read(link, out, &mut input[..read_len]).map_err(io_to_status)?;
+        t.out.drain(..written.min(t.out.len()));
+        if t.out.is_empty() {
+            t.pending.clear();
+        }
+        if read_len > 0 {
+            t.in_len = read;
+            t.in_pos = 0;
+        }
+        Ok(())
+    })
+}
+
+/// Sends queued commands now, without reading.
+pub(crate) fn flush_commands() -> Result<(), StatusCode> {
+    talk_with_driver(false)
+}
+
+/// A return command, decoded out of the read buffer so that no borrow of the thread state is
+/// held while it is executed.
+#[derive(Debug)]
+enum Br {
+    Noop,
+    Error(i32),
+    TransactionComplete,
+    DeadReply,
+    FailedReply,
+    FrozenReply,
+    Transaction(TransactionData),
+    Reply(TransactionData),
+    Node { cmd: u32, target: PtrCookie },
+    DeadBinder(u64),
+    ClearDeathDone(u64),
+    SpawnLooper,
+    Finished,
+    Unknown(u32),
+}
+
+fn next_command() -> Result<Option<Br>, StatusCode> {
+    with(|t| {
+        if t.in_pos >= t.in_len {
+            return Ok(None);
+        }
+        let mut r = Reader::new(&t.input[t.in_pos..t.in_len]);
+        let cmd = r.u32().ok_or(StatusCode::BadValue)?;
+        let short = || {
+            tracing::error!(cmd = binder_sys::command_name(cmd), "truncated command from the binder driver");
+            StatusCode::BadValue
+        };
+        let br = match cmd {
+            BR_NOOP | BR_OK | BR_ONEWAY_SPAM_SUSPECT | BR_TRANSACTION_PENDING_FROZEN => Br::Noop,
+            BR_ERROR => Br::Error(r.i32().ok_or_else(short)?),
+            BR_TRANSACTION_COMPLETE => Br::TransactionComplete,
+            BR_DEAD_REPLY => Br::DeadReply,
+            BR_FAILED_REPLY => Br::FailedReply,
+            BR_FROZEN_REPLY => Br::FrozenReply,
+            BR_TRANSACTION => Br::Transaction(TransactionData::decode(&mut r).ok_or_else(short)?),
+            BR_TRANSACTION_SEC_CTX => {
+                let tr = TransactionData::decode(&mut r).ok_or_else(short)?;
+                r.u64().ok_or_else(short)?;
+                Br::Transaction(tr)
+            }
+            BR_REPLY => Br::Reply(TransactionData::decode(&mut r).ok_or_else(short)?),
+            BR_INCREFS | BR_ACQUIRE | BR_RELEASE | BR_DECREFS => {
+                Br::Node { cmd, target: PtrCookie::decode(&mut r).ok_or_else(short)? }
+            }
+            BR_DEAD_BINDER => Br::DeadBinder(r.u64().ok_or_else(short)?),
+            BR_CLEAR_DEATH_NOTIFICATION_DONE => Br::ClearDeathDone(r.u64().ok_or_else(short)?),
+            BR_SPAWN_LOOPER => Br::SpawnLooper,
+            BR_FINISHED => Br::Finished,
+            other => Br::Unknown(other),
+        };
+        t.in_pos += r.position();
+        Ok(Some(br))
+    })
+}
+
+/// Sends a transaction to `handle` and waits for its reply (`None` for oneway calls).
+pub(crate) fn transact(
+    handle: u32,
+    code: TransactionCode,
+    data: &Parcel,
+    flags: TransactionFlags,
+) -> Result<Option<Parcel>, StatusCode> {
+    let _span = tracing::trace_span!("transact", handle, code, size = data.data_size()).entered();
+    let (buffer, size, offsets, offsets_size) = data.raw_parts();
+    let tr = TransactionData {
+        target: handle as u64,
+        cookie: 0,
+        code,
+        flags: flags | TF_ACCEPT_FDS,
+        sender_pid: 0,
+        sender_euid: 0,
+        data_size: size,
+        offsets_size,
+        data_buffer: buffer,
+        data_offsets: offsets,
+    };
+    with(|t| {
+        t.out.extend_from_slice(&BC_TRANSACTION.to_le_bytes());
+        tr.encode(&mut t.out);
+    });
+    // `data` stays borrowed until the loop returns, so its memory stays put until the driver
+    // has copied it.
+    wait_for_response(flags & TF_ONE_WAY == 0)
+}
+
+fn wait_for_response(expect_reply: bool) -> Result<Option<Parcel>, StatusCode> {
+    loop {
+        talk_with_driver(true)?;
+        let Some(cmd) = next_command()? else { continue };
+        match cmd {
+            Br::TransactionComplete => {
+                if !expect_reply {
+                    return Ok(None);
+                }
+            }
+            Br::DeadReply => return Err(StatusCode::DeadObject),
+            Br::FailedReply => {
+                tracing::warn!("transaction failed in the driver (too large, bad object, or no memory)");
+                return Err(StatusCode::FailedTransaction);
+            }
+            Br::FrozenReply => return Err(StatusCode::FailedTransaction),
+            Br::Reply(tr) => return read_reply(&tr).map(Some),
+            other => execute_command(other)?,
+        }
+    }
+}
+
+fn read_reply(tr: &TransactionData) -> Result<Parcel, StatusCode> {
+    let ps = ProcessState::get()?;
+    let mut reply = ps.received_parcel(tr)?;
+    if tr.flags & TF_STATUS_CODE != 0 {
+        let status = reply.read_i32().unwrap_or(StatusCode::UnknownError.to_i32());
+        return match StatusCode::from_i32(status) {
+            StatusCode::Ok => Ok(Parcel::new()),
+            code => Err(code),
+        };
+    }
+    Ok(reply)
+}
+
+fn execute_command(cmd: Br) -> Result<(), StatusCode> {
+    let ps = ProcessState::get()?;
+    match cmd {
+        Br::Noop | Br::TransactionComplete => {}
+        Br::Error(e) => {
+            tracing::error!(error = e, "BR_ERROR from the binder driver");
+            return Err(StatusCode::from_i32(e));
+        }
+        Br::DeadReply | Br::FailedReply | Br::FrozenReply => {
+            tracing::warn!(?cmd, "reply status outside a transaction (a reply we sent was not delivered)");
+        }
+        Br::Reply(tr) => {
+            tracing::warn!("unexpected BR_REPLY outside a transaction");
+            drop(ps.received_parcel(&tr));
+        }
+        Br::Transaction(tr) => handle_transaction(ps, tr)?,
+        Br::Node { cmd, target } => {
+            let strong = cmd == BR_ACQUIRE || cmd == BR_RELEASE;
+            let known = target.ptr == 0 || local_nodes().acquire_or_release(cmd, target.ptr);
+            if !known {
+                tracing::error!(cmd = binder_sys::command_name(cmd), ptr = target.ptr, "reference command for an unknown local object");
+            }
+            if cmd == BR_INCREFS || cmd == BR_ACQUIRE {
+                let done = if strong { BC_ACQUIRE_DONE } else { BC_INCREFS_DONE };
+                with(|t| {
+                    t.out.extend_from_slice(&done.to_le_bytes());
+                    target.encode(&mut t.out);
+                });
+            }
+        }
+        Br::DeadBinder(cookie) => {
+            if let Some(proxy) = ps.death_target(cookie) {
+                proxy.send_obituary();
+            }
+            with(|t| {
+                t.out.extend_from_slice(&BC_DEAD_BINDER_DONE.to_le_bytes());
+                t.out.extend_from_slice(&cookie.to_le_bytes());
+            });
+        }
+        Br::ClearDeathDone(_) => {}
+        Br::SpawnLooper => spawn_pooled_thread(false)?,
+        Br::Finished => return Err(StatusCode::TimedOut),
+        Br::Unknown(c) => {
+            tracing::error!(cmd = format_args!("{c:#x}"), "unknown command from the binder driver");
+            return Err(StatusCode::BadValue);
+        }
+    }
+    Ok(())
+}
+
+/// Serves one incoming transaction; the reply is queued and goes out with this thread's next
+/// driver write (which also asks for the next work, so a reply costs no extra round trip).
+fn handle_transaction(ps: &ProcessState, tr: TransactionData) -> Result<(), StatusCode> {
+    let mut data = ps.received_parcel(&tr)?;
+    let oneway = tr.flags & TF_ONE_WAY != 0;
+    let target: Option<SpIBinder> = if tr.target == 0 {
+        ps.context_object()
+    } else {
+        SpIBinder::from_local_node(tr.target, tr.cookie).ok()
+    };
+    let _span = tracing::trace_span!("on_transact", code = tr.code, size = tr.data_size, pid = tr.sender_pid).entered();
+    let previous = with(|t| {
+        let prev = (t.calling_pid, t.calling_uid);
+        t.calling_pid = tr.sender_pid;
+        t.calling_uid = tr.sender_euid;
+        prev
+    });
+    let mut reply = new_outgoing_parcel();
+    let result = match target.as_ref().and_then(|b| b.0.as_local()) {
+        Some(local) => local.dispatch(tr.code, &mut data, &mut reply),
+        None => {
+            tracing::error!(target = tr.target, "transaction for an object that no longer exists");
+            Err(StatusCode::DeadObject)
+        }
+    };
+    with(|t| (t.calling_pid, t.calling_uid) = previous);
+    drop(data);
+    if oneway {
+        if let Err(e) = result {
+            tracing::debug!(code = tr.code, "oneway transaction failed: {e}");
+        }
+        return Ok(());
+    }
+    let reply = match result {
+        Ok(()) => reply,
+        Err(status) => {
+            let mut p = Parcel::new();
+            p.write_i32(status.to_i32())?;
+            p
+        }
+    };
+    let flags = if result.is_err() { TF_STATUS_CODE } else { 0 };
+    let (buffer, size, offsets, offsets_size) = reply.raw_parts();
+    let out = TransactionData {
+        target: u64::MAX,
+        cookie: 0,
+        code: 0,
+        flags,
+        sender_pid: 0,
+        sender_euid: 0,
+        data_size: size,
+        offsets_size,
+        data_buffer: buffer,
+        data_offsets: offsets,
+    };
+    with(|t| {
+        t.out.extend_from_slice(&BC_REPLY.to_le_bytes());
+        out.encode(&mut t.out);
+        t.pending.push(reply);
+    });
+    Ok(())
+}
+
+/// Reads and executes one command, reading from the driver first if needed.
+fn get_and_execute_command() -> Result<(), StatusCode> {
+    talk_with_driver(true)?;
+    match next_command()? {
+        Some(cmd) => execute_command(cmd),
+        None => Ok(()),
+    }
+}
+
+/// The looper: serves transactions until the driver goes away (or, for a spawned thread,
+/// until the driver says `BR_FINISHED`).
+pub(crate) fn join_thread_pool(is_main: bool) {
+    with(|t| {
+        let cmd = if is_main { BC_ENTER_LOOPER } else { BC_REGISTER_LOOPER };
+        t.out.extend_from_slice(&cmd.to_le_bytes());
+        t.is_looper = true;
+    });
+    loop {
+        match get_and_execute_command() {
+            Ok(()) => {}
+            Err(StatusCode::TimedOut) if !is_main => break,
+            Err(StatusCode::DeadObject) | Err(StatusCode::NoInit) => break,
+            Err(e) => tracing::debug!("looper: {e}"),
+        }
+    }
+    with(|t| {
+        t.out.extend_from_slice(&BC_EXIT_LOOPER.to_le_bytes());
+        t.is_looper = false;
+    });
+    let _ = talk_with_driver(false);
+}
+
+/// Starts a pool thread (the first one on `start_thread_pool`, others on `BR_SPAWN_LOOPER`).
+pub(crate) fn spawn_pooled_thread(is_main: bool) -> Result<(), StatusCode> {
+    let ps = ProcessState::get()?;
+    let n = ps.pool.spawned.fetch_add(1, Ordering::Relaxed) + 1;
+    std::thread::Builder::new()
+        .name(format!("binder:{}_{n:X}", std::process::id()))
+        .spawn(move || join_thread_pool(is_main))
+        .map(|_| ())
+        .map_err(|_| StatusCode::NoMemory)
+}
+
+/// The pid of the process that sent the transaction this thread is serving (this process's
+/// own pid outside a transaction; 0 for a oneway call, whose sender the driver does not name).
+pub fn calling_pid() -> i32 {
+    with(|t| t.calling_pid)
+}
+
+/// The effective uid of the process that sent the transaction this thread is serving.
+pub fn calling_uid() -> u32 {
+    with(|t| t.calling_uid)
+}
