@@ -128,6 +128,7 @@ impl BinderAlloc {
     }
 
     /// True when the whole area is one free chunk.
+    #[cfg(test)]
     pub fn is_fully_free(&self) -> bool {
         self.used == 0 && self.chunks.len() == 1 && self.free_by_size.contains(&(self.size, 0))
     }
@@ -148,7 +149,11 @@ impl BinderAlloc {
         if is_async && self.free_async_space < size {
             return Err(AllocError::NoAsyncSpace);
         }
-        let &(chunk_size, offset) = self.free_by_size.range((size, 0)..).next().ok_or(AllocError::NoSpace)?;
+        let &(chunk_size, offset) = self
+            .free_by_size
+            .range((size, 0)..)
+            .next()
+            .ok_or(AllocError::NoSpace)?;
         self.free_by_size.remove(&(chunk_size, offset));
         if chunk_size > size {
             let rest = offset + size;
@@ -280,7 +285,10 @@ mod tests {
     fn too_large_and_overflowing_requests_fail() {
         let mut a = BinderAlloc::new(1024);
         assert_eq!(a.new_buf(1025, 0, false, 1), Err(AllocError::NoSpace));
-        assert_eq!(a.new_buf(u64::MAX, 8, false, 1), Err(AllocError::InvalidSize));
+        assert_eq!(
+            a.new_buf(u64::MAX, 8, false, 1),
+            Err(AllocError::InvalidSize)
+        );
         assert_eq!(a.new_buf(1000, 100, false, 1), Err(AllocError::NoSpace));
         assert!(a.is_fully_free());
     }

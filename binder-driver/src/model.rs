@@ -155,8 +155,6 @@ pub struct Node {
     /// Processes holding a ref to this node.
     pub refs: BTreeSet<ProcId>,
     pub accept_fds: bool,
-    pub min_priority: u32,
-    pub txn_security_ctx: bool,
     pub has_async_transaction: bool,
     pub async_todo: VecDeque<TxnId>,
     pub work_queued: Option<WorkList>,
@@ -259,7 +257,10 @@ pub struct State {
 
 impl State {
     pub fn new(instance: &str) -> Self {
-        State { instance: instance.to_string(), ..Default::default() }
+        State {
+            instance: instance.to_string(),
+            ..Default::default()
+        }
     }
 
     /// A fresh id; also the `debug_id` of the object (one counter, as `binder_last_id`).
@@ -372,10 +373,6 @@ impl State {
         }
     }
 
-    pub fn wake_thread(&mut self, t: ThreadId) {
-        self.wakeups.push(t);
-    }
-
     /// Removes `w` (the last occurrence) from a list.
     pub fn remove_work(list: &mut VecDeque<Work>, w: Work) -> bool {
         match list.iter().rposition(|x| *x == w) {
@@ -397,7 +394,9 @@ impl State {
 
     /// Queues a node's work item on `at` unless it is queued already.
     pub fn enqueue_node_work(&mut self, n: NodeId, at: WorkList, deferred: bool) {
-        let Some(node) = self.nodes.get_mut(&n) else { return };
+        let Some(node) = self.nodes.get_mut(&n) else {
+            return;
+        };
         if node.work_queued.is_some() {
             return;
         }
@@ -413,7 +412,11 @@ impl State {
     }
 
     pub fn dequeue_node_work(&mut self, n: NodeId) {
-        let Some(at) = self.nodes.get_mut(&n).and_then(|node| node.work_queued.take()) else {
+        let Some(at) = self
+            .nodes
+            .get_mut(&n)
+            .and_then(|node| node.work_queued.take())
+        else {
             return;
         };
         if let Some(list) = self.list_mut(at) {
@@ -423,7 +426,9 @@ impl State {
 
     /// Queues a death notification's work item.
     pub fn enqueue_death_work(&mut self, d: DeathId, at: WorkList, wake: bool) {
-        let Some(death) = self.deaths.get_mut(&d) else { return };
+        let Some(death) = self.deaths.get_mut(&d) else {
+            return;
+        };
         death.queued = Some(at);
         match at {
             WorkList::Delivered(p) => {
@@ -442,7 +447,11 @@ impl State {
     }
 
     pub fn dequeue_death_work(&mut self, d: DeathId) {
-        let Some(at) = self.deaths.get_mut(&d).and_then(|death| death.queued.take()) else {
+        let Some(at) = self
+            .deaths
+            .get_mut(&d)
+            .and_then(|death| death.queued.take())
+        else {
             return;
         };
         match at {
@@ -477,7 +486,9 @@ impl State {
 
     /// `binder_has_work_ilocked`.
     pub fn has_work(&self, t: ThreadId, do_proc_work: bool) -> bool {
-        let Some(th) = self.threads.get(&t) else { return false };
+        let Some(th) = self.threads.get(&t) else {
+            return false;
+        };
         th.process_todo
             || th.looper_need_return
             || (do_proc_work && self.procs.get(&th.proc).is_some_and(|p| !p.todo.is_empty()))
@@ -485,7 +496,9 @@ impl State {
 
     /// `binder_free_transaction`: detaches and forgets a transaction.
     pub fn free_transaction(&mut self, id: TxnId) {
-        let Some(t) = self.txns.remove(&id) else { return };
+        let Some(t) = self.txns.remove(&id) else {
+            return;
+        };
         if let Some(p) = t.to_proc.and_then(|p| self.procs.get_mut(&p)) {
             p.outstanding_txns = p.outstanding_txns.saturating_sub(1);
             if let (Some(off), Some(area)) = (t.buffer, p.area.as_mut())

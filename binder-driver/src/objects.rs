@@ -35,7 +35,9 @@ impl BufferView<'_> {
             return None;
         }
         let mut b = [0u8; 8];
-        self.mapping.read(self.start + self.offsets_start + pos, &mut b).then(|| u64::from_le_bytes(b))
+        self.mapping
+            .read(self.start + self.offsets_start + pos, &mut b)
+            .then(|| u64::from_le_bytes(b))
     }
 
     pub fn object_count(&self) -> usize {
@@ -46,7 +48,7 @@ impl BufferView<'_> {
     /// to 4 bytes and entirely inside the data.
     pub fn object_at(&self, offset: u64) -> Option<Object> {
         let data_size = self.data_size as u64;
-        if offset > data_size || offset % 4 != 0 || data_size - offset < 4 {
+        if offset > data_size || !offset.is_multiple_of(4) || data_size - offset < 4 {
             return None;
         }
         let offset = offset as usize;
@@ -56,9 +58,11 @@ impl BufferView<'_> {
         }
         let hdr_type = u32::from_le_bytes(hdr);
         let size = match hdr_type {
-            BINDER_TYPE_BINDER | BINDER_TYPE_WEAK_BINDER | BINDER_TYPE_HANDLE | BINDER_TYPE_WEAK_HANDLE | BINDER_TYPE_FD => {
-                FLAT_BINDER_OBJECT_SIZE
-            }
+            BINDER_TYPE_BINDER
+            | BINDER_TYPE_WEAK_BINDER
+            | BINDER_TYPE_HANDLE
+            | BINDER_TYPE_WEAK_HANDLE
+            | BINDER_TYPE_FD => FLAT_BINDER_OBJECT_SIZE,
             BINDER_TYPE_PTR => BUFFER_OBJECT_SIZE,
             BINDER_TYPE_FDA => FD_ARRAY_OBJECT_SIZE,
             _ => return None,
@@ -70,13 +74,19 @@ impl BufferView<'_> {
         if !self.mapping.read(self.start + offset, &mut raw) {
             return None;
         }
-        Some(Object { hdr_type, size, flat: FlatBinderObject::decode(&raw)? })
+        Some(Object {
+            hdr_type,
+            size,
+            flat: FlatBinderObject::decode(&raw)?,
+        })
     }
 
     /// Writes a translated `flat_binder_object` back at `offset`.
     pub fn write_flat(&self, offset: u64, obj: &FlatBinderObject) -> bool {
         let offset = offset as usize;
-        offset.checked_add(FLAT_BINDER_OBJECT_SIZE).is_some_and(|end| end <= self.data_size)
+        offset
+            .checked_add(FLAT_BINDER_OBJECT_SIZE)
+            .is_some_and(|end| end <= self.data_size)
             && self.mapping.write(self.start + offset, &obj.to_bytes())
     }
 }

@@ -41,9 +41,15 @@ impl State {
     }
 
     /// `binder_thread_read` without blocking: `None` means the thread would sleep.
-    pub fn thread_read(&mut self, t: ThreadId, read_size: u64, read_consumed: u64) -> Option<ReadResult> {
+    pub fn thread_read(
+        &mut self,
+        t: ThreadId,
+        read_size: u64,
+        read_consumed: u64,
+    ) -> Option<ReadResult> {
         let proc_id = self.threads.get(&t)?.proc;
-        let capacity = (read_size.saturating_sub(read_consumed) as usize).min(MAX_MESSAGE - IOCTL_DONE_OVERHEAD);
+        let capacity = (read_size.saturating_sub(read_consumed) as usize)
+            .min(MAX_MESSAGE - IOCTL_DONE_OVERHEAD);
         let mut buf = Vec::with_capacity(capacity.min(512));
         let mut fds = Vec::new();
         if read_consumed == 0 {
@@ -57,7 +63,9 @@ impl State {
             let th = self.threads.get(&t)?;
             let from_proc = if !th.todo.is_empty() {
                 false
-            } else if wait_for_proc_work && self.procs.get(&proc_id).is_some_and(|p| !p.todo.is_empty()) {
+            } else if wait_for_proc_work
+                && self.procs.get(&proc_id).is_some_and(|p| !p.todo.is_empty())
+            {
                 true
             } else {
                 // Nothing but BR_NOOP: the kernel goes back to sleep.
@@ -86,7 +94,11 @@ impl State {
                 }
                 Work::ReturnError | Work::ReplyError => {
                     let th = self.threads.get_mut(&t)?;
-                    let slot = if w == Work::ReturnError { &mut th.return_error } else { &mut th.reply_error };
+                    let slot = if w == Work::ReturnError {
+                        &mut th.return_error
+                    } else {
+                        &mut th.reply_error
+                    };
                     let cmd = std::mem::replace(slot, BR_OK);
                     if cmd != BR_OK {
                         self.put_br(&mut buf, cmd);
@@ -98,7 +110,9 @@ impl State {
                 }
                 Work::Node(n) => self.deliver_node_work(n, &mut buf),
                 Work::Death(d) => {
-                    let Some(death) = self.deaths.get_mut(&d) else { continue };
+                    let Some(death) = self.deaths.get_mut(&d) else {
+                        continue;
+                    };
                     death.queued = None;
                     let cookie = death.cookie;
                     if death.kind == DeathKind::ClearNotification {
@@ -134,7 +148,9 @@ impl State {
 
     /// `BINDER_WORK_NODE`: tells the owner about reference changes.
     fn deliver_node_work(&mut self, n: NodeId, buf: &mut Vec<u8>) {
-        let Some(node) = self.nodes.get_mut(&n) else { return };
+        let Some(node) = self.nodes.get_mut(&n) else {
+            return;
+        };
         node.work_queued = None;
         let strong = node.internal_strong_refs > 0 || node.local_strong_refs > 0;
         let weak = !node.refs.is_empty() || node.local_weak_refs > 0 || node.tmp_refs > 0 || strong;
@@ -180,19 +196,34 @@ impl State {
 
     /// `BINDER_WORK_TRANSACTION`: writes `BR_TRANSACTION`/`BR_REPLY`. Returns false if the
     /// transaction vanished (nothing written).
-    fn deliver_transaction(&mut self, t: ThreadId, txn: TxnId, buf: &mut Vec<u8>, fds: &mut Vec<OwnedFd>) -> bool {
-        let Some(tr) = self.txns.get(&txn) else { return false };
-        let (flags, code, euid, from, target_node) = (tr.flags, tr.code, tr.sender_euid, tr.from, tr.target_node);
+    fn deliver_transaction(
+        &mut self,
+        t: ThreadId,
+        txn: TxnId,
+        buf: &mut Vec<u8>,
+        fds: &mut Vec<OwnedFd>,
+    ) -> bool {
+        let Some(tr) = self.txns.get(&txn) else {
+            return false;
+        };
+        let (flags, code, euid, from, target_node) =
+            (tr.flags, tr.code, tr.sender_euid, tr.from, tr.target_node);
         let oneway = flags & TF_ONE_WAY != 0;
-        let Some(proc_id) = self.threads.get(&t).map(|th| th.proc) else { return false };
+        let Some(proc_id) = self.threads.get(&t).map(|th| th.proc) else {
+            return false;
+        };
         let Some(buffer_off) = tr.buffer else {
             tracing::error!("transaction {} has no buffer at delivery", tr.debug_id);
             self.free_transaction(txn);
             return false;
         };
-        let Some(area) = self.procs.get_mut(&proc_id).and_then(|p| p.area.as_mut()) else { return false };
+        let Some(area) = self.procs.get_mut(&proc_id).and_then(|p| p.area.as_mut()) else {
+            return false;
+        };
         let base = area.user_addr.unwrap_or(0);
-        let Some(b) = area.alloc.buffer_mut(buffer_off) else { return false };
+        let Some(b) = area.alloc.buffer_mut(buffer_off) else {
+            return false;
+        };
         b.allow_user_free = true;
         let (data_size, offsets_size, buffer_debug_id) = (b.data_size, b.offsets_size, b.debug_id);
         let offsets_ptr = base + buffer_off as u64 + b.offsets_start() as u64;
@@ -219,7 +250,11 @@ impl State {
         };
         // `binder_apply_fd_fixups`: the files travel with this read; the process reports the
         // numbers it got with OP_FD_FIXUP and the driver writes them into the slots.
-        let fixups = self.txns.get_mut(&txn).map(|tr| std::mem::take(&mut tr.fd_fixups)).unwrap_or_default();
+        let fixups = self
+            .txns
+            .get_mut(&txn)
+            .map(|tr| std::mem::take(&mut tr.fd_fixups))
+            .unwrap_or_default();
         let pending_fixup = (!fixups.is_empty()).then(|| PendingFixup {
             buffer_offset: buffer_off,
             buffer_debug_id,
@@ -228,7 +263,9 @@ impl State {
         fds.extend(fixups.into_iter().map(|f| f.file));
         self.put_br(buf, cmd);
         td.encode(buf);
-        let Some(th) = self.threads.get_mut(&t) else { return true };
+        let Some(th) = self.threads.get_mut(&t) else {
+            return true;
+        };
         th.pending_fixup = pending_fixup;
         if cmd == BR_TRANSACTION && !oneway {
             let parent = th.transaction_stack.replace(txn);
@@ -252,8 +289,12 @@ impl State {
 
     /// Tries to complete the blocked read of `t`.
     pub fn retry_read(&mut self, t: ThreadId) {
-        let Some(th) = self.threads.get_mut(&t) else { return };
-        let Some(pending) = th.pending_read else { return };
+        let Some(th) = self.threads.get_mut(&t) else {
+            return;
+        };
+        let Some(pending) = th.pending_read else {
+            return;
+        };
         let proc_id = th.proc;
         if let Some(p) = self.procs.get_mut(&proc_id) {
             p.waiting_threads.retain(|x| *x != t);
@@ -274,7 +315,9 @@ impl State {
     /// The thread sleeps: remember the read and, if it may take process work, offer it.
     pub fn start_waiting(&mut self, t: ThreadId, pending: PendingRead) {
         let for_proc_work = self.available_for_proc_work(t);
-        let Some(th) = self.threads.get_mut(&t) else { return };
+        let Some(th) = self.threads.get_mut(&t) else {
+            return;
+        };
         th.pending_read = Some(pending);
         th.looper |= LOOPER_WAITING;
         let proc_id = th.proc;
@@ -291,7 +334,9 @@ impl State {
     /// remaining process work).
     pub fn finish_read(&mut self, t: ThreadId, mut bwr: BinderWriteRead, result: ReadResult) {
         bwr.read_consumed += result.bytes.len() as u64;
-        let Some(th) = self.threads.get_mut(&t) else { return };
+        let Some(th) = self.threads.get_mut(&t) else {
+            return;
+        };
         th.looper_need_return = false;
         let sock = th.sock.clone();
         let proc_id = th.proc;
@@ -302,6 +347,10 @@ impl State {
         encode_bwr(&bwr, &mut arg);
         let mut bytes = Vec::new();
         encode_ioctl_done(0, result.fds.len() as u32, &arg, &result.bytes, &mut bytes);
-        self.outgoing.push(Outgoing { sock, bytes, fds: result.fds });
+        self.outgoing.push(Outgoing {
+            sock,
+            bytes,
+            fds: result.fds,
+        });
     }
 }

@@ -24,7 +24,13 @@ pub struct RefData {
 
 impl State {
     /// `binder_new_node`: the node of `proc` for `ptr`, created if missing.
-    pub fn get_or_new_node(&mut self, proc: ProcId, ptr: u64, cookie: u64, flags: u32) -> Option<NodeId> {
+    pub fn get_or_new_node(
+        &mut self,
+        proc: ProcId,
+        ptr: u64,
+        cookie: u64,
+        flags: u32,
+    ) -> Option<NodeId> {
         let p = self.procs.get(&proc)?;
         if let Some(&n) = p.nodes.get(&ptr) {
             return Some(n);
@@ -48,8 +54,6 @@ impl State {
                 tmp_refs: 0,
                 refs: BTreeSet::new(),
                 accept_fds: flags & binder_sys::FLAT_BINDER_FLAG_ACCEPTS_FDS != 0,
-                min_priority: flags & binder_sys::FLAT_BINDER_FLAG_PRIORITY_MASK,
-                txn_security_ctx: flags & binder_sys::FLAT_BINDER_FLAG_TXN_SECURITY_CTX != 0,
                 has_async_transaction: false,
                 async_todo: VecDeque::new(),
                 work_queued: None,
@@ -61,9 +65,17 @@ impl State {
 
     /// `binder_inc_node_nilocked`. `target` is the thread whose todo list receives the node
     /// work when the owner must be told (the sending thread, as the kernel's `target_list`).
-    pub fn inc_node(&mut self, n: NodeId, strong: bool, internal: bool, target: Option<ThreadId>) -> Result<(), ()> {
+    pub fn inc_node(
+        &mut self,
+        n: NodeId,
+        strong: bool,
+        internal: bool,
+        target: Option<ThreadId>,
+    ) -> Result<(), ()> {
         let is_ctx_mgr = self.context_mgr_node == Some(n);
-        let Some(node) = self.nodes.get_mut(&n) else { return Err(()) };
+        let Some(node) = self.nodes.get_mut(&n) else {
+            return Err(());
+        };
         if strong {
             if internal {
                 if target.is_none()
@@ -101,9 +113,15 @@ impl State {
     /// `binder_dec_node`: drops a reference; frees the node or tells its owner when the last
     /// one goes.
     pub fn dec_node(&mut self, n: NodeId, strong: bool, internal: bool) {
-        let Some(node) = self.nodes.get_mut(&n) else { return };
+        let Some(node) = self.nodes.get_mut(&n) else {
+            return;
+        };
         if strong {
-            let count = if internal { &mut node.internal_strong_refs } else { &mut node.local_strong_refs };
+            let count = if internal {
+                &mut node.internal_strong_refs
+            } else {
+                &mut node.local_strong_refs
+            };
             *count = count.saturating_sub(1);
             if node.local_strong_refs > 0 || node.internal_strong_refs > 0 {
                 return;
@@ -121,7 +139,9 @@ impl State {
 
     /// The tail of `binder_dec_node_nilocked`, also used after a temporary reference goes.
     fn node_maybe_release(&mut self, n: NodeId) {
-        let Some(node) = self.nodes.get(&n) else { return };
+        let Some(node) = self.nodes.get(&n) else {
+            return;
+        };
         if let Some(p) = node.proc
             && (node.has_strong_ref || node.has_weak_ref)
         {
@@ -131,7 +151,11 @@ impl State {
             }
             return;
         }
-        if node.refs.is_empty() && node.local_strong_refs == 0 && node.local_weak_refs == 0 && node.tmp_refs == 0 {
+        if node.refs.is_empty()
+            && node.local_strong_refs == 0
+            && node.local_weak_refs == 0
+            && node.tmp_refs == 0
+        {
             self.free_node(n);
         }
     }
@@ -139,7 +163,9 @@ impl State {
     /// Forgets a node that nothing references.
     pub fn free_node(&mut self, n: NodeId) {
         self.dequeue_node_work(n);
-        let Some(node) = self.nodes.remove(&n) else { return };
+        let Some(node) = self.nodes.remove(&n) else {
+            return;
+        };
         if let Some(p) = node.proc.and_then(|p| self.procs.get_mut(&p))
             && p.nodes.get(&node.ptr) == Some(&n)
         {
@@ -156,7 +182,9 @@ impl State {
 
     /// `binder_dec_node_tmpref`.
     pub fn dec_node_tmpref(&mut self, n: NodeId) {
-        let Some(node) = self.nodes.get_mut(&n) else { return };
+        let Some(node) = self.nodes.get_mut(&n) else {
+            return;
+        };
         node.tmp_refs = node.tmp_refs.saturating_sub(1);
         if node.local_weak_refs > 0 || node.tmp_refs > 0 || !node.refs.is_empty() {
             return;
@@ -183,7 +211,12 @@ impl State {
 
     fn ref_data(&self, proc: ProcId, desc: u32) -> Option<RefData> {
         let r = self.procs.get(&proc)?.refs_by_desc.get(&desc)?;
-        Some(RefData { debug_id: r.debug_id, desc, strong: r.strong, weak: r.weak })
+        Some(RefData {
+            debug_id: r.debug_id,
+            desc,
+            strong: r.strong,
+            weak: r.weak,
+        })
     }
 
     /// `binder_get_ref_for_node_olocked` with a new ref: the lowest free descriptor, from 0
@@ -193,7 +226,11 @@ impl State {
             return Some(desc);
         }
         let debug_id = self.next_id();
-        let first = if self.context_mgr_node == Some(n) { 0 } else { 1 };
+        let first = if self.context_mgr_node == Some(n) {
+            0
+        } else {
+            1
+        };
         let p = self.procs.get_mut(&proc)?;
         let mut desc = first;
         for &used in p.refs_by_desc.range(first..).map(|(d, _)| d) {
@@ -202,7 +239,16 @@ impl State {
             }
             desc = used.checked_add(1)?;
         }
-        p.refs_by_desc.insert(desc, Ref { debug_id, node: n, strong: 0, weak: 0, death: None });
+        p.refs_by_desc.insert(
+            desc,
+            Ref {
+                debug_id,
+                node: n,
+                strong: 0,
+                weak: 0,
+                death: None,
+            },
+        );
         p.refs_by_node.insert(n, desc);
         if let Some(node) = self.nodes.get_mut(&n) {
             node.refs.insert(proc);
@@ -212,7 +258,13 @@ impl State {
     }
 
     /// `binder_inc_ref_olocked`.
-    fn inc_ref(&mut self, proc: ProcId, desc: u32, strong: bool, target: Option<ThreadId>) -> Result<(), ()> {
+    fn inc_ref(
+        &mut self,
+        proc: ProcId,
+        desc: u32,
+        strong: bool,
+        target: Option<ThreadId>,
+    ) -> Result<(), ()> {
         let r = self.ref_mut(proc, desc).ok_or(())?;
         let node = r.node;
         let first = if strong { r.strong == 0 } else { r.weak == 0 };
@@ -230,11 +282,20 @@ impl State {
 
     /// `binder_inc_ref_for_node`: the ref of `proc` on node `n`, created if missing, one count
     /// up. Returns the ref's data.
-    pub fn inc_ref_for_node(&mut self, proc: ProcId, n: NodeId, strong: bool, target: Option<ThreadId>) -> Result<RefData, ()> {
+    pub fn inc_ref_for_node(
+        &mut self,
+        proc: ProcId,
+        n: NodeId,
+        strong: bool,
+        target: Option<ThreadId>,
+    ) -> Result<RefData, ()> {
         let desc = self.get_or_new_ref(proc, n).ok_or(())?;
         if self.inc_ref(proc, desc, strong, target).is_err() {
             // Unlike the kernel, do not leave a ref with no counts behind.
-            if self.ref_data(proc, desc).is_some_and(|r| r.strong == 0 && r.weak == 0) {
+            if self
+                .ref_data(proc, desc)
+                .is_some_and(|r| r.strong == 0 && r.weak == 0)
+            {
                 self.cleanup_ref(proc, desc);
             }
             return Err(());
@@ -243,7 +304,13 @@ impl State {
     }
 
     /// `binder_update_ref_for_handle`: `BC_INCREFS`..`BC_DECREFS` on an existing handle.
-    pub fn update_ref_for_handle(&mut self, proc: ProcId, desc: u32, increment: bool, strong: bool) -> Result<RefData, ()> {
+    pub fn update_ref_for_handle(
+        &mut self,
+        proc: ProcId,
+        desc: u32,
+        increment: bool,
+        strong: bool,
+    ) -> Result<RefData, ()> {
         self.get_ref(proc, desc, strong).ok_or(())?;
         if increment {
             self.inc_ref(proc, desc, strong, None)?;
@@ -251,16 +318,27 @@ impl State {
         }
         let before = self.ref_data(proc, desc).ok_or(())?;
         self.dec_ref(proc, desc, strong);
-        Ok(self.ref_data(proc, desc).unwrap_or(RefData { strong: 0, weak: 0, ..before }))
+        Ok(self.ref_data(proc, desc).unwrap_or(RefData {
+            strong: 0,
+            weak: 0,
+            ..before
+        }))
     }
 
     /// `binder_dec_ref_olocked`; the ref is removed when both counts reach zero.
     pub fn dec_ref(&mut self, proc: ProcId, desc: u32, strong: bool) {
-        let Some(r) = self.ref_mut(proc, desc) else { return };
+        let Some(r) = self.ref_mut(proc, desc) else {
+            return;
+        };
         let node = r.node;
         if strong {
             if r.strong == 0 {
-                tracing::debug!("invalid dec strong, ref {} desc {desc} s {} w {}", r.debug_id, r.strong, r.weak);
+                tracing::debug!(
+                    "invalid dec strong, ref {} desc {desc} s {} w {}",
+                    r.debug_id,
+                    r.strong,
+                    r.weak
+                );
                 return;
             }
             r.strong -= 1;
@@ -269,12 +347,20 @@ impl State {
             }
         } else {
             if r.weak == 0 {
-                tracing::debug!("invalid dec weak, ref {} desc {desc} s {} w {}", r.debug_id, r.strong, r.weak);
+                tracing::debug!(
+                    "invalid dec weak, ref {} desc {desc} s {} w {}",
+                    r.debug_id,
+                    r.strong,
+                    r.weak
+                );
                 return;
             }
             r.weak -= 1;
         }
-        if self.ref_data(proc, desc).is_some_and(|r| r.strong == 0 && r.weak == 0) {
+        if self
+            .ref_data(proc, desc)
+            .is_some_and(|r| r.strong == 0 && r.weak == 0)
+        {
             self.cleanup_ref(proc, desc);
         }
     }
@@ -282,8 +368,12 @@ impl State {
     /// `binder_cleanup_ref_olocked` + `binder_free_ref`: removes the ref, drops its node
     /// counts and its death notification.
     pub fn cleanup_ref(&mut self, proc: ProcId, desc: u32) {
-        let Some(p) = self.procs.get_mut(&proc) else { return };
-        let Some(r) = p.refs_by_desc.remove(&desc) else { return };
+        let Some(p) = self.procs.get_mut(&proc) else {
+            return;
+        };
+        let Some(r) = p.refs_by_desc.remove(&desc) else {
+            return;
+        };
         if p.refs_by_node.get(&r.node) == Some(&desc) {
             p.refs_by_node.remove(&r.node);
         }
@@ -308,7 +398,14 @@ impl State {
     pub fn new_death(&mut self, cookie: u64) -> DeathId {
         let id = DeathId(self.next_id());
         self.stats.created(Obj::Death);
-        self.deaths.insert(id, crate::model::Death { cookie, kind: crate::model::DeathKind::DeadBinder, queued: None });
+        self.deaths.insert(
+            id,
+            crate::model::Death {
+                cookie,
+                kind: crate::model::DeathKind::DeadBinder,
+                queued: None,
+            },
+        );
         id
     }
 }

@@ -25,7 +25,10 @@ impl State {
                 if th.transaction_stack == Some(t) {
                     th.transaction_stack = next;
                 } else {
-                    tracing::error!("failed reply for transaction {} which is not on top of its caller's stack", t.0);
+                    tracing::error!(
+                        "failed reply for transaction {} which is not on top of its caller's stack",
+                        t.0
+                    );
                 }
                 if th.reply_error == BR_OK {
                     th.reply_error = code;
@@ -79,7 +82,9 @@ impl State {
     /// A death notification taken off a list of a dying thread or process: forgotten unless a
     /// ref still owns it.
     fn release_death_work(&mut self, d: DeathId) {
-        let Some(death) = self.deaths.get_mut(&d) else { return };
+        let Some(death) = self.deaths.get_mut(&d) else {
+            return;
+        };
         death.queued = None;
         if death.kind != DeathKind::DeadBinder {
             self.free_death(d);
@@ -91,8 +96,12 @@ impl State {
     /// the objects before that index of the offsets array are released (a transaction that
     /// failed half-way through translation).
     pub fn buffer_release(&mut self, proc_id: ProcId, buffer_off: usize, failed_at: Option<usize>) {
-        let Some(area) = self.procs.get(&proc_id).and_then(|p| p.area.as_ref()) else { return };
-        let Some(b) = area.alloc.buffer(buffer_off) else { return };
+        let Some(area) = self.procs.get(&proc_id).and_then(|p| p.area.as_ref()) else {
+            return;
+        };
+        let Some(b) = area.alloc.buffer(buffer_off) else {
+            return;
+        };
         let mapping = area.mapping.clone();
         let view = BufferView {
             mapping: &mapping,
@@ -105,7 +114,9 @@ impl State {
         if let Some(n) = b.target_node {
             self.dec_node(n, true, false);
         }
-        let end = failed_at.unwrap_or(view.object_count()).min(view.object_count());
+        let end = failed_at
+            .unwrap_or(view.object_count())
+            .min(view.object_count());
         for i in 0..end {
             let Some(obj) = view.offset_at(i).and_then(|off| view.object_at(off)) else {
                 tracing::error!("transaction release {debug_id}: bad object at index {i}");
@@ -113,30 +124,49 @@ impl State {
             };
             match obj.hdr_type {
                 BINDER_TYPE_BINDER | BINDER_TYPE_WEAK_BINDER => {
-                    let node = self.procs.get(&proc_id).and_then(|p| p.nodes.get(&obj.flat.binder_or_handle)).copied();
+                    let node = self
+                        .procs
+                        .get(&proc_id)
+                        .and_then(|p| p.nodes.get(&obj.flat.binder_or_handle))
+                        .copied();
                     match node {
                         Some(n) => self.dec_node(n, obj.hdr_type == BINDER_TYPE_BINDER, false),
-                        None => tracing::error!("transaction release {debug_id}: bad node {:#x}", obj.flat.binder_or_handle),
+                        None => tracing::error!(
+                            "transaction release {debug_id}: bad node {:#x}",
+                            obj.flat.binder_or_handle
+                        ),
                     }
                 }
                 BINDER_TYPE_HANDLE | BINDER_TYPE_WEAK_HANDLE => {
                     let strong = obj.hdr_type == BINDER_TYPE_HANDLE;
-                    if self.update_ref_for_handle(proc_id, obj.flat.handle(), false, strong).is_err() {
-                        tracing::error!("transaction release {debug_id}: bad handle {}", obj.flat.handle());
+                    if self
+                        .update_ref_for_handle(proc_id, obj.flat.handle(), false, strong)
+                        .is_err()
+                    {
+                        tracing::error!(
+                            "transaction release {debug_id}: bad handle {}",
+                            obj.flat.handle()
+                        );
                     }
                 }
                 // Delivered files belong to the receiver now; undelivered ones are closed with
                 // their transaction.
                 BINDER_TYPE_FD => {}
-                other => tracing::error!("transaction release {debug_id}: bad object type {other:#x}"),
+                other => {
+                    tracing::error!("transaction release {debug_id}: bad object type {other:#x}")
+                }
             }
         }
     }
 
     /// `binder_free_buf`: the process is done with a buffer.
     pub fn free_buf(&mut self, proc_id: ProcId, buffer_off: usize) {
-        let Some(area) = self.procs.get_mut(&proc_id).and_then(|p| p.area.as_mut()) else { return };
-        let Some(b) = area.alloc.buffer_mut(buffer_off) else { return };
+        let Some(area) = self.procs.get_mut(&proc_id).and_then(|p| p.area.as_mut()) else {
+            return;
+        };
+        let Some(b) = area.alloc.buffer_mut(buffer_off) else {
+            return;
+        };
         let txn = b.transaction.take();
         let (is_async, target_node) = (b.async_transaction, b.target_node);
         if let Some(t) = txn.and_then(|t| self.txns.get_mut(&t)) {
@@ -162,7 +192,9 @@ impl State {
 
     /// Returns a buffer to the allocator (zeroing it first for `TF_CLEAR_BUF`).
     pub fn free_area_buffer(&mut self, proc_id: ProcId, buffer_off: usize) {
-        let Some(area) = self.procs.get_mut(&proc_id).and_then(|p| p.area.as_mut()) else { return };
+        let Some(area) = self.procs.get_mut(&proc_id).and_then(|p| p.area.as_mut()) else {
+            return;
+        };
         if let Some(b) = area.alloc.free_buf(buffer_off)
             && b.clear_on_free
         {
@@ -174,7 +206,9 @@ impl State {
     /// or its process died). Transactions it was part of lose it; a caller waiting for its
     /// reply gets `BR_DEAD_REPLY`.
     pub fn thread_release(&mut self, t: ThreadId) {
-        let Some(th) = self.threads.remove(&t) else { return };
+        let Some(th) = self.threads.remove(&t) else {
+            return;
+        };
         self.stats.deleted(Obj::Thread);
         if let Some(p) = self.procs.get_mut(&th.proc) {
             p.threads.remove(&t);
@@ -188,7 +222,9 @@ impl State {
             send_reply = cur;
         }
         while let Some(id) = cur {
-            let Some(tr) = self.txns.get_mut(&id) else { break };
+            let Some(tr) = self.txns.get_mut(&id) else {
+                break;
+            };
             if tr.to_thread == Some(t) {
                 let to_proc = tr.to_proc.take();
                 tr.to_thread = None;
@@ -196,7 +232,8 @@ impl State {
                 cur = tr.to_parent;
                 if let Some(p) = to_proc.and_then(|p| self.procs.get_mut(&p)) {
                     p.outstanding_txns = p.outstanding_txns.saturating_sub(1);
-                    if let Some(b) = buffer.and_then(|off| p.area.as_mut().and_then(|a| a.alloc.buffer_mut(off)))
+                    if let Some(b) =
+                        buffer.and_then(|off| p.area.as_mut().and_then(|a| a.alloc.buffer_mut(off)))
                         && b.transaction == Some(id)
                     {
                         b.transaction = None;
@@ -206,7 +243,11 @@ impl State {
                 tr.from = None;
                 cur = tr.from_parent;
             } else {
-                tracing::error!("transaction {} on the stack of thread {} is not its own", id.0, th.tid);
+                tracing::error!(
+                    "transaction {} on the stack of thread {} is not its own",
+                    id.0,
+                    th.tid
+                );
                 break;
             }
         }
@@ -219,11 +260,15 @@ impl State {
     /// `binder_node_release`: the owner died. The node dies with it unless refs remain; every
     /// ref holder that asked gets `BR_DEAD_BINDER`.
     fn node_release(&mut self, n: NodeId) {
-        let Some(node) = self.nodes.get_mut(&n) else { return };
+        let Some(node) = self.nodes.get_mut(&n) else {
+            return;
+        };
         let async_todo = std::mem::take(&mut node.async_todo);
         self.release_work(async_todo.into_iter().map(Work::Transaction).collect());
         self.dequeue_node_work(n);
-        let Some(node) = self.nodes.get_mut(&n) else { return };
+        let Some(node) = self.nodes.get_mut(&n) else {
+            return;
+        };
         if node.refs.is_empty() && node.tmp_refs == 0 {
             self.free_node(n);
             return;
@@ -239,7 +284,11 @@ impl State {
                 .and_then(|p| p.refs_by_node.get(&n).and_then(|d| p.refs_by_desc.get(d)))
                 .and_then(|r| r.death);
             let Some(d) = death else { continue };
-            if self.deaths.get(&d).is_some_and(|death| death.queued.is_some()) {
+            if self
+                .deaths
+                .get(&d)
+                .is_some_and(|death| death.queued.is_some())
+            {
                 tracing::error!("death notification {} already queued", d.0);
                 continue;
             }
@@ -252,7 +301,9 @@ impl State {
 
     /// `binder_deferred_release`: the process died (its connection closed).
     pub fn proc_release(&mut self, proc_id: ProcId) {
-        let Some(p) = self.procs.get_mut(&proc_id) else { return };
+        let Some(p) = self.procs.get_mut(&proc_id) else {
+            return;
+        };
         if p.is_dead {
             return;
         }
@@ -260,7 +311,11 @@ impl State {
         let threads: Vec<ThreadId> = p.threads.iter().copied().collect();
         let socks = std::mem::take(&mut p.thread_socks);
         let nodes: Vec<NodeId> = p.nodes.values().copied().collect();
-        if self.context_mgr_node.and_then(|n| self.nodes.get(&n)).is_some_and(|n| n.proc == Some(proc_id)) {
+        if self
+            .context_mgr_node
+            .and_then(|n| self.nodes.get(&n))
+            .is_some_and(|n| n.proc == Some(proc_id))
+        {
             tracing::info!("context manager died");
             self.context_mgr_node = None;
         }
@@ -275,7 +330,11 @@ impl State {
             }
             self.node_release(n);
         }
-        let descs: Vec<u32> = self.procs.get(&proc_id).map(|p| p.refs_by_desc.keys().copied().collect()).unwrap_or_default();
+        let descs: Vec<u32> = self
+            .procs
+            .get(&proc_id)
+            .map(|p| p.refs_by_desc.keys().copied().collect())
+            .unwrap_or_default();
         for desc in descs {
             self.cleanup_ref(proc_id, desc);
         }

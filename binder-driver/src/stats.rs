@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use binder_sys::ud::state::{DriverStats, ObjectCount};
-use binder_sys::{BC_REPLY_SG, BR_TRANSACTION_PENDING_FROZEN, command_name};
+use binder_sys::{BC_REPLY_SG, BR_TRANSACTION_PENDING_FROZEN};
 
 const BC_SLOTS: usize = (BC_REPLY_SG & 0xff) as usize + 1;
 const BR_SLOTS: usize = (BR_TRANSACTION_PENDING_FROZEN & 0xff) as usize + 1;
@@ -20,7 +20,15 @@ pub enum Obj {
     TransactionComplete,
 }
 
-const OBJ_NAMES: [&str; 7] = ["proc", "thread", "node", "ref", "death", "transaction", "transaction_complete"];
+const OBJ_NAMES: [&str; 7] = [
+    "proc",
+    "thread",
+    "node",
+    "ref",
+    "death",
+    "transaction",
+    "transaction_complete",
+];
 
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -66,27 +74,59 @@ impl Stats {
     }
 
     pub fn snapshot(&self) -> DriverStats {
-        let named = |counts: &[u64], words: &mut dyn Iterator<Item = u32>| -> BTreeMap<String, u64> {
-            words
-                .filter_map(|w| {
-                    let n = counts.get(nr(w)).copied().unwrap_or(0);
-                    (n > 0).then(|| (command_name(w).to_string(), n))
-                })
-                .collect()
-        };
+        let named =
+            |counts: &[u64], words: &mut dyn Iterator<Item = u32>| -> BTreeMap<String, u64> {
+                words
+                    .filter_map(|w| {
+                        let n = counts.get(nr(w)).copied().unwrap_or(0);
+                        (n > 0).then(|| (binder_sys::command_name(w).to_string(), n))
+                    })
+                    .collect()
+            };
         use binder_sys::*;
         let bc_words = [
-            BC_TRANSACTION, BC_REPLY, BC_ACQUIRE_RESULT, BC_FREE_BUFFER, BC_INCREFS, BC_ACQUIRE,
-            BC_RELEASE, BC_DECREFS, BC_INCREFS_DONE, BC_ACQUIRE_DONE, BC_ATTEMPT_ACQUIRE,
-            BC_REGISTER_LOOPER, BC_ENTER_LOOPER, BC_EXIT_LOOPER, BC_REQUEST_DEATH_NOTIFICATION,
-            BC_CLEAR_DEATH_NOTIFICATION, BC_DEAD_BINDER_DONE, BC_TRANSACTION_SG, BC_REPLY_SG,
+            BC_TRANSACTION,
+            BC_REPLY,
+            BC_ACQUIRE_RESULT,
+            BC_FREE_BUFFER,
+            BC_INCREFS,
+            BC_ACQUIRE,
+            BC_RELEASE,
+            BC_DECREFS,
+            BC_INCREFS_DONE,
+            BC_ACQUIRE_DONE,
+            BC_ATTEMPT_ACQUIRE,
+            BC_REGISTER_LOOPER,
+            BC_ENTER_LOOPER,
+            BC_EXIT_LOOPER,
+            BC_REQUEST_DEATH_NOTIFICATION,
+            BC_CLEAR_DEATH_NOTIFICATION,
+            BC_DEAD_BINDER_DONE,
+            BC_TRANSACTION_SG,
+            BC_REPLY_SG,
         ];
         let br_words = [
-            BR_ERROR, BR_OK, BR_TRANSACTION, BR_REPLY, BR_ACQUIRE_RESULT, BR_DEAD_REPLY,
-            BR_TRANSACTION_COMPLETE, BR_INCREFS, BR_ACQUIRE, BR_RELEASE, BR_DECREFS,
-            BR_ATTEMPT_ACQUIRE, BR_NOOP, BR_SPAWN_LOOPER, BR_FINISHED, BR_DEAD_BINDER,
-            BR_CLEAR_DEATH_NOTIFICATION_DONE, BR_FAILED_REPLY, BR_FROZEN_REPLY,
-            BR_ONEWAY_SPAM_SUSPECT, BR_TRANSACTION_PENDING_FROZEN,
+            BR_ERROR,
+            BR_OK,
+            BR_TRANSACTION,
+            BR_REPLY,
+            BR_ACQUIRE_RESULT,
+            BR_DEAD_REPLY,
+            BR_TRANSACTION_COMPLETE,
+            BR_INCREFS,
+            BR_ACQUIRE,
+            BR_RELEASE,
+            BR_DECREFS,
+            BR_ATTEMPT_ACQUIRE,
+            BR_NOOP,
+            BR_SPAWN_LOOPER,
+            BR_FINISHED,
+            BR_DEAD_BINDER,
+            BR_CLEAR_DEATH_NOTIFICATION_DONE,
+            BR_FAILED_REPLY,
+            BR_FROZEN_REPLY,
+            BR_ONEWAY_SPAM_SUSPECT,
+            BR_TRANSACTION_PENDING_FROZEN,
         ];
         let objects = OBJ_NAMES
             .iter()

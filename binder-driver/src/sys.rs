@@ -48,11 +48,11 @@ impl SharedMapping {
         // any existing Rust object; the fd is a memfd whose size was checked by the caller to
         // cover `len` bytes and which is sealed against shrinking, so no access faults.
         let ptr = unsafe { mmap(None, length, prot, MapFlags::MAP_SHARED, fd, 0) }?;
-        Ok(SharedMapping { ptr: ptr.cast(), len, writable })
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
+        Ok(SharedMapping {
+            ptr: ptr.cast(),
+            len,
+            writable,
+        })
     }
 
     fn range_ok(&self, offset: usize, len: usize) -> bool {
@@ -67,7 +67,11 @@ impl SharedMapping {
         // SAFETY: the source range is inside the live mapping (checked above) and `out` is a
         // distinct local buffer; a byte copy is valid whatever the bytes are.
         unsafe {
-            std::ptr::copy_nonoverlapping(self.ptr.as_ptr().add(offset), out.as_mut_ptr(), out.len())
+            std::ptr::copy_nonoverlapping(
+                self.ptr.as_ptr().add(offset),
+                out.as_mut_ptr(),
+                out.len(),
+            )
         };
         true
     }
@@ -97,7 +101,13 @@ impl SharedMapping {
 
     /// The one copy from a send arena: `len` bytes at `src_offset` of `src` straight into this
     /// mapping at `dst_offset`.
-    pub fn copy_from(&self, dst_offset: usize, src: &SharedMapping, src_offset: usize, len: usize) -> bool {
+    pub fn copy_from(
+        &self,
+        dst_offset: usize,
+        src: &SharedMapping,
+        src_offset: usize,
+        len: usize,
+    ) -> bool {
         if !self.writable || !self.range_ok(dst_offset, len) || !src.range_ok(src_offset, len) {
             return false;
         }
@@ -106,7 +116,11 @@ impl SharedMapping {
         // memory that is also mapped here; the sender may change the source while we copy,
         // which only changes the bytes copied.
         unsafe {
-            std::ptr::copy(src.ptr.as_ptr().add(src_offset), self.ptr.as_ptr().add(dst_offset), len)
+            std::ptr::copy(
+                src.ptr.as_ptr().add(src_offset),
+                self.ptr.as_ptr().add(dst_offset),
+                len,
+            )
         };
         true
     }
@@ -114,7 +128,13 @@ impl SharedMapping {
     /// The one copy by `process_vm_readv`: `len` bytes at `remote_addr` in process `pid`
     /// straight into this mapping at `dst_offset`. A short read is an error (`EFAULT`), as a
     /// partial `copy_from_user` is in the kernel.
-    pub fn read_from_process(&self, dst_offset: usize, pid: u32, remote_addr: u64, len: usize) -> io::Result<()> {
+    pub fn read_from_process(
+        &self,
+        dst_offset: usize,
+        pid: u32,
+        remote_addr: u64,
+        len: usize,
+    ) -> io::Result<()> {
         if !self.writable || !self.range_ok(dst_offset, len) {
             return Err(Errno::EINVAL.into());
         }
@@ -126,7 +146,10 @@ impl SharedMapping {
             iov_base: unsafe { self.ptr.as_ptr().add(dst_offset) }.cast::<c_void>(),
             iov_len: len,
         };
-        let remote = libc::iovec { iov_base: remote_addr as usize as *mut c_void, iov_len: len };
+        let remote = libc::iovec {
+            iov_base: remote_addr as usize as *mut c_void,
+            iov_len: len,
+        };
         // SAFETY: the local iovec covers writable memory of our own mapping (checked above);
         // the kernel validates the remote range against the other process's address space.
         let n = unsafe { libc::process_vm_readv(pid as libc::pid_t, &local, 1, &remote, 1, 0) };
@@ -153,7 +176,10 @@ impl Drop for SharedMapping {
 /// Creates a receive area: a sealed memfd of `size` bytes, mapped read-write by the driver.
 /// The returned fd is what the process maps read-only.
 pub fn create_area(size: usize) -> io::Result<(OwnedFd, SharedMapping)> {
-    let fd = memfd_create(c"binder-area", MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING)?;
+    let fd = memfd_create(
+        c"binder-area",
+        MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING,
+    )?;
     nix::unistd::ftruncate(&fd, size as libc::off_t)?;
     let mapping = SharedMapping::map(fd.as_fd(), size, true)?;
     // The driver's writable mapping exists before F_SEAL_FUTURE_WRITE, so it stays writable;
@@ -185,7 +211,10 @@ pub fn map_arena(fd: &OwnedFd, size: usize) -> io::Result<SharedMapping> {
     }
     let stat = nix::sys::stat::fstat(fd)?;
     if (stat.st_size as u64) < size as u64 {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "the arena memfd is smaller than the registered size"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the arena memfd is smaller than the registered size",
+        ));
     }
     SharedMapping::map(fd.as_fd(), size, false)
 }
@@ -222,13 +251,25 @@ pub struct PeerIdentity {
 pub fn peer_identity(sock: &OwnedFd) -> io::Result<PeerIdentity> {
     let cred = socket::getsockopt(sock, sockopt::PeerCredentials)?;
     let pid = cred.pid() as u32;
-    let pidfd = socket::getsockopt(sock, sockopt::PeerPidfd).ok().or_else(|| pidfd_open(pid).ok());
-    Ok(PeerIdentity { pid, uid: cred.uid(), gid: cred.gid(), pidfd })
+    let pidfd = socket::getsockopt(sock, sockopt::PeerPidfd)
+        .ok()
+        .or_else(|| pidfd_open(pid).ok());
+    Ok(PeerIdentity {
+        pid,
+        uid: cred.uid(),
+        gid: cred.gid(),
+        pidfd,
+    })
 }
 
 /// Binds and listens on the abstract `SOCK_SEQPACKET` socket `name` (without the leading NUL).
 pub fn bind_listener(name: &str) -> io::Result<OwnedFd> {
-    let sock = socket::socket(AddressFamily::Unix, SockType::SeqPacket, SockFlag::SOCK_CLOEXEC, None)?;
+    let sock = socket::socket(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
     let addr = UnixAddr::new_abstract(name.as_bytes())?;
     socket::bind(sock.as_raw_fd(), &addr)?;
     socket::listen(&sock, Backlog::new(128).unwrap_or(Backlog::MAXCONN))?;
@@ -251,7 +292,10 @@ pub fn wait_readable(fd: &OwnedFd, timeout: Duration) -> io::Result<bool> {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
     let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-    match poll(&mut fds, PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)) {
+    match poll(
+        &mut fds,
+        PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+    ) {
         Ok(n) => Ok(n > 0),
         Err(Errno::EINTR) => Ok(false),
         Err(e) => Err(e.into()),
@@ -275,10 +319,10 @@ pub struct Datagram {
     pub truncated: bool,
 }
 
-/// Receives one datagram into `buf` with up to `max_fds` file descriptors. `Ok(None)` is end
-/// of file.
-pub fn recv_datagram(sock: &OwnedFd, buf: &mut [u8], max_fds: usize) -> io::Result<Option<Datagram>> {
-    let mut cmsg = vec![0u8; nix::cmsg_space!(RawFd) * max_fds.max(1)];
+/// Receives one datagram into `buf` with up to 8 file descriptors (more are discarded by the
+/// kernel and reported as truncation). `Ok(None)` is end of file.
+pub fn recv_datagram(sock: &OwnedFd, buf: &mut [u8]) -> io::Result<Option<Datagram>> {
+    let mut cmsg = nix::cmsg_space!([RawFd; 8]);
     loop {
         let mut iov = [io::IoSliceMut::new(buf)];
         let res = socket::recvmsg::<()>(
@@ -299,16 +343,25 @@ pub fn recv_datagram(sock: &OwnedFd, buf: &mut [u8], max_fds: usize) -> io::Resu
                 if let ControlMessageOwned::ScmRights(raw) = c {
                     // SAFETY: the kernel installed these descriptors in our table for this
                     // message; nothing else knows them, so we take ownership here.
-                    fds.extend(raw.into_iter().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }));
+                    fds.extend(
+                        raw.into_iter()
+                            .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
+                    );
                 }
             }
         }
-        let truncated = msg.flags.intersects(MsgFlags::MSG_TRUNC | MsgFlags::MSG_CTRUNC);
+        let truncated = msg
+            .flags
+            .intersects(MsgFlags::MSG_TRUNC | MsgFlags::MSG_CTRUNC);
         let len = msg.bytes;
         if len == 0 && fds.is_empty() && !truncated {
             return Ok(None);
         }
-        return Ok(Some(Datagram { len, fds, truncated }));
+        return Ok(Some(Datagram {
+            len,
+            fds,
+            truncated,
+        }));
     }
 }
 

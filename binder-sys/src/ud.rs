@@ -178,7 +178,10 @@ impl ProcRequest {
             }
             OP_REGISTER_ARENA => {
                 r.u32()?;
-                ProcRequest::RegisterArena { addr: r.u64()?, size: r.u64()? }
+                ProcRequest::RegisterArena {
+                    addr: r.u64()?,
+                    size: r.u64()?,
+                }
             }
             OP_NEW_THREAD => ProcRequest::NewThread { tid: r.u32()? },
             OP_DEBUG => ProcRequest::Debug { query: r.u32()? },
@@ -189,7 +192,10 @@ impl ProcRequest {
     /// Encodes the request (file descriptors travel separately as `SCM_RIGHTS`).
     pub fn encode(&self, out: &mut Vec<u8>) {
         out.clear();
-        let mut u32s = |vals: &[u32]| vals.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+        let mut u32s = |vals: &[u32]| {
+            vals.iter()
+                .for_each(|v| out.extend_from_slice(&v.to_le_bytes()))
+        };
         match *self {
             ProcRequest::Hello { version } => u32s(&[OP_HELLO_PROC, version]),
             ProcRequest::NewThread { tid } => u32s(&[OP_NEW_THREAD, tid]),
@@ -215,8 +221,13 @@ impl ProcRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ThreadRequest<'a> {
     /// `cmd` and the bytes after it (argument structure, then inline write data).
-    Ioctl { cmd: u32, arg: &'a [u8] },
-    FdFixup { fds: Vec<i32> },
+    Ioctl {
+        cmd: u32,
+        arg: &'a [u8],
+    },
+    FdFixup {
+        fds: Vec<i32>,
+    },
 }
 
 impl<'a> ThreadRequest<'a> {
@@ -227,7 +238,10 @@ impl<'a> ThreadRequest<'a> {
         match r.u32()? {
             OP_IOCTL => {
                 let cmd = r.u32()?;
-                Some(ThreadRequest::Ioctl { cmd, arg: &msg[r.position()..] })
+                Some(ThreadRequest::Ioctl {
+                    cmd,
+                    arg: &msg[r.position()..],
+                })
             }
             OP_FD_FIXUP => {
                 let n = r.u32()? as usize;
@@ -329,7 +343,12 @@ pub fn decode_ioctl_done(msg: &[u8]) -> Option<IoctlDone<'_>> {
     let arg_len = r.u32()? as usize;
     let arg = r.take(arg_len)?;
     let read = &msg[r.position()..];
-    Some(IoctlDone { ret, nfds, arg, read })
+    Some(IoctlDone {
+        ret,
+        nfds,
+        arg,
+        read,
+    })
 }
 
 /// Encodes a generic [`OP_REPLY`].
@@ -359,19 +378,31 @@ mod tests {
         let mut out = Vec::new();
         encode_ioctl_done(-22, 2, &[1, 2, 3], &[9, 9], &mut out);
         let d = decode_ioctl_done(&out).unwrap();
-        assert_eq!((d.ret, d.nfds, d.arg, d.read), (-22, 2, &[1u8, 2, 3][..], &[9u8, 9][..]));
+        assert_eq!(
+            (d.ret, d.nfds, d.arg, d.read),
+            (-22, 2, &[1u8, 2, 3][..], &[9u8, 9][..])
+        );
         assert!(decode_ioctl_done(&out[..10]).is_none());
     }
 
     #[test]
     fn proc_requests_round_trip() {
         let reqs = [
-            ProcRequest::Hello { version: HELLO_VERSION },
+            ProcRequest::Hello {
+                version: HELLO_VERSION,
+            },
             ProcRequest::Mmap { size: 1 << 20 },
-            ProcRequest::MmapAddr { addr: 0x7f00_0000_0000 },
-            ProcRequest::RegisterArena { addr: 0x1000, size: 0x2000 },
+            ProcRequest::MmapAddr {
+                addr: 0x7f00_0000_0000,
+            },
+            ProcRequest::RegisterArena {
+                addr: 0x1000,
+                size: 0x2000,
+            },
             ProcRequest::NewThread { tid: 77 },
-            ProcRequest::Debug { query: DebugQuery::Stats as u32 },
+            ProcRequest::Debug {
+                query: DebugQuery::Stats as u32,
+            },
         ];
         let mut out = Vec::new();
         for req in reqs {
@@ -386,20 +417,32 @@ mod tests {
     fn thread_requests_decode_and_reject_lies() {
         let mut out = Vec::new();
         encode_fd_fixup(&[3, -1, 9], &mut out);
-        assert_eq!(ThreadRequest::decode(&out), Some(ThreadRequest::FdFixup { fds: vec![3, -1, 9] }));
+        assert_eq!(
+            ThreadRequest::decode(&out),
+            Some(ThreadRequest::FdFixup {
+                fds: vec![3, -1, 9]
+            })
+        );
         // A count larger than the datagram is rejected without allocating for it.
         out[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
         assert_eq!(ThreadRequest::decode(&out), None);
         encode_ioctl(crate::BINDER_VERSION, &[0; 4], &mut out);
         assert_eq!(
             ThreadRequest::decode(&out),
-            Some(ThreadRequest::Ioctl { cmd: crate::BINDER_VERSION, arg: &[0u8; 4][..] })
+            Some(ThreadRequest::Ioctl {
+                cmd: crate::BINDER_VERSION,
+                arg: &[0u8; 4][..]
+            })
         );
     }
 
     #[test]
     fn write_read_message_carries_commands_inline() {
-        let bwr = BinderWriteRead { write_size: 4, read_size: 256, ..Default::default() };
+        let bwr = BinderWriteRead {
+            write_size: 4,
+            read_size: 256,
+            ..Default::default()
+        };
         let mut out = Vec::new();
         encode_write_read(&bwr, &[1, 2, 3, 4], &mut out);
         let mut r = Reader::new(&out);

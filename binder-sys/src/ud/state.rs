@@ -266,7 +266,10 @@ mod tests {
             driver_pid: 1,
             processes: vec![ProcessState {
                 pid: 2,
-                todo: vec![WorkState::DeadBinder { cookie: 7 }, WorkState::TransactionComplete],
+                todo: vec![
+                    WorkState::DeadBinder { cookie: 7 },
+                    WorkState::TransactionComplete,
+                ],
                 ..Default::default()
             }],
             ..Default::default()

@@ -1,0 +1,879 @@
+//! The entry points of the driver threads: ioctls and the `BC_*` command loop of a thread
+//! connection (`binder_ioctl`, `binder_thread_write`), and the requests of a process
+//! connection (`mmap`, threads, arena, death).
+//!
+//! Every entry point takes the state lock, does its work, retries the blocked reads its work
+//! has woken, and returns the datagrams to send; [`Driver::unlock`] is the only way out, so no
+//! wake-up is ever forgotten and nothing is sent while the lock is held.
+
+use std::os::fd::OwnedFd;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use binder_sys::ud::{
+    MAX_AREA_SIZE, MAX_ARENA_SIZE, decode_bwr, encode_bwr, encode_ioctl_done, encode_reply,
+};
+use binder_sys::*;
+
+use crate::alloc::BinderAlloc;
+use crate::model::*;
+use crate::sys;
+use crate::transaction::TxnRequest;
+
+type Guard<'a> = MutexGuard<'a, State>;
+
+/// Most threads one process may register.
+const MAX_THREADS_PER_PROC: usize = 4096;
+
+/// One driver instance.
+pub struct Driver {
+    state: Mutex<State>,
+}
+
+/// A thread connection, owned by the driver thread that serves it.
+pub struct ThreadConn {
+    pub proc: ProcId,
+    pub tid: u32,
+    pub sock: Arc<OwnedFd>,
+    /// The `binder_thread` of this connection; a new one is made after `BINDER_THREAD_EXIT`.
+    pub thread: Option<ThreadId>,
+}
+
+/// What a thread connection does after a request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    Continue,
+    /// The thread or its process is gone: stop serving the connection.
+    Close,
+}
+
+/// Sends datagrams produced under the lock. A peer that went away is not an error: its
+/// connection's own driver thread sees the end of file and cleans up.
+pub fn send_all(out: Vec<Outgoing>) {
+    for o in out {
+        if let Err(e) = sys::send_datagram(&o.sock, &o.bytes, &o.fds) {
+            tracing::debug!("send to a closed connection: {e}");
+        }
+    }
+}
+
+fn le_u32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn le_u64(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+impl Driver {
+    pub fn new(instance: &str) -> Self {
+        Driver {
+            state: Mutex::new(State::new(instance)),
+        }
+    }
+
+    pub fn lock(&self) -> Guard<'_> {
+        // A panic in another driver thread must not take the whole driver down with it.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Finishes the woken reads and releases the lock; the caller sends the result.
+    pub fn unlock(&self, mut st: Guard<'_>) -> Vec<Outgoing> {
+        st.process_wakeups();
+        let out = std::mem::take(&mut st.outgoing);
+        drop(st);
+        out
+    }
+
+    /// `binder_transaction` around the unlocked copy.
+    fn transaction<'a>(&'a self, mut st: Guard<'a>, t: ThreadId, req: TxnRequest) -> Guard<'a> {
+        let Ok(prep) = st.txn_prepare(t, &req) else {
+            return st;
+        };
+        // Wake-ups queued so far are finished and sent now, so that nobody waits on our copy.
+        st.process_wakeups();
+        let early = std::mem::take(&mut st.outgoing);
+        drop(st);
+        send_all(early);
+        let copied = prep.copy.run();
+        let mut st = self.lock();
+        st.txn_finish(t, prep, copied);
+        st
+    }
+
+    /// `binder_thread_write`: runs the command stream from `*consumed`; stops at the first
+    /// error (an errno for the ioctl) or when an error return is pending for the thread.
+    fn thread_write<'a>(
+        &'a self,
+        mut st: Guard<'a>,
+        t: ThreadId,
+        cmds: &[u8],
+        consumed: &mut u64,
+    ) -> (Guard<'a>, Result<(), i32>) {
+        let mut pos = *consumed as usize;
+        while pos < cmds.len() {
+            let Some(th) = st.threads.get(&t) else {
+                return (st, Err(-libc::ESRCH));
+            };
+            if th.return_error != BR_OK {
+                break;
+            }
+            let proc_id = th.proc;
+            let Some(cmd) = le_u32(cmds, pos) else {
+                return (st, Err(-libc::EFAULT));
+            };
+            let args = &cmds[pos + 4..];
+            st.stats.bc(cmd);
+            let size = match cmd {
+                BC_TRANSACTION | BC_REPLY | BC_TRANSACTION_SG | BC_REPLY_SG => {
+                    let sg = cmd == BC_TRANSACTION_SG || cmd == BC_REPLY_SG;
+                    let size = if sg {
+                        TRANSACTION_DATA_SG_SIZE
+                    } else {
+                        TRANSACTION_DATA_SIZE
+                    };
+                    let Some(tr) = args
+                        .get(..TRANSACTION_DATA_SIZE)
+                        .and_then(|b| TransactionData::decode(&mut Reader::new(b)))
+                    else {
+                        return (st, Err(-libc::EFAULT));
+                    };
+                    let extra_buffers_size = if sg {
+                        match le_u64(args, TRANSACTION_DATA_SIZE) {
+                            Some(v) => v,
+                            None => return (st, Err(-libc::EFAULT)),
+                        }
+                    } else {
+                        0
+                    };
+                    let reply = cmd == BC_REPLY || cmd == BC_REPLY_SG;
+                    st = self.transaction(
+                        st,
+                        t,
+                        TxnRequest {
+                            tr,
+                            reply,
+                            extra_buffers_size,
+                        },
+                    );
+                    size
+                }
+                _ => match st.simple_command(t, proc_id, cmd, args) {
+                    Ok(size) => size,
+                    Err(e) => return (st, Err(e)),
+                },
+            };
+            pos += 4 + size;
+            *consumed = pos as u64;
+        }
+        (st, Ok(()))
+    }
+
+    /// Starts a request on a thread connection: the thread (created if needed), or `None` if
+    /// the connection must end. A request while a read is blocked breaks the protocol (the
+    /// kernel's thread cannot issue an ioctl while in one): the thread is dropped.
+    fn begin<'a>(&'a self, st: &mut Guard<'a>, conn: &mut ThreadConn) -> Option<ThreadId> {
+        st.proc_alive(conn.proc)?;
+        let t = match conn.thread.filter(|t| st.threads.contains_key(t)) {
+            Some(t) => t,
+            None => {
+                let t = st.new_thread(conn.proc, conn.tid, conn.sock.clone())?;
+                conn.thread = Some(t);
+                t
+            }
+        };
+        if st.threads[&t].pending_read.is_some() {
+            tracing::warn!(
+                "thread {} sent a request while its read was pending; dropping it",
+                conn.tid
+            );
+            st.thread_release(t);
+            sys::shutdown(&conn.sock);
+            return None;
+        }
+        Some(t)
+    }
+
+    fn reply_ioctl(st: &mut State, sock: &Arc<OwnedFd>, ret: i32, arg: &[u8]) {
+        let mut bytes = Vec::new();
+        encode_ioctl_done(ret, 0, arg, &[], &mut bytes);
+        st.outgoing.push(Outgoing {
+            sock: sock.clone(),
+            bytes,
+            fds: Vec::new(),
+        });
+    }
+
+    /// An `OP_IOCTL` request.
+    pub fn ioctl(&self, conn: &mut ThreadConn, cmd: u32, arg: &[u8]) -> (Vec<Outgoing>, Next) {
+        let mut st = self.lock();
+        let Some(t) = self.begin(&mut st, conn) else {
+            return (self.unlock(st), Next::Close);
+        };
+        if let Some(th) = st.threads.get_mut(&t) {
+            th.pending_fixup = None;
+        }
+        let proc_id = conn.proc;
+        let sock = conn.sock.clone();
+        let (ret, out): (i32, Vec<u8>) = match cmd {
+            BINDER_WRITE_READ => {
+                st = self.write_read(st, t, &sock, arg);
+                return (self.unlock(st), Next::Continue);
+            }
+            BINDER_SET_MAX_THREADS => match le_u32(arg, 0) {
+                Some(n) => {
+                    if let Some(p) = st.procs.get_mut(&proc_id) {
+                        p.max_threads = n;
+                    }
+                    (0, Vec::new())
+                }
+                None => (-libc::EINVAL, Vec::new()),
+            },
+            BINDER_SET_CONTEXT_MGR => (st.set_context_mgr(proc_id, None), Vec::new()),
+            BINDER_SET_CONTEXT_MGR_EXT => match FlatBinderObject::decode(arg) {
+                Some(fbo) => (st.set_context_mgr(proc_id, Some(fbo)), Vec::new()),
+                None => (-libc::EINVAL, Vec::new()),
+            },
+            BINDER_THREAD_EXIT => {
+                st.thread_release(t);
+                conn.thread = None;
+                Self::reply_ioctl(&mut st, &sock, 0, &[]);
+                return (self.unlock(st), Next::Continue);
+            }
+            BINDER_VERSION => (0, BINDER_CURRENT_PROTOCOL_VERSION.to_le_bytes().to_vec()),
+            BINDER_GET_NODE_DEBUG_INFO => match le_u64(arg, 0) {
+                Some(ptr) => (0, st.node_debug_info(proc_id, ptr)),
+                None => (-libc::EFAULT, Vec::new()),
+            },
+            BINDER_GET_NODE_INFO_FOR_REF => match arg.get(..24) {
+                Some(info) => match st.node_info_for_ref(proc_id, info) {
+                    Ok(out) => (0, out),
+                    Err(e) => (e, Vec::new()),
+                },
+                None => (-libc::EFAULT, Vec::new()),
+            },
+            BINDER_ENABLE_ONEWAY_SPAM_DETECTION => match le_u32(arg, 0) {
+                Some(v) => {
+                    if let Some(p) = st.procs.get_mut(&proc_id) {
+                        p.oneway_spam_detection = v != 0;
+                    }
+                    (0, Vec::new())
+                }
+                None => (-libc::EFAULT, Vec::new()),
+            },
+            _ => (-libc::EINVAL, Vec::new()),
+        };
+        if ret != 0 {
+            tracing::debug!(
+                "{}:{} ioctl {cmd:#x} returned {ret}",
+                st.procs.get(&proc_id).map_or(0, |p| p.pid),
+                conn.tid
+            );
+        }
+        if let Some(th) = st.threads.get_mut(&t) {
+            th.looper_need_return = false;
+        }
+        Self::reply_ioctl(&mut st, &sock, ret, &out);
+        (self.unlock(st), Next::Continue)
+    }
+
+    /// `binder_ioctl_write_read`.
+    fn write_read<'a>(
+        &'a self,
+        mut st: Guard<'a>,
+        t: ThreadId,
+        sock: &Arc<OwnedFd>,
+        arg: &[u8],
+    ) -> Guard<'a> {
+        let Some(mut bwr) = decode_bwr(&mut Reader::new(arg)) else {
+            Self::reply_ioctl(&mut st, sock, -libc::EFAULT, &[]);
+            return st;
+        };
+        let reply = |st: &mut State, ret: i32, bwr: &BinderWriteRead| {
+            let mut out = Vec::with_capacity(WRITE_READ_SIZE);
+            encode_bwr(bwr, &mut out);
+            if let Some(th) = st.threads.get_mut(&t) {
+                th.looper_need_return = false;
+            }
+            Self::reply_ioctl(st, sock, ret, &out);
+        };
+        if bwr.write_size > 0 {
+            let inline = &arg[WRITE_READ_SIZE..];
+            let result = match usize::try_from(bwr.write_size)
+                .ok()
+                .and_then(|n| inline.get(..n))
+            {
+                Some(cmds) => {
+                    let (guard, r) = self.thread_write(st, t, cmds, &mut bwr.write_consumed);
+                    st = guard;
+                    r
+                }
+                None => Err(-libc::EFAULT),
+            };
+            if let Err(e) = result {
+                bwr.read_consumed = 0;
+                reply(&mut st, e, &bwr);
+                return st;
+            }
+        }
+        if !st.threads.contains_key(&t) {
+            // The process died while this thread's command ran: its connection is closing.
+            return st;
+        }
+        if bwr.read_size > 0 {
+            match st.thread_read(t, bwr.read_size, bwr.read_consumed) {
+                Some(result) => st.finish_read(t, bwr, result),
+                None => st.start_waiting(t, PendingRead { bwr }),
+            }
+        } else {
+            reply(&mut st, 0, &bwr);
+        }
+        st
+    }
+
+    /// An `OP_FD_FIXUP` request.
+    pub fn fd_fixup(&self, conn: &mut ThreadConn, fds: &[i32]) -> (Vec<Outgoing>, Next) {
+        let mut st = self.lock();
+        let Some(t) = self.begin(&mut st, conn) else {
+            return (self.unlock(st), Next::Close);
+        };
+        let ret = st.apply_fd_fixup(t, conn.proc, fds);
+        let mut bytes = Vec::new();
+        encode_reply(ret, &[], &mut bytes);
+        st.outgoing.push(Outgoing {
+            sock: conn.sock.clone(),
+            bytes,
+            fds: Vec::new(),
+        });
+        (self.unlock(st), Next::Continue)
+    }
+
+    /// A request on a thread connection that is not one: answered with `-EINVAL`.
+    pub fn bad_request(
+        &self,
+        conn: &mut ThreadConn,
+        is_ioctl: bool,
+        errno: i32,
+    ) -> (Vec<Outgoing>, Next) {
+        let mut st = self.lock();
+        if self.begin(&mut st, conn).is_none() {
+            return (self.unlock(st), Next::Close);
+        }
+        let mut bytes = Vec::new();
+        if is_ioctl {
+            encode_ioctl_done(-errno, 0, &[], &[], &mut bytes);
+        } else {
+            encode_reply(-errno, &[], &mut bytes);
+        }
+        st.outgoing.push(Outgoing {
+            sock: conn.sock.clone(),
+            bytes,
+            fds: Vec::new(),
+        });
+        (self.unlock(st), Next::Continue)
+    }
+
+    /// End of file on a thread connection: the thread exits.
+    pub fn thread_eof(&self, conn: &mut ThreadConn) -> Vec<Outgoing> {
+        let mut st = self.lock();
+        if let Some(t) = conn.thread.take() {
+            st.thread_release(t);
+        }
+        if let Some(p) = st.procs.get_mut(&conn.proc) {
+            p.thread_socks.retain(|s| !Arc::ptr_eq(s, &conn.sock));
+        }
+        self.unlock(st)
+    }
+
+    // ---- process connection ------------------------------------------------------------
+
+    /// `mmap` of the binder fd: the sealed receive area.
+    pub fn mmap(&self, p: ProcId, size: u64) -> Result<(OwnedFd, u64), i32> {
+        if size == 0 {
+            return Err(-libc::EINVAL);
+        }
+        if self.lock().procs.get(&p).is_none_or(|p| p.area.is_some()) {
+            return Err(-libc::EBUSY);
+        }
+        let granted = size.min(MAX_AREA_SIZE as u64) as usize;
+        let (fd, mapping) = sys::create_area(granted).map_err(|e| {
+            tracing::error!("cannot create a {granted} byte receive area: {e}");
+            -e.raw_os_error().unwrap_or(libc::ENOMEM)
+        })?;
+        let mut st = self.lock();
+        let proc = st.procs.get_mut(&p).ok_or(-libc::ESRCH)?;
+        if proc.area.is_some() {
+            return Err(-libc::EBUSY);
+        }
+        proc.area = Some(Area {
+            mapping: Arc::new(mapping),
+            alloc: BinderAlloc::new(granted),
+            user_addr: None,
+        });
+        Ok((fd, granted as u64))
+    }
+
+    pub fn mmap_addr(&self, p: ProcId, addr: u64) -> i32 {
+        let mut st = self.lock();
+        let Some(area) = st.procs.get_mut(&p).and_then(|p| p.area.as_mut()) else {
+            return -libc::EINVAL;
+        };
+        if area.user_addr.is_some() {
+            return -libc::EBUSY;
+        }
+        if addr.checked_add(area.alloc.size() as u64).is_none() {
+            return -libc::EINVAL;
+        }
+        area.user_addr = Some(addr);
+        0
+    }
+
+    pub fn register_arena(&self, p: ProcId, addr: u64, size: u64, fd: Option<OwnedFd>) -> i32 {
+        let Some(fd) = fd else { return -libc::EINVAL };
+        if size == 0 || size > MAX_ARENA_SIZE || addr.checked_add(size).is_none() {
+            return -libc::EINVAL;
+        }
+        let mapping = match sys::map_arena(&fd, size as usize) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!("refusing send arena of {size} bytes: {e}");
+                return -libc::EINVAL;
+            }
+        };
+        let mut st = self.lock();
+        let Some(proc) = st.procs.get_mut(&p) else {
+            return -libc::ESRCH;
+        };
+        proc.arena = Some(Arc::new(Arena {
+            mapping,
+            addr,
+            size,
+        }));
+        0
+    }
+
+    /// `OP_NEW_THREAD`: a new thread connection; the caller serves it.
+    pub fn new_thread(
+        &self,
+        p: ProcId,
+        tid: u32,
+        sock: Option<OwnedFd>,
+    ) -> Result<ThreadConn, i32> {
+        let sock = sock.ok_or(-libc::EINVAL)?;
+        if !sys::is_seqpacket(&sock) {
+            return Err(-libc::EINVAL);
+        }
+        let sock = Arc::new(sock);
+        let mut st = self.lock();
+        if st
+            .procs
+            .get(&p)
+            .is_some_and(|p| p.threads.len() >= MAX_THREADS_PER_PROC)
+        {
+            return Err(-libc::EAGAIN);
+        }
+        let thread = st.new_thread(p, tid, sock.clone()).ok_or(-libc::ESRCH)?;
+        Ok(ThreadConn {
+            proc: p,
+            tid,
+            sock,
+            thread: Some(thread),
+        })
+    }
+
+    /// End of file on a process connection: the process died.
+    pub fn proc_gone(&self, p: ProcId) -> Vec<Outgoing> {
+        let mut st = self.lock();
+        st.proc_release(p);
+        self.unlock(st)
+    }
+}
+
+impl State {
+    /// The `BC_*` commands other than transactions. Returns the size of the arguments.
+    fn simple_command(
+        &mut self,
+        t: ThreadId,
+        proc_id: ProcId,
+        cmd: u32,
+        args: &[u8],
+    ) -> Result<usize, i32> {
+        let need = command_payload_size(cmd);
+        if !matches!(
+            cmd,
+            BC_INCREFS
+                | BC_ACQUIRE
+                | BC_RELEASE
+                | BC_DECREFS
+                | BC_INCREFS_DONE
+                | BC_ACQUIRE_DONE
+                | BC_FREE_BUFFER
+                | BC_REGISTER_LOOPER
+                | BC_ENTER_LOOPER
+                | BC_EXIT_LOOPER
+                | BC_REQUEST_DEATH_NOTIFICATION
+                | BC_CLEAR_DEATH_NOTIFICATION
+                | BC_DEAD_BINDER_DONE
+        ) {
+            tracing::info!("unknown command {cmd:#x} ({})", command_name(cmd));
+            return Err(-libc::EINVAL);
+        }
+        if args.len() < need {
+            return Err(-libc::EFAULT);
+        }
+        match cmd {
+            BC_INCREFS | BC_ACQUIRE | BC_RELEASE | BC_DECREFS => {
+                let target = le_u32(args, 0).unwrap_or(0);
+                let strong = cmd == BC_ACQUIRE || cmd == BC_RELEASE;
+                let increment = cmd == BC_INCREFS || cmd == BC_ACQUIRE;
+                let mut res = Err(());
+                if increment
+                    && target == 0
+                    && let Some(ctx) = self.context_mgr_node
+                {
+                    if self.nodes.get(&ctx).and_then(|n| n.proc) == Some(proc_id) {
+                        tracing::info!("context manager tried to acquire desc 0");
+                        return Err(-libc::EINVAL);
+                    }
+                    res = self.inc_ref_for_node(proc_id, ctx, strong, None);
+                }
+                if res.is_err() {
+                    res = self.update_ref_for_handle(proc_id, target, increment, strong);
+                }
+                match res {
+                    Ok(r) if r.desc != target => {
+                        tracing::info!(
+                            "tried to acquire reference to desc {target}, got {} instead",
+                            r.desc
+                        )
+                    }
+                    Ok(r) => tracing::trace!(
+                        "{} ref {} desc {} s {} w {}",
+                        command_name(cmd),
+                        r.debug_id,
+                        r.desc,
+                        r.strong,
+                        r.weak
+                    ),
+                    Err(()) => tracing::info!("{} on invalid ref {target}", command_name(cmd)),
+                }
+            }
+            BC_INCREFS_DONE | BC_ACQUIRE_DONE => {
+                let (ptr, cookie) = (le_u64(args, 0).unwrap_or(0), le_u64(args, 8).unwrap_or(0));
+                let strong = cmd == BC_ACQUIRE_DONE;
+                let Some(n) = self
+                    .procs
+                    .get(&proc_id)
+                    .and_then(|p| p.nodes.get(&ptr))
+                    .copied()
+                else {
+                    tracing::info!("{} u{ptr:016x} no match", command_name(cmd));
+                    return Ok(need);
+                };
+                let node = self.nodes.get_mut(&n).ok_or(-libc::EINVAL)?;
+                if node.cookie != cookie {
+                    tracing::info!(
+                        "{} u{ptr:016x} cookie mismatch {cookie:#x} != {:#x}",
+                        command_name(cmd),
+                        node.cookie
+                    );
+                    return Ok(need);
+                }
+                let pending = if strong {
+                    &mut node.pending_strong_ref
+                } else {
+                    &mut node.pending_weak_ref
+                };
+                if !std::mem::replace(pending, false) {
+                    tracing::info!(
+                        "{} node {} has no pending request",
+                        command_name(cmd),
+                        node.debug_id
+                    );
+                    return Ok(need);
+                }
+                self.dec_node(n, strong, false);
+            }
+            BC_FREE_BUFFER => {
+                let ptr = le_u64(args, 0).unwrap_or(0);
+                let offset = self
+                    .procs
+                    .get(&proc_id)
+                    .and_then(|p| p.area.as_ref())
+                    .and_then(|a| ptr.checked_sub(a.user_addr?))
+                    .and_then(|o| usize::try_from(o).ok());
+                let prepared = match offset {
+                    Some(off) => self
+                        .procs
+                        .get_mut(&proc_id)
+                        .and_then(|p| p.area.as_mut())
+                        .map_or(Err(crate::alloc::FreeError::NoMatch), |a| {
+                            a.alloc.prepare_to_free(off)
+                        }),
+                    None => Err(crate::alloc::FreeError::NoMatch),
+                };
+                match (prepared, offset) {
+                    (Ok(()), Some(off)) => self.free_buf(proc_id, off),
+                    (Err(crate::alloc::FreeError::NotReturned), _) => {
+                        tracing::info!(
+                            "BC_FREE_BUFFER u{ptr:016x} matched unreturned or currently freeing buffer"
+                        )
+                    }
+                    _ => tracing::info!("BC_FREE_BUFFER u{ptr:016x} no match"),
+                }
+            }
+            BC_REGISTER_LOOPER => {
+                let looper = self.threads.get(&t).map_or(0, |th| th.looper);
+                let p = self.procs.get_mut(&proc_id).ok_or(-libc::ESRCH)?;
+                let mut invalid = false;
+                if looper & LOOPER_ENTERED != 0 {
+                    tracing::info!("BC_REGISTER_LOOPER called after BC_ENTER_LOOPER");
+                    invalid = true;
+                } else if p.requested_threads == 0 {
+                    tracing::info!("BC_REGISTER_LOOPER called without request");
+                    invalid = true;
+                } else {
+                    p.requested_threads -= 1;
+                    p.requested_threads_started += 1;
+                }
+                if let Some(th) = self.threads.get_mut(&t) {
+                    th.looper |= LOOPER_REGISTERED | if invalid { LOOPER_INVALID } else { 0 };
+                }
+            }
+            BC_ENTER_LOOPER => {
+                if let Some(th) = self.threads.get_mut(&t) {
+                    if th.looper & LOOPER_REGISTERED != 0 {
+                        tracing::info!("BC_ENTER_LOOPER called after BC_REGISTER_LOOPER");
+                        th.looper |= LOOPER_INVALID;
+                    }
+                    th.looper |= LOOPER_ENTERED;
+                }
+            }
+            BC_EXIT_LOOPER => {
+                if let Some(th) = self.threads.get_mut(&t) {
+                    th.looper |= LOOPER_EXITED;
+                }
+            }
+            BC_REQUEST_DEATH_NOTIFICATION | BC_CLEAR_DEATH_NOTIFICATION => {
+                let handle = le_u32(args, 0).unwrap_or(0);
+                let cookie = le_u64(args, 4).unwrap_or(0);
+                if cmd == BC_REQUEST_DEATH_NOTIFICATION {
+                    self.request_death(proc_id, handle, cookie);
+                } else {
+                    self.clear_death(t, proc_id, handle, cookie);
+                }
+            }
+            BC_DEAD_BINDER_DONE => {
+                let cookie = le_u64(args, 0).unwrap_or(0);
+                self.dead_binder_done(t, proc_id, cookie);
+            }
+            _ => return Err(-libc::EINVAL),
+        }
+        Ok(need)
+    }
+
+    fn request_death(&mut self, proc_id: ProcId, handle: u32, cookie: u64) {
+        let Some(r) = self.get_ref(proc_id, handle, false) else {
+            tracing::info!("BC_REQUEST_DEATH_NOTIFICATION invalid ref {handle}");
+            return;
+        };
+        if r.death.is_some() {
+            tracing::info!("BC_REQUEST_DEATH_NOTIFICATION death notification already set");
+            return;
+        }
+        let node = r.node;
+        let d = self.new_death(cookie);
+        if let Some(r) = self
+            .procs
+            .get_mut(&proc_id)
+            .and_then(|p| p.refs_by_desc.get_mut(&handle))
+        {
+            r.death = Some(d);
+        }
+        if self.nodes.get(&node).is_some_and(|n| n.proc.is_none()) {
+            self.enqueue_death_work(d, WorkList::Proc(proc_id), true);
+        }
+    }
+
+    fn queue_clear_done(&mut self, t: ThreadId, proc_id: ProcId, d: DeathId) {
+        if let Some(death) = self.deaths.get_mut(&d) {
+            death.kind = DeathKind::ClearNotification;
+        }
+        let looper = self.threads.get(&t).map_or(0, |th| th.looper);
+        if looper & (LOOPER_REGISTERED | LOOPER_ENTERED) != 0 {
+            self.enqueue_death_work(d, WorkList::Thread(t), true);
+        } else {
+            self.enqueue_death_work(d, WorkList::Proc(proc_id), true);
+        }
+    }
+
+    fn clear_death(&mut self, t: ThreadId, proc_id: ProcId, handle: u32, cookie: u64) {
+        let Some(r) = self.get_ref(proc_id, handle, false) else {
+            tracing::info!("BC_CLEAR_DEATH_NOTIFICATION invalid ref {handle}");
+            return;
+        };
+        let Some(d) = r.death else {
+            tracing::info!("BC_CLEAR_DEATH_NOTIFICATION death notification not active");
+            return;
+        };
+        let Some(death) = self.deaths.get_mut(&d) else {
+            return;
+        };
+        if death.cookie != cookie {
+            tracing::info!(
+                "BC_CLEAR_DEATH_NOTIFICATION death notification cookie mismatch {:#x} != {cookie:#x}",
+                death.cookie
+            );
+            return;
+        }
+        let queued = death.queued.is_some();
+        if queued {
+            death.kind = DeathKind::DeadBinderAndClear;
+        }
+        if let Some(r) = self
+            .procs
+            .get_mut(&proc_id)
+            .and_then(|p| p.refs_by_desc.get_mut(&handle))
+        {
+            r.death = None;
+        }
+        if !queued {
+            self.queue_clear_done(t, proc_id, d);
+        }
+    }
+
+    fn dead_binder_done(&mut self, t: ThreadId, proc_id: ProcId, cookie: u64) {
+        let found = self.procs.get(&proc_id).and_then(|p| {
+            p.delivered_death
+                .iter()
+                .copied()
+                .find(|d| self.deaths.get(d).is_some_and(|x| x.cookie == cookie))
+        });
+        let Some(d) = found else {
+            tracing::info!("BC_DEAD_BINDER_DONE {cookie:#x} not found");
+            return;
+        };
+        self.dequeue_death_work(d);
+        if self
+            .deaths
+            .get(&d)
+            .is_some_and(|x| x.kind == DeathKind::DeadBinderAndClear)
+        {
+            self.queue_clear_done(t, proc_id, d);
+        }
+    }
+
+    /// `binder_ioctl_set_ctx_mgr`.
+    fn set_context_mgr(&mut self, proc_id: ProcId, fbo: Option<FlatBinderObject>) -> i32 {
+        if self.context_mgr_node.is_some() {
+            tracing::info!("BINDER_SET_CONTEXT_MGR already set");
+            return -libc::EBUSY;
+        }
+        let Some(uid) = self.procs.get(&proc_id).map(|p| p.uid) else {
+            return -libc::ESRCH;
+        };
+        match self.context_mgr_uid {
+            Some(owner) if owner != uid => {
+                tracing::info!("BINDER_SET_CONTEXT_MGR bad uid {uid} != {owner}");
+                return -libc::EPERM;
+            }
+            _ => self.context_mgr_uid = Some(uid),
+        }
+        let fbo = fbo.unwrap_or_default();
+        let Some(n) = self.get_or_new_node(proc_id, fbo.binder_or_handle, fbo.cookie, fbo.flags)
+        else {
+            return -libc::ENOMEM;
+        };
+        if let Some(node) = self.nodes.get_mut(&n) {
+            node.local_weak_refs += 1;
+            node.local_strong_refs += 1;
+            node.has_strong_ref = true;
+            node.has_weak_ref = true;
+        }
+        self.context_mgr_node = Some(n);
+        0
+    }
+
+    /// `binder_ioctl_get_node_debug_info`: the first node after `ptr`.
+    fn node_debug_info(&self, proc_id: ProcId, ptr: u64) -> Vec<u8> {
+        let mut out = vec![0u8; 24];
+        let node = self
+            .procs
+            .get(&proc_id)
+            .and_then(|p| {
+                p.nodes
+                    .range(ptr.saturating_add(1)..)
+                    .next()
+                    .filter(|_| ptr != u64::MAX)
+            })
+            .and_then(|(_, n)| self.nodes.get(n));
+        if let Some(n) = node {
+            out[0..8].copy_from_slice(&n.ptr.to_le_bytes());
+            out[8..16].copy_from_slice(&n.cookie.to_le_bytes());
+            out[16..20].copy_from_slice(&(n.has_strong_ref as u32).to_le_bytes());
+            out[20..24].copy_from_slice(&(n.has_weak_ref as u32).to_le_bytes());
+        }
+        out
+    }
+
+    /// `binder_ioctl_get_node_info_for_ref` (context manager only).
+    fn node_info_for_ref(&self, proc_id: ProcId, info: &[u8]) -> Result<Vec<u8>, i32> {
+        let handle = le_u32(info, 0).unwrap_or(0);
+        if info[4..24].iter().any(|b| *b != 0) {
+            tracing::info!("BINDER_GET_NODE_INFO_FOR_REF: only handle may be non-zero");
+            return Err(-libc::EINVAL);
+        }
+        if self
+            .context_mgr_node
+            .and_then(|n| self.nodes.get(&n))
+            .and_then(|n| n.proc)
+            != Some(proc_id)
+        {
+            return Err(-libc::EPERM);
+        }
+        let n = self
+            .node_from_ref(proc_id, handle, true)
+            .and_then(|n| self.nodes.get(&n))
+            .ok_or(-libc::EINVAL)?;
+        let mut out = vec![0u8; 24];
+        out[0..4].copy_from_slice(&handle.to_le_bytes());
+        out[4..8].copy_from_slice(&(n.local_strong_refs + n.internal_strong_refs).to_le_bytes());
+        out[8..12].copy_from_slice(&n.local_weak_refs.to_le_bytes());
+        Ok(out)
+    }
+
+    /// `OP_FD_FIXUP`: writes the receiver's fd numbers into the slots of the buffer.
+    fn apply_fd_fixup(&mut self, t: ThreadId, proc_id: ProcId, fds: &[i32]) -> i32 {
+        let Some(pending) = self
+            .threads
+            .get_mut(&t)
+            .and_then(|th| th.pending_fixup.take())
+        else {
+            return -libc::EINVAL;
+        };
+        if fds.len() != pending.slots.len() {
+            tracing::info!(
+                "OP_FD_FIXUP with {} fds for {} slots",
+                fds.len(),
+                pending.slots.len()
+            );
+            return -libc::EINVAL;
+        }
+        let Some(area) = self.procs.get(&proc_id).and_then(|p| p.area.as_ref()) else {
+            return -libc::ESTALE;
+        };
+        let Some(b) = area
+            .alloc
+            .buffer(pending.buffer_offset)
+            .filter(|b| b.debug_id == pending.buffer_debug_id)
+        else {
+            return -libc::ESTALE;
+        };
+        let end = pending.buffer_offset + b.data_size;
+        for (slot, fd) in pending.slots.iter().zip(fds) {
+            if slot + 4 > end || !area.mapping.write(*slot, &fd.to_le_bytes()) {
+                return -libc::EINVAL;
+            }
+        }
+        0
+    }
+}

@@ -1,0 +1,908 @@
+//! `binder_transaction`: one transaction or reply, from the sender's command to the work item
+//! queued on the target, with its payload copied exactly once.
+//!
+//! It runs in three steps, because the copy happens without the state lock:
+//! 1. [`State::txn_prepare`] (locked): find the target (node, process, and for nested calls
+//!    or replies the thread), take the references that keep it alive, allocate the buffer in
+//!    the target's area and describe the copy.
+//! 2. [`CopyPlan::run`] (unlocked): data and offsets go from the sender's memory straight into
+//!    the buffer: `memcpy` from the sender's send arena, else `process_vm_readv`.
+//! 3. [`State::txn_finish`] (locked again): check that sender and target still exist,
+//!    validate the offsets and objects in the target's copy (which only the driver can write),
+//!    translate binders, handles and fds, and queue the transaction; undo everything on error.
+
+use std::io;
+use std::sync::Arc;
+
+use binder_sys::ud::MAX_FDS_PER_MESSAGE;
+use binder_sys::*;
+
+use crate::alloc::{AllocError, align8};
+use crate::model::*;
+use crate::objects::{BufferView, Object};
+use crate::stats::Obj;
+use crate::sys::{self, SharedMapping};
+
+/// What a `BC_TRANSACTION`/`BC_REPLY` (or their `_SG` forms) asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct TxnRequest {
+    pub tr: TransactionData,
+    pub reply: bool,
+    pub extra_buffers_size: u64,
+}
+
+/// The payload copy, described under the lock and run without it.
+pub struct CopyPlan {
+    dst: Arc<SharedMapping>,
+    dst_offset: usize,
+    /// `(sender address, length, offset inside the buffer)` for data, then offsets.
+    segments: [(u64, usize, usize); 2],
+    arena: Option<Arc<Arena>>,
+    sender_pid: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct CopyDone {
+    arena_bytes: u64,
+    vm_bytes: u64,
+}
+
+#[derive(Debug)]
+pub struct CopyError {
+    what: &'static str,
+    err: io::Error,
+}
+
+impl CopyPlan {
+    /// The one copy of the payload.
+    pub fn run(&self) -> Result<CopyDone, CopyError> {
+        let mut done = CopyDone::default();
+        for (i, &(src, len, at)) in self.segments.iter().enumerate() {
+            if len == 0 {
+                continue;
+            }
+            let what = if i == 0 { "data" } else { "offsets" };
+            let dst = self.dst_offset + at;
+            let from_arena = self
+                .arena
+                .as_ref()
+                .and_then(|a| a.offset_of(src, len as u64).map(|off| (a, off)));
+            match from_arena {
+                Some((arena, src_off)) => {
+                    if !self.dst.copy_from(dst, &arena.mapping, src_off, len) {
+                        return Err(CopyError {
+                            what,
+                            err: io::Error::from_raw_os_error(libc::EFAULT),
+                        });
+                    }
+                    done.arena_bytes += len as u64;
+                }
+                None => {
+                    self.dst
+                        .read_from_process(dst, self.sender_pid, src, len)
+                        .map_err(|err| CopyError { what, err })?;
+                    done.vm_bytes += len as u64;
+                }
+            }
+        }
+        Ok(done)
+    }
+}
+
+/// A transaction between step 1 and step 3.
+pub struct Prepared {
+    debug_id: u64,
+    req: TxnRequest,
+    in_reply_to: Option<TxnId>,
+    target_proc: ProcId,
+    target_thread: Option<ThreadId>,
+    /// Holds a local strong reference (released with the buffer) and a temporary one
+    /// (released at the end of the transaction).
+    target_node: Option<NodeId>,
+    buffer_offset: usize,
+    pub copy: CopyPlan,
+}
+
+/// Why a transaction failed, and what must be undone.
+struct Failure {
+    code: u32,
+    param: i32,
+    why: String,
+    in_reply_to: Option<TxnId>,
+    target_node: Option<NodeId>,
+    /// The allocated buffer and how many of its objects were translated.
+    buffer: Option<(ProcId, usize, usize)>,
+    tcomplete_queued: bool,
+}
+
+impl Failure {
+    fn new(code: u32, param: i32, why: impl Into<String>) -> Self {
+        Failure {
+            code,
+            param,
+            why: why.into(),
+            in_reply_to: None,
+            target_node: None,
+            buffer: None,
+            tcomplete_queued: false,
+        }
+    }
+
+    fn in_reply_to(mut self, t: Option<TxnId>) -> Self {
+        self.in_reply_to = t;
+        self
+    }
+}
+
+impl State {
+    /// Step 1: resolve the target, allocate the buffer, plan the copy.
+    pub fn txn_prepare(&mut self, t: ThreadId, req: &TxnRequest) -> Result<Prepared, ()> {
+        match self.txn_prepare_inner(t, req) {
+            Ok(p) => Ok(p),
+            Err(f) => {
+                self.txn_fail(t, req, f);
+                Err(())
+            }
+        }
+    }
+
+    fn txn_prepare_inner(&mut self, t: ThreadId, req: &TxnRequest) -> Result<Prepared, Failure> {
+        let tr = &req.tr;
+        let oneway = !req.reply && tr.flags & TF_ONE_WAY != 0;
+        let proc_id = self
+            .threads
+            .get(&t)
+            .map(|th| th.proc)
+            .ok_or_else(|| Failure::new(BR_DEAD_REPLY, -libc::ESRCH, "sender gone"))?;
+        let debug_id = self.next_id();
+        let mut in_reply_to = None;
+        let mut target_thread = None;
+        let mut target_node = None;
+        let target_proc;
+        if req.reply {
+            let th = self
+                .threads
+                .get_mut(&t)
+                .expect("sender thread checked above");
+            let irt = th.transaction_stack.ok_or_else(|| {
+                Failure::new(
+                    BR_FAILED_REPLY,
+                    -libc::EPROTO,
+                    "reply with no transaction stack",
+                )
+            })?;
+            let Some(irt_t) = self.txns.get(&irt) else {
+                return Err(Failure::new(
+                    BR_FAILED_REPLY,
+                    -libc::EPROTO,
+                    "reply to a vanished transaction",
+                ));
+            };
+            if irt_t.to_thread != Some(t) {
+                return Err(Failure::new(
+                    BR_FAILED_REPLY,
+                    -libc::EPROTO,
+                    format!(
+                        "reply with bad transaction stack, transaction {} has another target",
+                        irt_t.debug_id
+                    ),
+                ));
+            }
+            th.transaction_stack = irt_t.to_parent;
+            let from = irt_t.from.filter(|f| self.threads.contains_key(f));
+            let Some(from) = from else {
+                return Err(
+                    Failure::new(BR_DEAD_REPLY, 0, "the caller is gone").in_reply_to(Some(irt))
+                );
+            };
+            let caller = &self.threads[&from];
+            if caller.transaction_stack != Some(irt) {
+                return Err(Failure::new(
+                    BR_FAILED_REPLY,
+                    -libc::EPROTO,
+                    "reply to a caller whose stack moved on",
+                ));
+            }
+            in_reply_to = Some(irt);
+            target_thread = Some(from);
+            target_proc = caller.proc;
+        } else {
+            let node = if tr.handle() != 0 {
+                self.node_from_ref(proc_id, tr.handle(), true)
+                    .ok_or_else(|| {
+                        Failure::new(
+                            BR_FAILED_REPLY,
+                            -libc::EINVAL,
+                            format!("transaction to invalid handle {}", tr.handle()),
+                        )
+                    })?
+            } else {
+                let node = self.context_mgr_node.ok_or_else(|| {
+                    Failure::new(BR_DEAD_REPLY, -libc::EINVAL, "no context manager")
+                })?;
+                if self.nodes.get(&node).and_then(|n| n.proc) == Some(proc_id) {
+                    return Err(Failure::new(
+                        BR_FAILED_REPLY,
+                        -libc::EINVAL,
+                        "transaction to context manager from process owning it",
+                    ));
+                }
+                node
+            };
+            // `binder_get_node_refs_for_txn`.
+            let owner =
+                self.nodes.get(&node).and_then(|n| n.proc).ok_or_else(|| {
+                    Failure::new(BR_DEAD_REPLY, -libc::EINVAL, "target node is dead")
+                })?;
+            let _ = self.inc_node(node, true, false, None);
+            self.inc_node_tmpref(node);
+            target_node = Some(node);
+            target_proc = owner;
+            let fail = |code, param, why: &str| Failure {
+                target_node: Some(node),
+                ..Failure::new(code, param, why)
+            };
+            if target_proc == proc_id {
+                return Err(fail(
+                    BR_FAILED_REPLY,
+                    -libc::EINVAL,
+                    "transaction to own process",
+                ));
+            }
+            let th = &self.threads[&t];
+            if !oneway && matches!(th.todo.front(), Some(Work::Transaction(_))) {
+                return Err(fail(
+                    BR_FAILED_REPLY,
+                    -libc::EPROTO,
+                    "new transaction not allowed when there is a transaction on thread todo",
+                ));
+            }
+            if !oneway && let Some(top) = th.transaction_stack {
+                if self.txns.get(&top).and_then(|x| x.to_thread) != Some(t) {
+                    return Err(fail(
+                        BR_FAILED_REPLY,
+                        -libc::EPROTO,
+                        "new transaction with bad transaction stack",
+                    ));
+                }
+                // A call back into a process that waits for us up the stack lands on the
+                // waiting thread.
+                let mut cur = Some(top);
+                while let Some(c) = cur.and_then(|c| self.txns.get(&c)) {
+                    if let Some(from) = c.from
+                        && self
+                            .threads
+                            .get(&from)
+                            .is_some_and(|f| f.proc == target_proc)
+                    {
+                        target_thread = Some(from);
+                        break;
+                    }
+                    cur = c.from_parent;
+                }
+            }
+        }
+        let fail = |code, param, why: String| Failure {
+            target_node,
+            in_reply_to,
+            ..Failure::new(code, param, why)
+        };
+        if req.extra_buffers_size != 0 {
+            return Err(fail(
+                BR_FAILED_REPLY,
+                -libc::EINVAL,
+                "scatter-gather buffers (BINDER_TYPE_PTR) are not supported".into(),
+            ));
+        }
+        let (arena, sender_pid) = {
+            let p = &self.procs[&proc_id];
+            (p.arena.clone(), p.pid)
+        };
+        let target_pid = self.procs.get(&target_proc).map_or(0, |p| p.pid);
+        let area = self
+            .procs
+            .get_mut(&target_proc)
+            .filter(|p| !p.is_dead)
+            .and_then(|p| p.area.as_mut())
+            .filter(|a| a.user_addr.is_some());
+        let Some(area) = area else {
+            return Err(fail(
+                BR_DEAD_REPLY,
+                -libc::ESRCH,
+                format!("target process {target_pid} has no mapped area"),
+            ));
+        };
+        let offset = match area
+            .alloc
+            .new_buf(tr.data_size, tr.offsets_size, oneway, debug_id)
+        {
+            Ok(off) => off,
+            Err(e) => {
+                let why = match e {
+                    AllocError::InvalidSize => "invalid size",
+                    AllocError::NoSpace => "no space in the target's area",
+                    AllocError::NoAsyncSpace => "no async space left in the target's area",
+                };
+                tracing::warn!(
+                    target_pid,
+                    data_size = tr.data_size,
+                    offsets_size = tr.offsets_size,
+                    area_size = area.alloc.size(),
+                    free_bytes = area.alloc.free_bytes(),
+                    largest_free = area.alloc.largest_free(),
+                    free_async_space = area.alloc.free_async_space(),
+                    oneway,
+                    "transaction {debug_id} does not fit: {why}"
+                );
+                return Err(fail(BR_FAILED_REPLY, -libc::ENOSPC, why.into()));
+            }
+        };
+        let b = area.alloc.buffer_mut(offset).expect("just allocated");
+        b.target_node = target_node;
+        b.clear_on_free = tr.flags & TF_CLEAR_BUF != 0;
+        let copy = CopyPlan {
+            dst: area.mapping.clone(),
+            dst_offset: offset,
+            segments: [
+                (tr.data_buffer, tr.data_size as usize, 0),
+                (
+                    tr.data_offsets,
+                    tr.offsets_size as usize,
+                    align8(tr.data_size as usize),
+                ),
+            ],
+            arena,
+            sender_pid,
+        };
+        Ok(Prepared {
+            debug_id,
+            req: *req,
+            in_reply_to,
+            target_proc,
+            target_thread,
+            target_node,
+            buffer_offset: offset,
+            copy,
+        })
+    }
+
+    /// Step 3: after the copy, translate objects and queue the work.
+    pub fn txn_finish(&mut self, t: ThreadId, prep: Prepared, copied: Result<CopyDone, CopyError>) {
+        let req = prep.req;
+        let target_alive = self.proc_alive(prep.target_proc).is_some();
+        let mut buffer = target_alive.then_some((prep.target_proc, prep.buffer_offset, 0));
+        let base = Failure {
+            target_node: prep.target_node,
+            in_reply_to: prep.in_reply_to,
+            buffer,
+            ..Failure::new(0, 0, "")
+        };
+        let Some(proc_id) = self.threads.get(&t).map(|th| th.proc) else {
+            // The sender died while we copied: undo silently; its caller (if this was a reply)
+            // learns that the reply will never come.
+            self.undo(Failure {
+                code: BR_DEAD_REPLY,
+                why: "sender died".into(),
+                ..base
+            });
+            if let Some(irt) = prep.in_reply_to {
+                self.send_failed_reply(irt, BR_DEAD_REPLY);
+            }
+            return;
+        };
+        match copied {
+            Ok(done) => {
+                self.stats.bytes_copied_arena += done.arena_bytes;
+                self.stats.bytes_copied_vm += done.vm_bytes;
+            }
+            Err(e) => {
+                if e.err.kind() == io::ErrorKind::PermissionDenied
+                    && let Some(p) = self.procs.get_mut(&proc_id)
+                    && !std::mem::replace(&mut p.vm_read_denied, true)
+                {
+                    tracing::warn!(
+                        pid = p.pid,
+                        "process_vm_readv on process {} is not permitted ({}): transactions whose data lies outside its send arena fail. \
+                         The process must allow the driver to trace it (prctl(PR_SET_PTRACER, driver_pid) under Yama ptrace_scope 1) \
+                         or build its parcels in a registered send arena",
+                        p.pid,
+                        e.err
+                    );
+                }
+                let why = format!("copying the {} from the sender failed: {}", e.what, e.err);
+                return self.txn_fail(
+                    t,
+                    &req,
+                    Failure {
+                        code: BR_FAILED_REPLY,
+                        param: -libc::EFAULT,
+                        why,
+                        ..base
+                    },
+                );
+            }
+        }
+        if !target_alive {
+            return self.txn_fail(
+                t,
+                &req,
+                Failure {
+                    code: BR_DEAD_REPLY,
+                    why: "target died".into(),
+                    ..base
+                },
+            );
+        }
+        if let Some(tt) = prep.target_thread {
+            let alive = self.threads.contains_key(&tt)
+                && prep
+                    .in_reply_to
+                    .is_none_or(|irt| self.txns.get(&irt).is_some_and(|x| x.from == Some(tt)));
+            if !alive {
+                return self.txn_fail(
+                    t,
+                    &req,
+                    Failure {
+                        code: BR_DEAD_REPLY,
+                        why: "target thread died".into(),
+                        ..base
+                    },
+                );
+            }
+        }
+        if !req.tr.offsets_size.is_multiple_of(8) {
+            let why = format!("invalid offsets size {}", req.tr.offsets_size);
+            return self.txn_fail(
+                t,
+                &req,
+                Failure {
+                    code: BR_FAILED_REPLY,
+                    param: -libc::EINVAL,
+                    why,
+                    ..base
+                },
+            );
+        }
+        let mut fixups = Vec::new();
+        if let Err((index, param, why)) = self.translate_objects(t, proc_id, &prep, &mut fixups) {
+            buffer = buffer.map(|(p, off, _)| (p, off, index));
+            return self.txn_fail(
+                t,
+                &req,
+                Failure {
+                    code: BR_FAILED_REPLY,
+                    param,
+                    why,
+                    buffer,
+                    ..base
+                },
+            );
+        }
+        self.stats.fds_passed += fixups.len() as u64;
+        self.txn_queue(t, proc_id, prep, fixups);
+    }
+
+    /// Validates the offsets and translates every object of the target's copy.
+    /// On error: the index of the failing object, an errno and a reason.
+    fn translate_objects(
+        &mut self,
+        t: ThreadId,
+        proc_id: ProcId,
+        prep: &Prepared,
+        fixups: &mut Vec<FdFixup>,
+    ) -> Result<(), (usize, i32, String)> {
+        let tr = &prep.req.tr;
+        let view = BufferView {
+            mapping: &prep.copy.dst,
+            start: prep.buffer_offset,
+            data_size: tr.data_size as usize,
+            offsets_start: align8(tr.data_size as usize),
+            offsets_size: tr.offsets_size as usize,
+        };
+        let mut off_min = 0u64;
+        for i in 0..view.object_count() {
+            let offset =
+                view.offset_at(i)
+                    .ok_or((i, -libc::EINVAL, "unreadable offset".to_string()))?;
+            let obj = view
+                .object_at(offset)
+                .filter(|_| offset >= off_min)
+                .ok_or_else(|| {
+                    (
+                        i,
+                        -libc::EINVAL,
+                        format!(
+                            "invalid offset ({offset}, min {off_min} max {}) or object",
+                            tr.data_size
+                        ),
+                    )
+                })?;
+            off_min = offset + obj.size as u64;
+            let translated = match obj.hdr_type {
+                BINDER_TYPE_BINDER | BINDER_TYPE_WEAK_BINDER => {
+                    self.translate_binder(t, proc_id, prep.target_proc, obj)
+                }
+                BINDER_TYPE_HANDLE | BINDER_TYPE_WEAK_HANDLE => {
+                    self.translate_handle(proc_id, prep.target_proc, obj)
+                }
+                BINDER_TYPE_FD => self.translate_fd(proc_id, prep, obj, offset, fixups),
+                BINDER_TYPE_PTR | BINDER_TYPE_FDA => Err((
+                    -libc::EINVAL,
+                    "BINDER_TYPE_PTR/FDA objects are not supported".to_string(),
+                )),
+                other => Err((-libc::EINVAL, format!("invalid object type {other:#x}"))),
+            };
+            let fp = translated.map_err(|(param, why)| (i, param, why))?;
+            if !view.write_flat(offset, &fp) {
+                return Err((i, -libc::EINVAL, "object outside the buffer".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// `binder_translate_binder`: a local object becomes a handle in the target.
+    fn translate_binder(
+        &mut self,
+        t: ThreadId,
+        proc_id: ProcId,
+        target: ProcId,
+        obj: Object,
+    ) -> Result<FlatBinderObject, (i32, String)> {
+        let mut fp = obj.flat;
+        let node = self
+            .get_or_new_node(proc_id, fp.binder_or_handle, fp.cookie, fp.flags)
+            .ok_or((-libc::ENOMEM, "cannot create node".to_string()))?;
+        self.inc_node_tmpref(node);
+        let result = (|| {
+            let n = &self.nodes[&node];
+            if n.cookie != fp.cookie {
+                return Err((
+                    -libc::EINVAL,
+                    format!(
+                        "sending node {:#x}, cookie mismatch {:#x} != {:#x}",
+                        n.ptr, fp.cookie, n.cookie
+                    ),
+                ));
+            }
+            let strong = obj.hdr_type == BINDER_TYPE_BINDER;
+            let rdata = self
+                .inc_ref_for_node(target, node, strong, Some(t))
+                .map_err(|()| (-libc::EINVAL, "cannot reference node".to_string()))?;
+            fp.hdr_type = if strong {
+                BINDER_TYPE_HANDLE
+            } else {
+                BINDER_TYPE_WEAK_HANDLE
+            };
+            fp.binder_or_handle = rdata.desc as u64;
+            fp.cookie = 0;
+            Ok(fp)
+        })();
+        self.dec_node_tmpref(node);
+        result
+    }
+
+    /// `binder_translate_handle`: a handle becomes the local object again in its owner, or a
+    /// handle of the target on the same node.
+    fn translate_handle(
+        &mut self,
+        proc_id: ProcId,
+        target: ProcId,
+        obj: Object,
+    ) -> Result<FlatBinderObject, (i32, String)> {
+        let mut fp = obj.flat;
+        let strong = obj.hdr_type == BINDER_TYPE_HANDLE;
+        let node = self
+            .node_from_ref(proc_id, fp.handle(), strong)
+            .ok_or_else(|| {
+                (
+                    -libc::EINVAL,
+                    format!("transaction with invalid handle {}", fp.handle()),
+                )
+            })?;
+        self.inc_node_tmpref(node);
+        let result = (|| {
+            let n = &self.nodes[&node];
+            if n.proc == Some(target) {
+                fp.hdr_type = if strong {
+                    BINDER_TYPE_BINDER
+                } else {
+                    BINDER_TYPE_WEAK_BINDER
+                };
+                fp.binder_or_handle = n.ptr;
+                fp.cookie = n.cookie;
+                // As the kernel, the result is not checked: the owner holds the node.
+                let _ = self.inc_node(node, strong, false, None);
+            } else {
+                let rdata = self
+                    .inc_ref_for_node(target, node, strong, None)
+                    .map_err(|()| (-libc::EINVAL, "cannot reference node".to_string()))?;
+                fp.binder_or_handle = rdata.desc as u64;
+                fp.cookie = 0;
+            }
+            Ok(fp)
+        })();
+        self.dec_node_tmpref(node);
+        result
+    }
+
+    /// `binder_translate_fd`: takes the sender's file; the receiver gets its own descriptor
+    /// with the read and reports it with `OP_FD_FIXUP`. Until then the slot holds -1.
+    fn translate_fd(
+        &mut self,
+        proc_id: ProcId,
+        prep: &Prepared,
+        obj: Object,
+        offset: u64,
+        fixups: &mut Vec<FdFixup>,
+    ) -> Result<FlatBinderObject, (i32, String)> {
+        let mut fp = obj.flat;
+        let fd = fp.handle() as i32;
+        let accepts = match prep.in_reply_to {
+            Some(irt) => self
+                .txns
+                .get(&irt)
+                .is_some_and(|x| x.flags & TF_ACCEPT_FDS != 0),
+            None => prep
+                .target_node
+                .and_then(|n| self.nodes.get(&n))
+                .is_some_and(|n| n.accept_fds),
+        };
+        if !accepts {
+            let what = if prep.in_reply_to.is_some() {
+                "reply"
+            } else {
+                "transaction"
+            };
+            return Err((
+                -libc::EPERM,
+                format!("{what} with fd {fd}, but target does not allow fds"),
+            ));
+        }
+        if fixups.len() >= MAX_FDS_PER_MESSAGE {
+            return Err((
+                -libc::EMFILE,
+                format!("more than {MAX_FDS_PER_MESSAGE} fds in one transaction"),
+            ));
+        }
+        let pidfd = self
+            .procs
+            .get(&proc_id)
+            .and_then(|p| p.pidfd.clone())
+            .ok_or((-libc::EBADF, "no pidfd for the sender".to_string()))?;
+        let file = sys::pidfd_getfd(&pidfd, fd).map_err(|e| {
+            (
+                -libc::EBADF,
+                format!("transaction with invalid fd {fd}: {e}"),
+            )
+        })?;
+        fixups.push(FdFixup {
+            file,
+            offset: prep.buffer_offset + offset as usize + 8,
+        });
+        fp.binder_or_handle = u32::MAX as u64;
+        Ok(fp)
+    }
+
+    /// Queues a translated transaction (the success path of `binder_transaction`).
+    fn txn_queue(&mut self, t: ThreadId, proc_id: ProcId, prep: Prepared, fixups: Vec<FdFixup>) {
+        let req = prep.req;
+        let oneway = !req.reply && req.tr.flags & TF_ONE_WAY != 0;
+        let (from_pid, euid) = self.procs.get(&proc_id).map_or((0, 0), |p| (p.pid, p.uid));
+        let from_tid = self.threads.get(&t).map_or(0, |th| th.tid);
+        let id = TxnId(prep.debug_id);
+        self.stats.created(Obj::Transaction);
+        self.stats.created(Obj::TransactionComplete);
+        self.txns.insert(
+            id,
+            Transaction {
+                debug_id: prep.debug_id,
+                is_reply: req.reply,
+                from: (!req.reply && !oneway).then_some(t),
+                from_pid,
+                from_tid,
+                from_parent: None,
+                to_proc: Some(prep.target_proc),
+                to_thread: prep.target_thread,
+                to_parent: None,
+                need_reply: false,
+                code: req.tr.code,
+                flags: req.tr.flags,
+                sender_euid: euid,
+                buffer: Some(prep.buffer_offset),
+                target_node: prep.target_node.filter(|_| !req.reply),
+                fd_fixups: fixups,
+            },
+        );
+        if let Some(b) = self
+            .procs
+            .get_mut(&prep.target_proc)
+            .and_then(|p| p.area.as_mut())
+            .and_then(|a| a.alloc.buffer_mut(prep.buffer_offset))
+        {
+            b.transaction = Some(id);
+        }
+        let result = if req.reply {
+            let (Some(tt), Some(irt)) = (prep.target_thread, prep.in_reply_to) else {
+                return;
+            };
+            self.enqueue_thread_work(t, Work::TransactionComplete);
+            let parent = self.txns.get_mut(&irt).map(|x| {
+                x.from = None;
+                x.from_parent
+            });
+            if let Some(caller) = self.threads.get_mut(&tt) {
+                caller.transaction_stack = parent.flatten();
+            }
+            self.enqueue_thread_work(tt, Work::Transaction(id));
+            if let Some(p) = self.procs.get_mut(&prep.target_proc) {
+                p.outstanding_txns += 1;
+            }
+            self.free_transaction(irt);
+            self.stats.replies += 1;
+            Ok(())
+        } else if !oneway {
+            self.enqueue_deferred_thread_work(t, Work::TransactionComplete);
+            let th = self.threads.get_mut(&t).expect("sender thread exists");
+            let parent = th.transaction_stack.replace(id);
+            if let Some(x) = self.txns.get_mut(&id) {
+                x.need_reply = true;
+                x.from_parent = parent;
+            }
+            let r = self.proc_transaction(id, prep.target_proc, prep.target_thread);
+            if r.is_err()
+                && let Some(th) = self.threads.get_mut(&t)
+            {
+                th.transaction_stack = parent;
+            }
+            r
+        } else {
+            self.enqueue_thread_work(t, Work::TransactionComplete);
+            self.proc_transaction(id, prep.target_proc, None)
+        };
+        match result {
+            Ok(()) => {
+                if !req.reply {
+                    self.stats.transactions += 1;
+                    self.stats.oneway += oneway as u64;
+                }
+                if let Some(n) = prep.target_node {
+                    self.dec_node_tmpref(n);
+                }
+            }
+            Err(code) => {
+                // `err_dead_proc_or_thread`: forget the transaction (it was never counted as
+                // outstanding) and undo everything.
+                if let Some(x) = self.txns.remove(&id) {
+                    self.stats.deleted(Obj::Transaction);
+                    drop(x.fd_fixups);
+                }
+                if let Some(b) = self
+                    .procs
+                    .get_mut(&prep.target_proc)
+                    .and_then(|p| p.area.as_mut())
+                    .and_then(|a| a.alloc.buffer_mut(prep.buffer_offset))
+                {
+                    b.transaction = None;
+                }
+                let count = (req.tr.offsets_size / 8) as usize;
+                let f = Failure {
+                    code,
+                    param: 0,
+                    why: "target died".into(),
+                    in_reply_to: None,
+                    target_node: prep.target_node,
+                    buffer: Some((prep.target_proc, prep.buffer_offset, count)),
+                    tcomplete_queued: true,
+                };
+                self.txn_fail(t, &req, f);
+            }
+        }
+    }
+
+    /// `binder_proc_transaction`: hands a transaction to a thread of the target (the given
+    /// one, else a waiting looper) or to the process queue; oneway transactions to a node that
+    /// already has one in flight wait on the node.
+    fn proc_transaction(
+        &mut self,
+        id: TxnId,
+        proc_id: ProcId,
+        thread: Option<ThreadId>,
+    ) -> Result<(), u32> {
+        let Some(tr) = self.txns.get(&id) else {
+            return Err(BR_DEAD_REPLY);
+        };
+        let oneway = tr.flags & TF_ONE_WAY != 0;
+        let node = tr.target_node;
+        let mut pending_async = false;
+        if oneway && let Some(n) = node.and_then(|n| self.nodes.get_mut(&n)) {
+            pending_async = std::mem::replace(&mut n.has_async_transaction, true);
+        }
+        if self.proc_alive(proc_id).is_none()
+            || thread.is_some_and(|th| !self.threads.contains_key(&th))
+        {
+            return Err(BR_DEAD_REPLY);
+        }
+        let thread = match thread {
+            None if !pending_async => self.select_thread(proc_id),
+            other => other,
+        };
+        if let Some(th) = thread {
+            self.enqueue_thread_work(th, Work::Transaction(id));
+        } else if !pending_async {
+            self.enqueue_proc_work(proc_id, Work::Transaction(id));
+        } else if let Some(n) = node.and_then(|n| self.nodes.get_mut(&n)) {
+            n.async_todo.push_back(id);
+        }
+        if let Some(p) = self.procs.get_mut(&proc_id) {
+            p.outstanding_txns += 1;
+        }
+        Ok(())
+    }
+
+    /// Undoes what a failed transaction holds: queued completion, translated objects, the
+    /// buffer, node references.
+    fn undo(&mut self, f: Failure) {
+        match f.buffer.filter(|(p, _, _)| self.proc_alive(*p).is_some()) {
+            Some((p, off, failed_at)) => {
+                self.buffer_release(p, off, Some(failed_at));
+                self.free_area_buffer(p, off);
+            }
+            None => {
+                if let Some(n) = f.target_node {
+                    self.dec_node(n, true, false);
+                }
+            }
+        }
+        if let Some(n) = f.target_node {
+            self.dec_node_tmpref(n);
+        }
+    }
+
+    /// The error path of `binder_transaction`: undo, then tell the sender (and, for a failed
+    /// reply, the caller waiting for it).
+    fn txn_fail(&mut self, t: ThreadId, req: &TxnRequest, f: Failure) {
+        if f.tcomplete_queued
+            && let Some(th) = self.threads.get_mut(&t)
+            && State::remove_work(&mut th.todo, Work::TransactionComplete)
+        {
+            self.stats.deleted(Obj::TransactionComplete);
+        }
+        let (code, param, in_reply_to) = (f.code, f.param, f.in_reply_to);
+        let (pid, tid) = self.threads.get(&t).map_or((0, 0), |th| {
+            (self.procs.get(&th.proc).map_or(0, |p| p.pid), th.tid)
+        });
+        tracing::info!(
+            "{pid}:{tid} {} failed {}/{param}, size {}-{}: {}",
+            if req.reply { "reply" } else { "transaction" },
+            command_name(code),
+            req.tr.data_size,
+            req.tr.offsets_size,
+            f.why
+        );
+        self.undo(f);
+        self.stats.failed += 1;
+        let Some(th) = self.threads.get_mut(&t) else {
+            if let Some(irt) = in_reply_to {
+                self.send_failed_reply(irt, code);
+            }
+            return;
+        };
+        if th.return_error != BR_OK {
+            tracing::warn!(
+                "return error {} already pending",
+                command_name(th.return_error)
+            );
+        }
+        match in_reply_to {
+            Some(irt) => {
+                th.return_error = BR_TRANSACTION_COMPLETE;
+                self.enqueue_thread_work(t, Work::ReturnError);
+                self.send_failed_reply(irt, code);
+            }
+            None => {
+                th.return_error = code;
+                self.enqueue_thread_work(t, Work::ReturnError);
+            }
+        }
+    }
+}

@@ -1,0 +1,687 @@
+//! A raw client of the userspace driver protocol for tests: process and thread connections,
+//! ioctls, command builders and a `BR_*` decoder. Several "processes" of a test are several
+//! process connections of the test process.
+#![allow(dead_code)]
+
+use std::ffi::c_void;
+use std::io::{IoSlice, IoSliceMut};
+use std::num::NonZeroUsize;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use binder_driver::{DriverConfig, Server};
+use binder_sys::ud::state::{DriverState, DriverStats};
+use binder_sys::ud::*;
+use binder_sys::*;
+use nix::sys::socket::{
+    self, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType,
+    UnixAddr, sockopt,
+};
+use nix::sys::time::TimeVal;
+
+pub const RECV_TIMEOUT: Duration = Duration::from_secs(20);
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A driver instance served by a thread of the test process.
+pub struct Instance {
+    pub name: String,
+}
+
+impl Instance {
+    pub fn start(tag: &str) -> Instance {
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .try_init();
+        let name = format!(
+            "t-{tag}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let server = Server::bind(DriverConfig::new(name.clone())).expect("bind test instance");
+        std::thread::spawn(move || server.run());
+        Instance { name }
+    }
+
+    fn debug(&self, query: DebugQuery) -> String {
+        let sock = connect(&self.name);
+        let mut out = Vec::new();
+        ProcRequest::Debug {
+            query: query as u32,
+        }
+        .encode(&mut out);
+        send(&sock, &out, &[]);
+        let mut text = Vec::new();
+        loop {
+            let (msg, _) = recv(&sock);
+            let (ret, payload) = decode_reply(&msg).expect("OP_REPLY");
+            assert_eq!(ret, 0);
+            if payload.is_empty() {
+                break;
+            }
+            text.extend_from_slice(payload);
+        }
+        String::from_utf8(text).unwrap()
+    }
+
+    pub fn state(&self) -> DriverState {
+        serde_json::from_str(&self.debug(DebugQuery::State)).expect("state JSON")
+    }
+
+    pub fn stats(&self) -> DriverStats {
+        serde_json::from_str(&self.debug(DebugQuery::Stats)).expect("stats JSON")
+    }
+
+    /// Waits until `cond` holds for the driver's state (work done by other driver threads).
+    pub fn wait_state(&self, what: &str, cond: impl Fn(&DriverState) -> bool) -> DriverState {
+        for _ in 0..400 {
+            let st = self.state();
+            if cond(&st) {
+                return st;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("timed out waiting for: {what}\nstate: {:#?}", self.state());
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Ok(sock) = try_connect(&self.name) {
+            let mut out = Vec::new();
+            ProcRequest::Debug {
+                query: DebugQuery::Shutdown as u32,
+            }
+            .encode(&mut out);
+            let _ = socket::send(sock.as_raw_fd(), &out, MsgFlags::MSG_NOSIGNAL);
+        }
+    }
+}
+
+pub fn try_connect(name: &str) -> nix::Result<OwnedFd> {
+    let sock = socket::socket(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    socket::connect(
+        sock.as_raw_fd(),
+        &UnixAddr::new_abstract(socket_name(name).as_bytes())?,
+    )?;
+    set_timeout(&sock);
+    Ok(sock)
+}
+
+pub fn connect(name: &str) -> OwnedFd {
+    try_connect(name).expect("connect to the driver")
+}
+
+pub fn set_timeout(sock: &OwnedFd) {
+    let tv = TimeVal::new(RECV_TIMEOUT.as_secs() as i64, 0);
+    socket::setsockopt(sock, sockopt::ReceiveTimeout, &tv).unwrap();
+}
+
+pub fn send(sock: &OwnedFd, bytes: &[u8], fds: &[RawFd]) {
+    let cmsg = [ControlMessage::ScmRights(fds)];
+    let cmsgs: &[ControlMessage<'_>] = if fds.is_empty() { &[] } else { &cmsg };
+    socket::sendmsg::<()>(
+        sock.as_raw_fd(),
+        &[IoSlice::new(bytes)],
+        cmsgs,
+        MsgFlags::MSG_NOSIGNAL,
+        None,
+    )
+    .expect("send");
+}
+
+/// Receives one datagram; panics on timeout. An empty vector is end of file.
+pub fn recv(sock: &OwnedFd) -> (Vec<u8>, Vec<OwnedFd>) {
+    try_recv(sock).expect("recv (timed out?)")
+}
+
+pub fn try_recv(sock: &OwnedFd) -> nix::Result<(Vec<u8>, Vec<OwnedFd>)> {
+    let mut buf = vec![0u8; MAX_MESSAGE];
+    let mut cmsg = nix::cmsg_space!([RawFd; 253]);
+    let mut iov = [IoSliceMut::new(&mut buf)];
+    let msg = socket::recvmsg::<()>(
+        sock.as_raw_fd(),
+        &mut iov,
+        Some(&mut cmsg),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )?;
+    let mut fds = Vec::new();
+    for c in msg.cmsgs().unwrap() {
+        if let ControlMessageOwned::ScmRights(raw) = c {
+            // SAFETY: fresh descriptors installed by the kernel for this message.
+            fds.extend(
+                raw.into_iter()
+                    .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
+            );
+        }
+    }
+    let n = msg.bytes;
+    buf.truncate(n);
+    Ok((buf, fds))
+}
+
+/// True if a datagram arrives within `timeout`.
+pub fn readable_within(sock: &OwnedFd, timeout: Duration) -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let mut fds = [PollFd::new(sock.as_fd(), PollFlags::POLLIN)];
+    poll(
+        &mut fds,
+        PollTimeout::try_from(timeout.as_millis() as i32).unwrap(),
+    )
+    .unwrap()
+        > 0
+}
+
+/// A read-only mapping of a receive area (or a writable one of an arena).
+pub struct Mapping {
+    pub ptr: NonNull<c_void>,
+    pub len: usize,
+}
+
+// SAFETY: plain shared memory, read by copy only.
+unsafe impl Send for Mapping {}
+
+impl Mapping {
+    pub fn map(fd: &OwnedFd, len: usize, writable: bool) -> nix::Result<Mapping> {
+        use nix::sys::mman::{MapFlags, ProtFlags, mmap};
+        let prot = if writable {
+            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE
+        } else {
+            ProtFlags::PROT_READ
+        };
+        // SAFETY: a new shared mapping chosen by the kernel.
+        let ptr = unsafe {
+            mmap(
+                None,
+                NonZeroUsize::new(len).unwrap(),
+                prot,
+                MapFlags::MAP_SHARED,
+                fd,
+                0,
+            )
+        }?;
+        Ok(Mapping { ptr, len })
+    }
+
+    pub fn addr(&self) -> u64 {
+        self.ptr.as_ptr() as u64
+    }
+
+    pub fn read(&self, offset: usize, len: usize) -> Vec<u8> {
+        assert!(offset + len <= self.len, "read outside the mapping");
+        let mut out = vec![0u8; len];
+        // SAFETY: in-range copy out of a live mapping.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                (self.ptr.as_ptr() as *const u8).add(offset),
+                out.as_mut_ptr(),
+                len,
+            )
+        };
+        out
+    }
+
+    pub fn write(&self, offset: usize, data: &[u8]) {
+        assert!(offset + data.len() <= self.len);
+        // SAFETY: in-range copy into a live writable mapping.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                data.as_ptr(),
+                (self.ptr.as_ptr() as *mut u8).add(offset),
+                data.len(),
+            )
+        };
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: unmapping our own mapping; nothing borrows it.
+        let _ = unsafe { nix::sys::mman::munmap(self.ptr, self.len) };
+    }
+}
+
+/// A simulated process: its process connection and receive area.
+pub struct Proc {
+    pub sock: OwnedFd,
+    pub area: Mapping,
+    pub arena: Option<Mapping>,
+    next_tid: u32,
+}
+
+pub const AREA_SIZE: u64 = BINDER_VM_SIZE as u64;
+
+impl Proc {
+    pub fn connect(inst: &Instance) -> Proc {
+        Proc::connect_with_area(inst, AREA_SIZE)
+    }
+
+    pub fn connect_with_area(inst: &Instance, size: u64) -> Proc {
+        let sock = connect(&inst.name);
+        let (ret, payload, _) = request(
+            &sock,
+            ProcRequest::Hello {
+                version: HELLO_VERSION,
+            },
+            &[],
+        );
+        assert_eq!(ret, 0);
+        assert_eq!(payload, std::process::id().to_le_bytes());
+        let (ret, payload, fds) = request(&sock, ProcRequest::Mmap { size }, &[]);
+        assert_eq!(ret, 0);
+        let granted = u64::from_le_bytes(payload[..8].try_into().unwrap());
+        assert_eq!(granted, size.min(MAX_AREA_SIZE as u64));
+        let area = Mapping::map(&fds[0], granted as usize, false).expect("map the area read-only");
+        let (ret, _, _) = request(&sock, ProcRequest::MmapAddr { addr: area.addr() }, &[]);
+        assert_eq!(ret, 0);
+        Proc {
+            sock,
+            area,
+            arena: None,
+            next_tid: 1,
+        }
+    }
+
+    pub fn new_thread(&mut self) -> Thread {
+        let (mine, theirs) = socket::socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .unwrap();
+        set_timeout(&mine);
+        let tid = self.next_tid;
+        self.next_tid += 1;
+        let (ret, _, _) = request(
+            &self.sock,
+            ProcRequest::NewThread { tid },
+            &[theirs.as_raw_fd()],
+        );
+        assert_eq!(ret, 0);
+        Thread { sock: mine, tid }
+    }
+
+    /// A send arena of `size` bytes, registered with the driver.
+    pub fn register_arena(&mut self, size: usize) {
+        use nix::sys::memfd::{MFdFlags, memfd_create};
+        let fd = memfd_create(
+            c"test-arena",
+            MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING,
+        )
+        .unwrap();
+        nix::unistd::ftruncate(&fd, size as i64).unwrap();
+        let map = Mapping::map(&fd, size, true).unwrap();
+        let (ret, _, _) = request(
+            &self.sock,
+            ProcRequest::RegisterArena {
+                addr: map.addr(),
+                size: size as u64,
+            },
+            &[fd.as_raw_fd()],
+        );
+        assert_eq!(ret, 0);
+        self.arena = Some(map);
+    }
+
+    /// Writes `data` into the arena at `offset`; returns its address.
+    pub fn arena_put(&self, offset: usize, data: &[u8]) -> u64 {
+        let arena = self.arena.as_ref().expect("arena registered");
+        arena.write(offset, data);
+        arena.addr() + offset as u64
+    }
+
+    /// Reads `len` bytes at address `addr` of the receive area.
+    pub fn read_area(&self, addr: u64, len: usize) -> Vec<u8> {
+        assert!(addr >= self.area.addr(), "address {addr:#x} below the area");
+        self.area.read((addr - self.area.addr()) as usize, len)
+    }
+
+    pub fn in_area(&self, addr: u64, len: u64) -> bool {
+        addr >= self.area.addr() && addr + len <= self.area.addr() + self.area.len as u64
+    }
+}
+
+/// One request on a process connection and its `OP_REPLY`.
+pub fn request(sock: &OwnedFd, req: ProcRequest, fds: &[RawFd]) -> (i32, Vec<u8>, Vec<OwnedFd>) {
+    let mut out = Vec::new();
+    req.encode(&mut out);
+    send(sock, &out, fds);
+    let (msg, fds) = recv(sock);
+    let (ret, payload) = decode_reply(&msg).expect("OP_REPLY");
+    (ret, payload.to_vec(), fds)
+}
+
+/// The answer to an ioctl.
+#[derive(Debug)]
+pub struct IoctlReply {
+    pub ret: i32,
+    pub arg: Vec<u8>,
+    pub read: Vec<u8>,
+    pub fds: Vec<OwnedFd>,
+    pub nfds: u32,
+}
+
+impl IoctlReply {
+    pub fn br(&self) -> Vec<Br> {
+        parse_br(&self.read)
+    }
+
+    pub fn bwr(&self) -> BinderWriteRead {
+        decode_bwr(&mut Reader::new(&self.arg)).expect("binder_write_read")
+    }
+}
+
+/// A simulated thread: its thread connection.
+pub struct Thread {
+    pub sock: OwnedFd,
+    pub tid: u32,
+}
+
+pub const READ_SIZE: u64 = 256;
+
+impl Thread {
+    pub fn send_write_read(&self, write: &[u8], read_size: u64) {
+        let bwr = BinderWriteRead {
+            write_size: write.len() as u64,
+            write_buffer: write.as_ptr() as u64,
+            read_size,
+            read_buffer: 0x1000,
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        encode_write_read(&bwr, write, &mut out);
+        send(&self.sock, &out, &[]);
+    }
+
+    pub fn recv_ioctl(&self) -> IoctlReply {
+        let (msg, fds) = recv(&self.sock);
+        let done = decode_ioctl_done(&msg).unwrap_or_else(|| panic!("not OP_IOCTL_DONE: {msg:?}"));
+        IoctlReply {
+            ret: done.ret,
+            arg: done.arg.to_vec(),
+            read: done.read.to_vec(),
+            nfds: done.nfds,
+            fds,
+        }
+    }
+
+    /// A write-read ioctl, blocking until the driver answers.
+    pub fn write_read(&self, write: &[u8], read_size: u64) -> IoctlReply {
+        self.send_write_read(write, read_size);
+        self.recv_ioctl()
+    }
+
+    /// Commands only (read_size 0): returns at once.
+    pub fn write(&self, write: &[u8]) -> IoctlReply {
+        let r = self.write_read(write, 0);
+        assert_eq!(r.ret, 0, "write failed");
+        r
+    }
+
+    /// Starts a read and returns without waiting for it.
+    pub fn start_read(&self) {
+        self.send_write_read(&[], READ_SIZE);
+    }
+
+    /// Reads until something other than a lone BR_NOOP arrives.
+    pub fn read(&self) -> Vec<Br> {
+        loop {
+            let r = self.write_read(&[], READ_SIZE);
+            assert_eq!(r.ret, 0);
+            let brs = r.br();
+            if brs != [Br::Noop] {
+                return brs;
+            }
+        }
+    }
+
+    pub fn ioctl(&self, cmd: u32, arg: &[u8]) -> IoctlReply {
+        let mut out = Vec::new();
+        encode_ioctl(cmd, arg, &mut out);
+        send(&self.sock, &out, &[]);
+        self.recv_ioctl()
+    }
+
+    pub fn fd_fixup(&self, fds: &[i32]) -> i32 {
+        let mut out = Vec::new();
+        encode_fd_fixup(fds, &mut out);
+        send(&self.sock, &out, &[]);
+        let (msg, _) = recv(&self.sock);
+        decode_reply(&msg).expect("OP_REPLY").0
+    }
+
+    /// `BC_ENTER_LOOPER` (write only).
+    pub fn enter_looper(&self) {
+        self.write(&Cmds::new().enter_looper().0);
+    }
+
+    pub fn set_context_manager(&self) {
+        let r = self.ioctl(BINDER_SET_CONTEXT_MGR, &0i32.to_le_bytes());
+        assert_eq!(r.ret, 0);
+    }
+}
+
+/// A `BC_*` command stream.
+#[derive(Default, Clone)]
+pub struct Cmds(pub Vec<u8>);
+
+impl Cmds {
+    pub fn new() -> Self {
+        Cmds(Vec::new())
+    }
+    fn u32(mut self, v: u32) -> Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    fn u64(mut self, v: u64) -> Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    fn td(mut self, cmd: u32, td: &TransactionData) -> Self {
+        self.0.extend_from_slice(&cmd.to_le_bytes());
+        td.encode(&mut self.0);
+        self
+    }
+    /// `BC_TRANSACTION` to `handle` with `data` and `offsets` (by address in our memory).
+    pub fn transaction(
+        self,
+        handle: u32,
+        code: u32,
+        flags: u32,
+        data: &[u8],
+        offsets: &[u64],
+    ) -> Self {
+        let td = TransactionData {
+            target: handle as u64,
+            code,
+            flags,
+            data_size: data.len() as u64,
+            offsets_size: (offsets.len() * 8) as u64,
+            data_buffer: data.as_ptr() as u64,
+            data_offsets: offsets.as_ptr() as u64,
+            ..Default::default()
+        };
+        self.td(BC_TRANSACTION, &td)
+    }
+    pub fn transaction_raw(self, td: TransactionData) -> Self {
+        self.td(BC_TRANSACTION, &td)
+    }
+    pub fn reply(self, flags: u32, data: &[u8], offsets: &[u64]) -> Self {
+        let td = TransactionData {
+            flags,
+            data_size: data.len() as u64,
+            offsets_size: (offsets.len() * 8) as u64,
+            data_buffer: data.as_ptr() as u64,
+            data_offsets: offsets.as_ptr() as u64,
+            ..Default::default()
+        };
+        self.td(BC_REPLY, &td)
+    }
+    pub fn reply_raw(self, td: TransactionData) -> Self {
+        self.td(BC_REPLY, &td)
+    }
+    pub fn free_buffer(self, addr: u64) -> Self {
+        self.u32(BC_FREE_BUFFER).u64(addr)
+    }
+    pub fn increfs(self, h: u32) -> Self {
+        self.u32(BC_INCREFS).u32(h)
+    }
+    pub fn acquire(self, h: u32) -> Self {
+        self.u32(BC_ACQUIRE).u32(h)
+    }
+    pub fn release(self, h: u32) -> Self {
+        self.u32(BC_RELEASE).u32(h)
+    }
+    pub fn decrefs(self, h: u32) -> Self {
+        self.u32(BC_DECREFS).u32(h)
+    }
+    pub fn increfs_done(self, ptr: u64, cookie: u64) -> Self {
+        self.u32(BC_INCREFS_DONE).u64(ptr).u64(cookie)
+    }
+    pub fn acquire_done(self, ptr: u64, cookie: u64) -> Self {
+        self.u32(BC_ACQUIRE_DONE).u64(ptr).u64(cookie)
+    }
+    pub fn enter_looper(self) -> Self {
+        self.u32(BC_ENTER_LOOPER)
+    }
+    pub fn register_looper(self) -> Self {
+        self.u32(BC_REGISTER_LOOPER)
+    }
+    pub fn request_death(self, h: u32, cookie: u64) -> Self {
+        self.u32(BC_REQUEST_DEATH_NOTIFICATION).u32(h).u64(cookie)
+    }
+    pub fn clear_death(self, h: u32, cookie: u64) -> Self {
+        self.u32(BC_CLEAR_DEATH_NOTIFICATION).u32(h).u64(cookie)
+    }
+    pub fn dead_binder_done(self, cookie: u64) -> Self {
+        self.u32(BC_DEAD_BINDER_DONE).u64(cookie)
+    }
+    pub fn raw(mut self, bytes: &[u8]) -> Self {
+        self.0.extend_from_slice(bytes);
+        self
+    }
+}
+
+/// A decoded `BR_*` return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Br {
+    Noop,
+    SpawnLooper,
+    TransactionComplete,
+    Transaction(TransactionData),
+    Reply(TransactionData),
+    DeadReply,
+    FailedReply,
+    Increfs(u64, u64),
+    Acquire(u64, u64),
+    Release(u64, u64),
+    Decrefs(u64, u64),
+    DeadBinder(u64),
+    ClearDeathDone(u64),
+    Error(i32),
+    Unknown(u32),
+}
+
+pub fn parse_br(bytes: &[u8]) -> Vec<Br> {
+    let mut r = Reader::new(bytes);
+    let mut out = Vec::new();
+    while r.remaining() > 0 {
+        let cmd = r.u32().expect("command word");
+        let pc = |r: &mut Reader<'_>| (r.u64().unwrap(), r.u64().unwrap());
+        out.push(match cmd {
+            BR_NOOP => Br::Noop,
+            BR_SPAWN_LOOPER => Br::SpawnLooper,
+            BR_TRANSACTION_COMPLETE => Br::TransactionComplete,
+            BR_TRANSACTION => Br::Transaction(TransactionData::decode(&mut r).unwrap()),
+            BR_REPLY => Br::Reply(TransactionData::decode(&mut r).unwrap()),
+            BR_DEAD_REPLY => Br::DeadReply,
+            BR_FAILED_REPLY => Br::FailedReply,
+            BR_INCREFS => {
+                let (p, c) = pc(&mut r);
+                Br::Increfs(p, c)
+            }
+            BR_ACQUIRE => {
+                let (p, c) = pc(&mut r);
+                Br::Acquire(p, c)
+            }
+            BR_RELEASE => {
+                let (p, c) = pc(&mut r);
+                Br::Release(p, c)
+            }
+            BR_DECREFS => {
+                let (p, c) = pc(&mut r);
+                Br::Decrefs(p, c)
+            }
+            BR_DEAD_BINDER => Br::DeadBinder(r.u64().unwrap()),
+            BR_CLEAR_DEATH_NOTIFICATION_DONE => Br::ClearDeathDone(r.u64().unwrap()),
+            BR_ERROR => Br::Error(r.i32().unwrap()),
+            other => {
+                out.push(Br::Unknown(other));
+                break;
+            }
+        });
+    }
+    out
+}
+
+/// The transaction of a read (`BR_TRANSACTION` or `BR_REPLY`).
+pub fn txn_of(brs: &[Br]) -> TransactionData {
+    brs.iter()
+        .find_map(|b| match b {
+            Br::Transaction(t) | Br::Reply(t) => Some(*t),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no transaction in {brs:?}"))
+}
+
+/// A `flat_binder_object` as bytes.
+pub fn flat(hdr_type: u32, binder_or_handle: u64, cookie: u64) -> [u8; 24] {
+    FlatBinderObject {
+        hdr_type,
+        flags: FLAT_BINDER_FLAG_ACCEPTS_FDS | 0x13,
+        binder_or_handle,
+        cookie,
+    }
+    .to_bytes()
+}
+
+/// A context manager process with one looper thread waiting for work, and a client process.
+pub struct Pair {
+    pub server: Proc,
+    pub server_thread: Thread,
+    pub client: Proc,
+    pub client_thread: Thread,
+}
+
+pub fn pair(inst: &Instance) -> Pair {
+    let mut server = Proc::connect(inst);
+    let server_thread = server.new_thread();
+    server_thread.set_context_manager();
+    server_thread.enter_looper();
+    let mut client = Proc::connect(inst);
+    let client_thread = client.new_thread();
+    // A thread's first ioctl returns at once (the kernel's `looper_need_return`); get it over.
+    assert_eq!(client_thread.ioctl(BINDER_VERSION, &[0; 4]).ret, 0);
+    Pair {
+        server,
+        server_thread,
+        client,
+        client_thread,
+    }
+}
+
+pub fn errno(e: i32) -> i32 {
+    -e
+}
