@@ -128,3 +128,357 @@ fn round_trip_lands_in_the_receivers_mapping() {
     assert_eq!(stats.bytes_copied_vm, 1005);
     assert_eq!(stats.objects["transaction"].active, 0);
 }
+
+/// Serves one call on `t`: returns the transaction after reading it.
+fn recv_call(t: &Thread) -> binder_sys::TransactionData {
+    let brs = t.recv_ioctl().br();
+    txn_of(&brs)
+}
+
+#[test]
+fn allocator_rejects_what_does_not_fit_and_recovers_after_free() {
+    let inst = Instance::start("alloc");
+    let mut server = Proc::connect_with_area(&inst, 64 * 1024);
+    let st = server.new_thread();
+    st.set_context_manager();
+    st.enter_looper();
+    let mut client = Proc::connect(&inst);
+    let ct = client.new_thread();
+    ct.ioctl(BINDER_VERSION, &[0; 4]);
+
+    // Larger than the whole area: the sender gets BR_FAILED_REPLY, the target nothing.
+    let huge = vec![1u8; 128 * 1024];
+    st.start_read();
+    let r = ct.write_read(&Cmds::new().transaction(0, 1, 0, &huge, &[]).0, READ_SIZE);
+    assert_eq!(r.br(), [Br::Noop, Br::FailedReply]);
+
+    // 40 KiB fits once; while that buffer is held, a second one does not.
+    let big = vec![2u8; 40 * 1024];
+    ct.send_write_read(&Cmds::new().transaction(0, 2, 0, &big, &[]).0, READ_SIZE);
+    let first = recv_call(&st);
+    assert_eq!(first.data_size, 40 * 1024);
+    st.send_write_read(&Cmds::new().reply(0, &[], &[]).0, READ_SIZE);
+    let brs = ct.recv_ioctl().br();
+    let reply = txn_of(&brs);
+    ct.write(&Cmds::new().free_buffer(reply.data_buffer).0);
+    let brs = st.recv_ioctl().br();
+    assert_eq!(brs, [Br::Noop, Br::TransactionComplete]);
+
+    let r = ct.write_read(&Cmds::new().transaction(0, 3, 0, &big, &[]).0, READ_SIZE);
+    assert_eq!(r.br(), [Br::Noop, Br::FailedReply]);
+    let state = inst.state();
+    let sp = state
+        .processes
+        .iter()
+        .find(|p| p.area.as_ref().unwrap().size == 64 * 1024)
+        .unwrap();
+    assert_eq!(sp.buffers.len(), 1);
+    assert_eq!(sp.buffers[0].data_size, 40 * 1024);
+
+    // Freeing the held buffer makes room again, and the area is whole once all are freed.
+    st.send_write_read(&Cmds::new().free_buffer(first.data_buffer).0, READ_SIZE);
+    ct.send_write_read(&Cmds::new().transaction(0, 4, 0, &big, &[]).0, READ_SIZE);
+    let second = recv_call(&st);
+    assert_eq!(second.code, 4);
+    assert_eq!(server.read_area(second.data_buffer, 16), vec![2u8; 16]);
+    st.send_write_read(
+        &Cmds::new()
+            .free_buffer(second.data_buffer)
+            .reply(0, &[], &[])
+            .0,
+        READ_SIZE,
+    );
+    let reply = txn_of(&ct.recv_ioctl().br());
+    ct.write(&Cmds::new().free_buffer(reply.data_buffer).0);
+    assert_eq!(st.recv_ioctl().br(), [Br::Noop, Br::TransactionComplete]);
+    let state = inst.state();
+    for p in &state.processes {
+        let area = p.area.as_ref().unwrap();
+        assert!(p.buffers.is_empty());
+        assert_eq!(
+            (area.free_bytes, area.largest_free_chunk),
+            (area.size, area.size)
+        );
+        assert_eq!(area.free_async_space, area.size / 2);
+    }
+    assert_eq!(inst.stats().failed, 2);
+}
+
+#[test]
+fn oneway_calls_are_delivered_one_at_a_time_in_order() {
+    let inst = Instance::start("oneway");
+    let Pair {
+        server,
+        server_thread: st,
+        client: _client,
+        client_thread: ct,
+    } = pair(&inst);
+    st.start_read();
+    let payloads: Vec<Vec<u8>> = (1..=3u8).map(|i| vec![i; 100 * i as usize]).collect();
+    for (i, p) in payloads.iter().enumerate() {
+        // Oneway: TRANSACTION_COMPLETE comes back at once.
+        let r = ct.write_read(
+            &Cmds::new()
+                .transaction(0, i as u32 + 1, TF_ONE_WAY, p, &[])
+                .0,
+            READ_SIZE,
+        );
+        assert_eq!(r.br(), [Br::Noop, Br::TransactionComplete]);
+    }
+    let first = recv_call(&st);
+    assert_eq!(first.code, 1);
+    assert_eq!(first.flags & TF_ONE_WAY, TF_ONE_WAY);
+    assert_eq!(
+        first.sender_pid, 0,
+        "oneway transactions carry no sender pid"
+    );
+    // The next one waits on the node until the first buffer is freed.
+    st.start_read();
+    assert!(!readable_within(
+        &st.sock,
+        std::time::Duration::from_millis(150)
+    ));
+    let state = inst.state();
+    let node = state
+        .processes
+        .iter()
+        .flat_map(|p| &p.nodes)
+        .next()
+        .unwrap();
+    assert!(node.has_async_transaction);
+    assert_eq!(
+        node.async_todo.iter().map(|t| t.code).collect::<Vec<_>>(),
+        [2, 3]
+    );
+    // A thread may not send while its read is blocked: use a second thread to free.
+    let mut server = server;
+    let st2 = server.new_thread();
+    st2.write(&Cmds::new().free_buffer(first.data_buffer).0);
+    let second = recv_call(&st);
+    assert_eq!(second.code, 2);
+    assert_eq!(server.read_area(second.data_buffer, 200), payloads[1]);
+    st.send_write_read(&Cmds::new().free_buffer(second.data_buffer).0, READ_SIZE);
+    let third = recv_call(&st);
+    assert_eq!(third.code, 3);
+    st.send_write_read(&Cmds::new().free_buffer(third.data_buffer).0, READ_SIZE);
+    inst.wait_state("all oneway buffers freed", |s| {
+        s.processes.iter().all(|p| p.buffers.is_empty())
+    });
+    let stats = inst.stats();
+    assert_eq!((stats.transactions, stats.oneway), (3, 3));
+}
+
+#[test]
+fn oneway_calls_may_use_only_half_the_area() {
+    let inst = Instance::start("asyncspace");
+    let mut server = Proc::connect_with_area(&inst, 64 * 1024);
+    let st = server.new_thread();
+    st.set_context_manager();
+    st.enter_looper();
+    let mut client = Proc::connect(&inst);
+    let ct = client.new_thread();
+    ct.ioctl(BINDER_VERSION, &[0; 4]);
+    let chunk = vec![7u8; 20 * 1024];
+    st.start_read();
+    let r = ct.write_read(
+        &Cmds::new().transaction(0, 1, TF_ONE_WAY, &chunk, &[]).0,
+        READ_SIZE,
+    );
+    assert_eq!(r.br(), [Br::Noop, Br::TransactionComplete]);
+    let first = recv_call(&st);
+    // 20 KiB more would pass the 32 KiB of async space.
+    let r = ct.write_read(
+        &Cmds::new().transaction(0, 2, TF_ONE_WAY, &chunk, &[]).0,
+        READ_SIZE,
+    );
+    assert_eq!(r.br(), [Br::Noop, Br::FailedReply]);
+    // A two-way call of the same size still fits.
+    st.start_read();
+    ct.send_write_read(&Cmds::new().transaction(0, 3, 0, &chunk, &[]).0, READ_SIZE);
+    let call = recv_call(&st);
+    assert_eq!(call.code, 3);
+    st.send_write_read(
+        &Cmds::new()
+            .free_buffer(first.data_buffer)
+            .free_buffer(call.data_buffer)
+            .reply(0, &[], &[])
+            .0,
+        READ_SIZE,
+    );
+    let reply = txn_of(&ct.recv_ioctl().br());
+    ct.write(&Cmds::new().free_buffer(reply.data_buffer).0);
+    // Space is back: another oneway call of 20 KiB goes through.
+    assert_eq!(st.recv_ioctl().br(), [Br::Noop, Br::TransactionComplete]);
+    st.start_read();
+    let r = ct.write_read(
+        &Cmds::new().transaction(0, 4, TF_ONE_WAY, &chunk, &[]).0,
+        READ_SIZE,
+    );
+    assert_eq!(r.br(), [Br::Noop, Br::TransactionComplete]);
+    assert_eq!(recv_call(&st).code, 4);
+}
+
+#[test]
+fn spawn_looper_until_max_threads() {
+    let inst = Instance::start("spawn");
+    let Pair {
+        mut server,
+        server_thread: t1,
+        client: _c,
+        client_thread: ct,
+    } = pair(&inst);
+    assert_eq!(t1.ioctl(BINDER_SET_MAX_THREADS, &1u32.to_le_bytes()).ret, 0);
+    t1.start_read();
+    ct.send_write_read(&Cmds::new().transaction(0, 1, 0, b"a", &[]).0, READ_SIZE);
+    let brs = t1.recv_ioctl().br();
+    // No thread left waiting and fewer than max_threads started: ask for one.
+    assert_eq!(brs[0], Br::SpawnLooper, "{brs:?}");
+    let first = txn_of(&brs);
+    let st = inst.state();
+    let sp = st.processes.iter().find(|p| p.max_threads == 1).unwrap();
+    assert_eq!((sp.requested_threads, sp.requested_threads_started), (1, 0));
+
+    let t2 = server.new_thread();
+    let r = t2.write_read(&Cmds::new().register_looper().0, READ_SIZE);
+    assert_eq!(
+        r.br(),
+        [Br::Noop],
+        "a new thread's first read returns at once"
+    );
+    let st = inst.state();
+    let sp = st.processes.iter().find(|p| p.max_threads == 1).unwrap();
+    assert_eq!((sp.requested_threads, sp.requested_threads_started), (0, 1));
+    assert_eq!(
+        sp.threads
+            .iter()
+            .find(|t| t.tid == t2.tid)
+            .unwrap()
+            .looper_flags,
+        ["registered"]
+    );
+
+    // A second client thread calls while t1 is busy: t2 takes it, and no more loopers are
+    // requested (max reached).
+    t2.start_read();
+    let mut client2 = Proc::connect(&inst);
+    let ct2 = client2.new_thread();
+    ct2.ioctl(BINDER_VERSION, &[0; 4]);
+    ct2.send_write_read(&Cmds::new().transaction(0, 2, 0, b"b", &[]).0, READ_SIZE);
+    let brs = t2.recv_ioctl().br();
+    assert_eq!(brs[0], Br::Noop, "{brs:?}");
+    assert_eq!(txn_of(&brs).code, 2);
+    for (t, call, c) in [(&t1, first, &ct), (&t2, txn_of(&brs), &ct2)] {
+        t.send_write_read(
+            &Cmds::new()
+                .free_buffer(call.data_buffer)
+                .reply(0, &[], &[])
+                .0,
+            0,
+        );
+        let r = t.recv_ioctl();
+        assert_eq!(r.ret, 0);
+        let reply = txn_of(&c.recv_ioctl().br());
+        c.write(&Cmds::new().free_buffer(reply.data_buffer).0);
+    }
+}
+
+#[test]
+fn nested_call_lands_on_the_waiting_thread() {
+    let inst = Instance::start("nested");
+    let Pair {
+        server: _a,
+        server_thread: s,
+        client: mut b,
+        client_thread: t1,
+    } = pair(&inst);
+    // B has a second thread waiting in the pool; the nested call must not go there.
+    let t2 = b.new_thread();
+    t2.enter_looper();
+    t2.start_read();
+    s.start_read();
+
+    // T1 calls A and hands it a binder (B's node).
+    let obj = flat(BINDER_TYPE_BINDER, 0xb0, 0xb1);
+    t1.send_write_read(
+        &Cmds::new().transaction(0, 1, TF_ACCEPT_FDS, &obj, &[0]).0,
+        READ_SIZE,
+    );
+    let call = recv_call(&s);
+    let got = FlatBinderObject::decode(&_a.read_area(call.data_buffer, 24)).unwrap();
+    assert_eq!(got.hdr_type, BINDER_TYPE_HANDLE);
+    let handle = got.handle();
+    assert_eq!(handle, 1);
+
+    // While handling it, A calls B through that handle: it lands on T1, which waits for A.
+    s.send_write_read(
+        &Cmds::new()
+            .transaction(handle, 2, TF_ACCEPT_FDS, b"nested", &[])
+            .0,
+        READ_SIZE,
+    );
+    let brs = t1.recv_ioctl().br();
+    assert_eq!(
+        brs[..4],
+        [
+            Br::Noop,
+            Br::Increfs(0xb0, 0xb1),
+            Br::Acquire(0xb0, 0xb1),
+            Br::TransactionComplete
+        ],
+        "{brs:?}"
+    );
+    let nested = txn_of(&brs);
+    assert_eq!((nested.code, nested.target, nested.cookie), (2, 0xb0, 0xb1));
+    assert_eq!(nested.sender_pid, std::process::id() as i32);
+    assert!(
+        !readable_within(&t2.sock, std::time::Duration::from_millis(100)),
+        "T2 must stay idle"
+    );
+    let st = inst.state();
+    let tb = st
+        .processes
+        .iter()
+        .flat_map(|p| &p.threads)
+        .find(|t| t.tid == t1.tid)
+        .unwrap();
+    assert_eq!(
+        tb.transaction_stack[0].direction,
+        binder_sys::ud::state::StackDirection::Incoming
+    );
+    assert_eq!(
+        tb.transaction_stack[1].direction,
+        binder_sys::ud::state::StackDirection::Outgoing
+    );
+
+    // T1 answers the nested call, then A answers T1.
+    t1.send_write_read(
+        &Cmds::new()
+            .increfs_done(0xb0, 0xb1)
+            .acquire_done(0xb0, 0xb1)
+            .free_buffer(nested.data_buffer)
+            .reply(0, b"inner", &[])
+            .0,
+        READ_SIZE,
+    );
+    let brs = s.recv_ioctl().br();
+    assert_eq!(brs[..2], [Br::Noop, Br::TransactionComplete]);
+    let inner = txn_of(&brs);
+    assert_eq!(_a.read_area(inner.data_buffer, 5), b"inner");
+    s.send_write_read(
+        &Cmds::new()
+            .free_buffer(inner.data_buffer)
+            .free_buffer(call.data_buffer)
+            .reply(0, b"outer", &[])
+            .0,
+        READ_SIZE,
+    );
+    let brs = t1.recv_ioctl().br();
+    assert!(brs.contains(&Br::TransactionComplete), "{brs:?}");
+    let brs = if brs.iter().any(|b| matches!(b, Br::Reply(_))) {
+        brs
+    } else {
+        t1.read()
+    };
+    let outer = txn_of(&brs);
+    assert_eq!(b.read_area(outer.data_buffer, 5), b"outer");
+}

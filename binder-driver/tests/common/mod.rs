@@ -257,7 +257,6 @@ pub struct Proc {
     pub sock: OwnedFd,
     pub area: Mapping,
     pub arena: Option<Mapping>,
-    next_tid: u32,
 }
 
 pub const AREA_SIZE: u64 = BINDER_VM_SIZE as u64;
@@ -289,7 +288,6 @@ impl Proc {
             sock,
             area,
             arena: None,
-            next_tid: 1,
         }
     }
 
@@ -302,8 +300,7 @@ impl Proc {
         )
         .unwrap();
         set_timeout(&mine);
-        let tid = self.next_tid;
-        self.next_tid += 1;
+        let tid = 1000 + COUNTER.fetch_add(1, Ordering::Relaxed);
         let (ret, _, _) = request(
             &self.sock,
             ProcRequest::NewThread { tid },
@@ -428,6 +425,13 @@ impl Thread {
         let r = self.write_read(write, 0);
         assert_eq!(r.ret, 0, "write failed");
         r
+    }
+
+    /// Sends commands ending in a `BC_REPLY` and takes the reply's `BR_TRANSACTION_COMPLETE`.
+    pub fn reply(&self, cmds: &Cmds) {
+        let r = self.write_read(&cmds.0, READ_SIZE);
+        assert_eq!(r.ret, 0);
+        assert_eq!(r.br(), [Br::Noop, Br::TransactionComplete]);
     }
 
     /// Starts a read and returns without waiting for it.
