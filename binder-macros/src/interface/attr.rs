@@ -1,0 +1,208 @@
+//! The vocabulary of `#[binder_interface(...)]` and of the attributes on its methods, read in
+//! one place. Values are recorded as written (with their tokens, for error spans); whether they
+//! make sense is decided in `check.rs`.
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Expr, ExprLit, ExprUnary, Lit, LitStr, Meta, Token, UnOp};
+
+use crate::ctxt::Errors;
+use crate::util::is_passthrough_attr;
+
+/// `descriptor = "com.example.IFoo"`: the interface descriptor.
+pub(crate) const DESCRIPTOR: &str = "descriptor";
+/// `version = N`: makes the interface versioned (answers getInterfaceVersion/Hash).
+pub(crate) const VERSION: &str = "version";
+/// `hash = "..."`: the frozen interface's hash, "notfrozen" by default.
+pub(crate) const HASH: &str = "hash";
+/// `#[oneway]` on a method: no reply.
+pub(crate) const ONEWAY: &str = "oneway";
+/// `#[code(N)]` on a method: pins its transaction code.
+pub(crate) const CODE: &str = "code";
+
+/// The arguments of `#[binder_interface(...)]`.
+#[derive(Default)]
+pub(crate) struct InterfaceAttrs {
+    pub descriptor: Option<LitStr>,
+    pub version: Option<Number>,
+    pub hash: Option<LitStr>,
+}
+
+/// An integer as written: its value when it is an integer literal (possibly negated), and its
+/// tokens for error messages.
+pub(crate) struct Number {
+    pub value: Option<i128>,
+    pub tokens: TokenStream,
+}
+
+impl Number {
+    fn from_expr(expr: &Expr) -> Number {
+        let value = match expr {
+            Expr::Lit(ExprLit {
+                lit: Lit::Int(lit), ..
+            }) => lit.base10_parse::<i128>().ok(),
+            Expr::Unary(ExprUnary {
+                op: UnOp::Neg(_),
+                expr,
+                ..
+            }) => match &**expr {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Int(lit), ..
+                }) => lit.base10_parse::<i128>().ok().map(|v| -v),
+                _ => None,
+            },
+            _ => None,
+        };
+        Number {
+            value,
+            tokens: expr.to_token_stream(),
+        }
+    }
+}
+
+impl InterfaceAttrs {
+    /// Reads the attribute's arguments; malformed, unknown and repeated keys are reported and
+    /// skipped, so the rest can still be checked.
+    pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> InterfaceAttrs {
+        let mut attrs = InterfaceAttrs::default();
+        let parser = Punctuated::<Meta, Token![,]>::parse_terminated;
+        let metas = match syn::parse::Parser::parse2(parser, args) {
+            Ok(metas) => metas,
+            Err(e) => {
+                errors.push(e);
+                return attrs;
+            }
+        };
+        for meta in metas {
+            let Meta::NameValue(nv) = &meta else {
+                let what = meta
+                    .path()
+                    .get_ident()
+                    .map(|i| i.to_string())
+                    .unwrap_or_default();
+                let hint = match what.as_str() {
+                    DESCRIPTOR => r#"descriptor = "com.example.IFoo""#,
+                    VERSION => "version = 1",
+                    HASH => r#"hash = "...""#,
+                    _ => r#"descriptor = "...", version = N, hash = "...""#,
+                };
+                errors.spanned(&meta, format!("expected `key = value`, e.g. `{hint}`"));
+                continue;
+            };
+            let key = nv
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            match key.as_str() {
+                DESCRIPTOR => {
+                    if let Some(lit) = string_value(&nv.value, DESCRIPTOR, errors) {
+                        set_once(&mut attrs.descriptor, lit, &nv.path, errors);
+                    }
+                }
+                HASH => {
+                    if let Some(lit) = string_value(&nv.value, HASH, errors) {
+                        set_once(&mut attrs.hash, lit, &nv.path, errors);
+                    }
+                }
+                VERSION => set_once(&mut attrs.version, Number::from_expr(&nv.value), &nv.path, errors),
+                _ => errors.spanned(
+                    &nv.path,
+                    format!(
+                        "unknown #[binder_interface] argument `{}`: expected `descriptor`, `version` or `hash`",
+                        nv.path.to_token_stream()
+                    ),
+                ),
+            }
+        }
+        attrs
+    }
+}
+
+fn string_value(value: &Expr, key: &str, errors: &mut Errors) -> Option<LitStr> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Some(lit.clone()),
+        _ => {
+            errors.spanned(value, format!("`{key}` must be a string literal"));
+            None
+        }
+    }
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: T, key: &syn::Path, errors: &mut Errors) {
+    if slot.is_some() {
+        errors.spanned(
+            key,
+            format!(
+                "duplicate #[binder_interface] argument `{}`",
+                key.to_token_stream()
+            ),
+        );
+    } else {
+        *slot = Some(value);
+    }
+}
+
+/// The binder attributes of one method.
+#[derive(Default)]
+pub(crate) struct MethodAttrs<'a> {
+    /// `#[oneway]`, when present.
+    pub oneway: Option<&'a Attribute>,
+    /// `#[code(N)]`, when present.
+    pub code: Option<PinnedCode>,
+}
+
+/// A code pinned with `#[code(N)]`.
+pub(crate) struct PinnedCode {
+    pub number: Number,
+}
+
+impl<'a> MethodAttrs<'a> {
+    pub(crate) fn parse(attrs: &'a [Attribute], errors: &mut Errors) -> MethodAttrs<'a> {
+        let mut out = MethodAttrs::default();
+        for attr in attrs {
+            if attr.path().is_ident(ONEWAY) {
+                if !matches!(attr.meta, Meta::Path(_)) {
+                    errors.spanned(attr, "`#[oneway]` takes no arguments");
+                } else if out.oneway.is_some() {
+                    errors.spanned(attr, "duplicate `#[oneway]`");
+                } else {
+                    out.oneway = Some(attr);
+                }
+            } else if attr.path().is_ident(CODE) {
+                let number = match &attr.meta {
+                    Meta::List(list) => match list.parse_args::<Expr>() {
+                        Ok(expr) => Some(Number::from_expr(&expr)),
+                        Err(_) => None,
+                    },
+                    _ => None,
+                };
+                match number {
+                    None => errors.spanned(attr, "expected `#[code(N)]` with an integer literal N"),
+                    Some(_) if out.code.is_some() => {
+                        errors.spanned(attr, "duplicate `#[code(..)]`")
+                    }
+                    Some(number) => out.code = Some(PinnedCode { number }),
+                }
+            } else if !is_passthrough_attr(attr) {
+                errors.spanned(
+                    attr,
+                    format!(
+                        "unsupported attribute `#[{}]` on a binder method: only `#[oneway]`, \
+                         `#[code(N)]`, doc comments and lint attributes (`#[allow(..)]`, ...) are allowed",
+                        attr.path().to_token_stream()
+                    ),
+                );
+            }
+        }
+        out
+    }
+}
+
+/// Whether `attr` is one of ours, to be removed from the trait the macro emits.
+pub(crate) fn is_binder_method_attr(attr: &Attribute) -> bool {
+    attr.path().is_ident(ONEWAY) || attr.path().is_ident(CODE)
+}
