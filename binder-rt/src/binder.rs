@@ -9,7 +9,9 @@ use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use binder_sys::{BINDER_TYPE_BINDER, BINDER_TYPE_HANDLE, FLAT_BINDER_FLAG_ACCEPTS_FDS, FlatBinderObject};
+use binder_sys::{
+    BINDER_TYPE_BINDER, BINDER_TYPE_HANDLE, FLAT_BINDER_FLAG_ACCEPTS_FDS, FlatBinderObject,
+};
 
 use crate::parcel::{DEFAULT_SCHED_BITS, Parcel, STABILITY_SYSTEM};
 use crate::status::StatusCode;
@@ -215,7 +217,11 @@ impl SpIBinder {
                 let stability = r.stability.load(Ordering::Relaxed);
                 let user_code = (FIRST_CALL_TRANSACTION..=LAST_CALL_TRANSACTION).contains(&code);
                 if user_code && stability & STABILITY_SYSTEM != STABILITY_SYSTEM {
-                    tracing::error!(handle = r.handle, stability, "binder's stability is too low for this call");
+                    tracing::error!(
+                        handle = r.handle,
+                        stability,
+                        "binder's stability is too low for this call"
+                    );
                     return Err(StatusCode::BadType);
                 }
                 let result = crate::thread_state::transact(r.handle, code, &data, flags);
@@ -313,7 +319,9 @@ impl SpIBinder {
         };
         let mut links = r.death.lock().unwrap_or_else(|e| e.into_inner());
         let before = links.recipients.len();
-        links.recipients.retain(|w| w.strong_count() > 0 && !std::ptr::eq(w.as_ptr(), Arc::as_ptr(&recipient.0)));
+        links.recipients.retain(|w| {
+            w.strong_count() > 0 && !std::ptr::eq(w.as_ptr(), Arc::as_ptr(&recipient.0))
+        });
         if links.recipients.len() == before {
             return Err(StatusCode::NameNotFound);
         }
@@ -327,7 +335,8 @@ impl SpIBinder {
             return;
         };
         r.dead.store(true, Ordering::Release);
-        let recipients = std::mem::take(&mut r.death.lock().unwrap_or_else(|e| e.into_inner()).recipients);
+        let recipients =
+            std::mem::take(&mut r.death.lock().unwrap_or_else(|e| e.into_inner()).recipients);
         for rec in recipients.iter().filter_map(Weak::upgrade) {
             (rec.callback)();
         }
@@ -370,7 +379,12 @@ impl fmt::Debug for WpIBinder {
 impl LocalBinder {
     /// A call on a local object: the same encode → on_transact → decode path as a remote
     /// call, without the driver (libbinder's `BBinder::transact`).
-    fn transact(&self, code: TransactionCode, mut data: Parcel, flags: TransactionFlags) -> Result<Parcel, StatusCode> {
+    fn transact(
+        &self,
+        code: TransactionCode,
+        mut data: Parcel,
+        flags: TransactionFlags,
+    ) -> Result<Parcel, StatusCode> {
         data.set_data_position(0)?;
         let mut reply = Parcel::new();
         self.dispatch(code, &mut data, &mut reply)?;
@@ -380,12 +394,21 @@ impl LocalBinder {
         Ok(reply)
     }
 
-    pub(crate) fn dispatch(&self, code: TransactionCode, data: &mut Parcel, reply: &mut Parcel) -> Result<(), StatusCode> {
+    pub(crate) fn dispatch(
+        &self,
+        code: TransactionCode,
+        data: &mut Parcel,
+        reply: &mut Parcel,
+    ) -> Result<(), StatusCode> {
         match code {
             PING_TRANSACTION => Ok(()),
             INTERFACE_TRANSACTION => reply.write_string16(self.remotable.descriptor()),
             EXTENSION_TRANSACTION => {
-                let ext = self.extension.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                let ext = self
+                    .extension
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
                 reply.write_binder(ext.as_ref())
             }
             DEBUG_PID_TRANSACTION => reply.write_i32(std::process::id() as i32),
@@ -437,7 +460,9 @@ struct DeathRecipientInner {
 
 impl DeathRecipient {
     pub fn new(callback: impl Fn() + Send + Sync + 'static) -> DeathRecipient {
-        DeathRecipient(Arc::new(DeathRecipientInner { callback: Box::new(callback) }))
+        DeathRecipient(Arc::new(DeathRecipientInner {
+            callback: Box::new(callback),
+        }))
     }
 }
 
@@ -465,7 +490,9 @@ struct NodeEntry {
 
 pub(crate) fn local_nodes() -> &'static LocalNodes {
     static NODES: OnceLock<LocalNodes> = OnceLock::new();
-    NODES.get_or_init(|| LocalNodes { nodes: Mutex::new(HashMap::new()) })
+    NODES.get_or_init(|| LocalNodes {
+        nodes: Mutex::new(HashMap::new()),
+    })
 }
 
 impl LocalNodes {
@@ -484,7 +511,10 @@ impl LocalNodes {
     }
 
     fn lookup(&self, ptr: u64) -> Option<SpIBinder> {
-        self.lock().get(&ptr).and_then(|e| e.object.upgrade()).map(SpIBinder)
+        self.lock()
+            .get(&ptr)
+            .and_then(|e| e.object.upgrade())
+            .map(SpIBinder)
     }
 
     /// Applies `BR_INCREFS`/`BR_ACQUIRE`/`BR_RELEASE`/`BR_DECREFS` to the node at `ptr`.
@@ -526,12 +556,19 @@ impl LocalNodes {
             };
             if strong {
                 entry.driver_strong = entry.driver_strong.saturating_sub(1);
-                released = if entry.driver_strong == 0 { entry.strong_hold.take() } else { None };
+                released = if entry.driver_strong == 0 {
+                    entry.strong_hold.take()
+                } else {
+                    None
+                };
             } else {
                 entry.driver_weak = entry.driver_weak.saturating_sub(1);
                 released = None;
             }
-            if entry.driver_strong == 0 && entry.driver_weak == 0 && entry.object.strong_count() == 0 {
+            if entry.driver_strong == 0
+                && entry.driver_weak == 0
+                && entry.object.strong_count() == 0
+            {
                 nodes.remove(&ptr);
             }
         }
@@ -545,7 +582,10 @@ impl LocalNodes {
     /// `BR_DECREFS`, so no new object can be mistaken for it).
     fn forget(&self, ptr: u64) {
         let mut nodes = self.lock();
-        if nodes.get(&ptr).is_some_and(|e| e.driver_strong == 0 && e.driver_weak == 0) {
+        if nodes
+            .get(&ptr)
+            .is_some_and(|e| e.driver_strong == 0 && e.driver_weak == 0)
+        {
             nodes.remove(&ptr);
         }
     }
@@ -553,6 +593,12 @@ impl LocalNodes {
     /// (nodes, nodes with driver references) for diagnostics and tests.
     pub(crate) fn counts(&self) -> (usize, usize) {
         let nodes = self.lock();
-        (nodes.len(), nodes.values().filter(|e| e.driver_strong + e.driver_weak > 0).count())
+        (
+            nodes.len(),
+            nodes
+                .values()
+                .filter(|e| e.driver_strong + e.driver_weak > 0)
+                .count(),
+        )
     }
 }

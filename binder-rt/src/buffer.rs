@@ -3,39 +3,133 @@
 
 use std::fmt;
 
+use crate::arena::{ArenaChunk, SendArena};
+
 /// The growable byte buffer of a written Parcel. Its bytes are what the driver copies (the one
-/// copy of a transaction), straight from here into the receiver's mapping.
+/// copy of a transaction), straight from here into the receiver's mapping: a chunk of the send
+/// arena when the process has one, else the heap.
 pub struct OutBuf {
-    bytes: Vec<u8>,
+    repr: Repr,
+}
+
+enum Repr {
+    Heap(Vec<u8>),
+    Arena { chunk: ArenaChunk, len: usize },
 }
 
 impl OutBuf {
     pub fn heap() -> OutBuf {
-        OutBuf { bytes: Vec::new() }
+        OutBuf {
+            repr: Repr::Heap(Vec::new()),
+        }
     }
+
+    /// A buffer in `arena` if it has a chunk to give, else on the heap.
+    pub(crate) fn in_arena(arena: &'static SendArena) -> OutBuf {
+        match arena.alloc(0) {
+            Some(chunk) => OutBuf {
+                repr: Repr::Arena { chunk, len: 0 },
+            },
+            None => OutBuf::heap(),
+        }
+    }
+
+    /// Whether the bytes live in the send arena.
+    pub fn is_in_arena(&self) -> bool {
+        matches!(self.repr, Repr::Arena { .. })
+    }
+
     pub fn as_slice(&self) -> &[u8] {
-        &self.bytes
+        match &self.repr {
+            Repr::Heap(v) => v,
+            Repr::Arena { chunk, len } => &chunk.as_slice()[..*len],
+        }
     }
+
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
-        &mut self.bytes
+        match &mut self.repr {
+            Repr::Heap(v) => v,
+            Repr::Arena { chunk, len } => &mut chunk.as_mut_slice()[..*len],
+        }
     }
+
     pub fn len(&self) -> usize {
-        self.bytes.len()
+        match &self.repr {
+            Repr::Heap(v) => v.len(),
+            Repr::Arena { len, .. } => *len,
+        }
     }
+
     pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+        self.len() == 0
     }
+
+    /// Makes room for `additional` more bytes: a bigger arena chunk, or the heap when the
+    /// arena has none (the bytes written so far move once, as a `Vec` does when it grows).
+    pub fn reserve(&mut self, additional: usize) {
+        let Repr::Arena { chunk, len } = &mut self.repr else {
+            if let Repr::Heap(v) = &mut self.repr {
+                v.reserve(additional);
+            }
+            return;
+        };
+        let need = *len + additional;
+        if need <= chunk.capacity() {
+            return;
+        }
+        let want = need.max(chunk.capacity() * 2);
+        self.repr = match chunk.arena().alloc(want) {
+            Some(mut bigger) => {
+                bigger.as_mut_slice()[..*len].copy_from_slice(&chunk.as_slice()[..*len]);
+                Repr::Arena {
+                    chunk: bigger,
+                    len: *len,
+                }
+            }
+            None => {
+                let mut v = Vec::with_capacity(need);
+                v.extend_from_slice(&chunk.as_slice()[..*len]);
+                Repr::Heap(v)
+            }
+        };
+    }
+
     pub fn extend_from_slice(&mut self, b: &[u8]) {
-        self.bytes.extend_from_slice(b)
+        self.reserve(b.len());
+        match &mut self.repr {
+            Repr::Heap(v) => v.extend_from_slice(b),
+            Repr::Arena { chunk, len } => {
+                chunk.as_mut_slice()[*len..*len + b.len()].copy_from_slice(b);
+                *len += b.len();
+            }
+        }
     }
-    pub fn reserve(&mut self, n: usize) {
-        self.bytes.reserve(n)
-    }
+
     pub fn resize(&mut self, n: usize, v: u8) {
-        self.bytes.resize(n, v)
+        let cur = self.len();
+        if n <= cur {
+            self.truncate(n);
+            return;
+        }
+        self.reserve(n - cur);
+        match &mut self.repr {
+            Repr::Heap(vec) => vec.resize(n, v),
+            Repr::Arena { chunk, len } => {
+                chunk.as_mut_slice()[*len..n].fill(v);
+                *len = n;
+            }
+        }
     }
+
+    fn truncate(&mut self, n: usize) {
+        match &mut self.repr {
+            Repr::Heap(v) => v.truncate(n),
+            Repr::Arena { len, .. } => *len = (*len).min(n),
+        }
+    }
+
     pub fn clear(&mut self) {
-        self.bytes.clear()
+        self.truncate(0)
     }
 }
 
@@ -52,7 +146,11 @@ impl ReceivedBuffer {
     /// `data` and `offsets` must lie inside the receive mapping (the process state checks the
     /// driver's addresses before building one).
     pub(crate) fn new(data: &'static [u8], offsets: &'static [u8], free_ptr: u64) -> Self {
-        ReceivedBuffer { data, offsets, free_ptr: Some(free_ptr) }
+        ReceivedBuffer {
+            data,
+            offsets,
+            free_ptr: Some(free_ptr),
+        }
     }
 
     pub fn data(&self) -> &[u8] {

@@ -50,7 +50,10 @@ impl<I: ?Sized> Strong<I> {
 
     /// A weak reference to the same object.
     pub fn downgrade(this: &Strong<I>) -> Weak<I> {
-        Weak { binder: this.binder.downgrade(), _marker: PhantomData }
+        Weak {
+            binder: this.binder.downgrade(),
+            _marker: PhantomData,
+        }
     }
 }
 
@@ -63,7 +66,10 @@ impl<I: FromIBinder + ?Sized> Strong<I> {
 
 impl<I: ?Sized> Clone for Strong<I> {
     fn clone(&self) -> Self {
-        Strong { iface: self.iface.clone(), binder: self.binder.clone() }
+        Strong {
+            iface: self.iface.clone(),
+            binder: self.binder.clone(),
+        }
     }
 }
 
@@ -103,7 +109,10 @@ impl<I: FromIBinder + ?Sized> Weak<I> {
 
 impl<I: ?Sized> Clone for Weak<I> {
     fn clone(&self) -> Self {
-        Weak { binder: self.binder.clone(), _marker: PhantomData }
+        Weak {
+            binder: self.binder.clone(),
+            _marker: PhantomData,
+        }
     }
 }
 

@@ -6,10 +6,12 @@
 //! has mapped read-only, on Linux's binder driver or on the userspace driver this project ships
 //! (started automatically where the kernel has no binder).
 
+mod arena;
 mod binder;
 mod buffer;
 pub mod driver;
 mod interface;
+pub mod introspect;
 mod parcel;
 mod parcelable;
 mod process_state;
@@ -23,31 +25,46 @@ pub use binder::{
     PING_TRANSACTION, Remotable, SHELL_COMMAND_TRANSACTION, SYSPROPS_TRANSACTION, SpIBinder,
     TransactionCode, TransactionFlags, WpIBinder,
 };
-// TEMP pub use binder_macros::{Parcelable, binder_interface};
+pub use binder_macros::{Parcelable, binder_interface};
 pub use driver::DriverSpec;
 pub use interface::{FromIBinder, Interface, Strong, Weak, interface_cast};
 pub use parcel::{Parcel, SizedReader};
 pub use parcelable::{
-    Deserialize, DeserializeArray, DeserializeOption, NON_NULL_PARCELABLE_FLAG, Parcelable,
-    ParcelFileDescriptor, Payload, Serialize, SerializeArray, SerializeOption,
+    Deserialize, DeserializeArray, DeserializeOption, NON_NULL_PARCELABLE_FLAG,
+    ParcelFileDescriptor, Parcelable, Payload, Serialize, SerializeArray, SerializeOption,
 };
 pub use process_state::{InitError, ProcessState};
 pub use status::{ExceptionCode, Result, Status, StatusCode};
 pub use thread_state::{calling_pid, calling_uid};
 
+/// Sends the commands this process has queued for the driver (freed buffers, reference
+/// counts) now instead of with the next transaction.
+pub fn flush_commands() -> Result<(), StatusCode> {
+    thread_state::flush_commands()
+}
+
+/// The counters of this process's driver (see [`introspect::stats`]).
+pub fn driver_stats() -> std::result::Result<introspect::DriverStats, introspect::IntrospectError> {
+    let ps = ProcessState::try_get()
+        .map_err(|e| introspect::IntrospectError::Unsupported(e.to_string()))?;
+    introspect::stats(ps.driver_spec())
+}
+
 /// Items the macros' generated code refers to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use std::sync::Arc;
     pub use std::any::Any;
+    pub use std::sync::Arc;
+    pub use std::sync::OnceLock;
 }
 
 /// When this binary was re-executed to become a userspace driver instance (see
 /// `docs/userspace-driver.md`, "Starting"), run the driver instead of the program.
-#[cfg(any())] // TEMP until binder-driver exposes serve()
 #[ctor::ctor]
 fn run_as_spawned_driver() {
-    let Some(instance) = std::env::var_os(driver::userspace::SPAWN_ENV) else { return };
+    let Some(instance) = std::env::var_os(driver::userspace::SPAWN_ENV) else {
+        return;
+    };
     let instance = instance.to_string_lossy().into_owned();
     let config = binder_driver::DriverConfig {
         instance,

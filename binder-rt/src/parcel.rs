@@ -11,13 +11,12 @@
 //! [`StatusCode`], never panics, and never allocates more than the bytes that remain.
 
 use std::fmt;
-use std::sync::Arc;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::Arc;
 
 use binder_sys::{
     BINDER_TYPE_BINDER, BINDER_TYPE_FD, BINDER_TYPE_HANDLE, BINDER_TYPE_WEAK_BINDER,
-    BINDER_TYPE_WEAK_HANDLE, FLAT_BINDER_OBJECT_SIZE,
-    FlatBinderObject,
+    BINDER_TYPE_WEAK_HANDLE, FLAT_BINDER_OBJECT_SIZE, FlatBinderObject,
 };
 
 use crate::binder::SpIBinder;
@@ -83,7 +82,10 @@ impl Parcel {
 
     pub(crate) fn with_buffer(data: OutBuf) -> Parcel {
         Parcel {
-            storage: Storage::Written { data, objects: Vec::new() },
+            storage: Storage::Written {
+                data,
+                objects: Vec::new(),
+            },
             read_pos: 0,
             binders: Vec::new(),
             fds: Vec::new(),
@@ -92,14 +94,21 @@ impl Parcel {
 
     /// A Parcel over a buffer the driver delivered; `fds` are the descriptors it carried.
     pub(crate) fn from_received(buffer: ReceivedBuffer, fds: Vec<OwnedFd>) -> Parcel {
-        Parcel { storage: Storage::Received(Arc::new(buffer)), read_pos: 0, binders: Vec::new(), fds }
+        Parcel {
+            storage: Storage::Received(Arc::new(buffer)),
+            read_pos: 0,
+            binders: Vec::new(),
+            fds,
+        }
     }
 
     /// A Parcel holding a copy of `bytes` and no objects; for tests and tools that build
     /// input by hand (e.g. to feed the readers arbitrary bytes).
     pub fn from_bytes(bytes: &[u8]) -> Parcel {
         let mut p = Parcel::new();
-        p.out_mut().expect("new parcel is writable").extend_from_slice(bytes);
+        p.out_mut()
+            .expect("new parcel is writable")
+            .extend_from_slice(bytes);
         p
     }
 
@@ -144,7 +153,9 @@ impl Parcel {
 
     /// The object offsets as the driver sees them (little-endian `binder_size_t`s).
     pub fn object_offsets(&self) -> Vec<u64> {
-        (0..self.object_count()).filter_map(|i| self.object_offset(i)).collect()
+        (0..self.object_count())
+            .filter_map(|i| self.object_offset(i))
+            .collect()
     }
 
     fn object_offset(&self, i: usize) -> Option<u64> {
@@ -216,6 +227,7 @@ impl Parcel {
     /// Appends `bytes` and zero padding up to 4-byte alignment.
     pub fn write_padded(&mut self, bytes: &[u8]) -> Result<(), StatusCode> {
         let out = self.out_mut()?;
+        out.reserve(pad4(bytes.len()));
         out.extend_from_slice(bytes);
         let pad = pad4(bytes.len()) - bytes.len();
         out.extend_from_slice(&[0u8; 3][..pad]);
@@ -277,7 +289,11 @@ impl Parcel {
         self.write_i32(-1)
     }
 
-    fn write_flat_object(&mut self, obj: &FlatBinderObject, record: bool) -> Result<(), StatusCode> {
+    fn write_flat_object(
+        &mut self,
+        obj: &FlatBinderObject,
+        record: bool,
+    ) -> Result<(), StatusCode> {
         let out = self.out_mut()?;
         let pos = out.len();
         out.extend_from_slice(&obj.to_bytes());
@@ -295,7 +311,11 @@ impl Parcel {
     pub fn write_binder(&mut self, binder: Option<&SpIBinder>) -> Result<(), StatusCode> {
         let (obj, stability) = match binder {
             None => (
-                FlatBinderObject { hdr_type: BINDER_TYPE_BINDER, flags: DEFAULT_SCHED_BITS, ..Default::default() },
+                FlatBinderObject {
+                    hdr_type: BINDER_TYPE_BINDER,
+                    flags: DEFAULT_SCHED_BITS,
+                    ..Default::default()
+                },
                 0,
             ),
             Some(b) => b.flatten(),
@@ -361,7 +381,10 @@ impl Parcel {
     /// Reads `n` bytes in place and advances past them and their padding.
     pub fn read_padded(&mut self, n: usize) -> Result<&[u8], StatusCode> {
         let start = self.read_pos;
-        let padded = n.checked_add(3).map(|v| v & !3).ok_or(StatusCode::BadValue)?;
+        let padded = n
+            .checked_add(3)
+            .map(|v| v & !3)
+            .ok_or(StatusCode::BadValue)?;
         let end = start.checked_add(padded).ok_or(StatusCode::BadValue)?;
         if end > self.data_size() {
             return Err(StatusCode::NotEnoughData);
@@ -429,7 +452,10 @@ impl Parcel {
             return Ok(None);
         }
         let len = usize::try_from(len).map_err(|_| StatusCode::BadValue)?;
-        let bytes = len.checked_add(1).and_then(|n| n.checked_mul(2)).ok_or(StatusCode::BadValue)?;
+        let bytes = len
+            .checked_add(1)
+            .and_then(|n| n.checked_mul(2))
+            .ok_or(StatusCode::BadValue)?;
         let raw = self.read_padded(bytes)?;
         let (units, nul) = raw.split_at(len * 2);
         if nul != [0, 0] {
@@ -443,7 +469,9 @@ impl Parcel {
         let Some(units) = self.read_string16_units()? else {
             return Ok(None);
         };
-        let iter = units.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
+        let iter = units
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]));
         let mut s = String::with_capacity(units.len() / 2);
         for ch in char::decode_utf16(iter) {
             s.push(ch.map_err(|_| StatusCode::BadValue)?);
@@ -471,10 +499,14 @@ impl Parcel {
         let obj = self.read_flat_object()?;
         let result = match obj.hdr_type {
             BINDER_TYPE_BINDER | BINDER_TYPE_WEAK_BINDER if obj.binder_or_handle == 0 => None,
-            BINDER_TYPE_BINDER | BINDER_TYPE_WEAK_BINDER => {
-                Some(SpIBinder::from_local_node(obj.binder_or_handle, obj.cookie)?)
-            }
-            BINDER_TYPE_HANDLE | BINDER_TYPE_WEAK_HANDLE => Some(SpIBinder::from_handle(obj.handle())?),
+            BINDER_TYPE_BINDER | BINDER_TYPE_WEAK_BINDER => Some(SpIBinder::from_local_node(
+                obj.binder_or_handle,
+                obj.cookie,
+            )?),
+            BINDER_TYPE_HANDLE | BINDER_TYPE_WEAK_HANDLE => Some(
+                self.resolve_handle(obj.handle())
+                    .inspect_err(|_| self.read_pos = start)?,
+            ),
             _ => {
                 self.read_pos = start;
                 return Err(StatusCode::BadType);
@@ -491,6 +523,20 @@ impl Parcel {
             b.set_received_stability(stability);
         }
         Ok(result)
+    }
+
+    /// The proxy for a handle in this Parcel: for a received Parcel, the driver translated the
+    /// handle into our table; a Parcel written in this process can only name proxies it holds.
+    fn resolve_handle(&self, handle: u32) -> Result<SpIBinder, StatusCode> {
+        match &self.storage {
+            Storage::Received(_) => SpIBinder::from_handle(handle),
+            Storage::Written { .. } => self
+                .binders
+                .iter()
+                .find(|b| b.handle() == Some(handle))
+                .cloned()
+                .ok_or(StatusCode::BadType),
+        }
     }
 
     /// A file descriptor object; returns a new descriptor (a dup: the Parcel keeps its own
@@ -511,7 +557,9 @@ impl Parcel {
         }
         // SAFETY: `raw` is one of `self.fds`, open for the lifetime of this borrow.
         let borrowed = unsafe { BorrowedFd::borrow_raw(raw) };
-        borrowed.try_clone_to_owned().map_err(|_| StatusCode::NoMemory)
+        borrowed
+            .try_clone_to_owned()
+            .map_err(|_| StatusCode::NoMemory)
     }
 
     /// Reads and checks an interface token; `BAD_TYPE` when the descriptor or header differs.
@@ -559,7 +607,9 @@ impl Parcel {
                 self.skip_sized_header()?;
                 Status::new_exception(ex, message)
             }
-            ExceptionCode::TransactionFailed => Status::transaction_error(StatusCode::FailedTransaction, message),
+            ExceptionCode::TransactionFailed => {
+                Status::transaction_error(StatusCode::FailedTransaction, message)
+            }
             _ => Status::new_exception(ex, message),
         })
     }
@@ -647,7 +697,11 @@ impl Parcel {
             if obj.hdr_type == BINDER_TYPE_FD {
                 // Our own dup, so that both Parcels own their descriptors independently.
                 let raw = obj.handle() as RawFd;
-                let owned = other.fds.iter().find(|f| f.as_raw_fd() == raw).ok_or(StatusCode::BadValue)?;
+                let owned = other
+                    .fds
+                    .iter()
+                    .find(|f| f.as_raw_fd() == raw)
+                    .ok_or(StatusCode::BadValue)?;
                 let dup = owned.try_clone().map_err(|_| StatusCode::NoMemory)?;
                 fd_map.push((at, dup));
             }
@@ -704,8 +758,15 @@ impl SizedReader<'_> {
     }
 
     /// Reads the next field, or returns `default()` if the writer did not write it.
-    pub fn read_field_or<T: Deserialize>(&mut self, default: impl FnOnce() -> T) -> Result<T, StatusCode> {
-        if self.has_more_fields() { self.parcel.read() } else { Ok(default()) }
+    pub fn read_field_or<T: Deserialize>(
+        &mut self,
+        default: impl FnOnce() -> T,
+    ) -> Result<T, StatusCode> {
+        if self.has_more_fields() {
+            self.parcel.read()
+        } else {
+            Ok(default())
+        }
     }
 
     /// The Parcel, for reads the helpers above do not cover.

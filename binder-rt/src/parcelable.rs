@@ -480,7 +480,11 @@ pub struct Payload {
 #[derive(Clone)]
 enum PayloadInner {
     Owned(Arc<[u8]>),
-    Received { buffer: Arc<ReceivedBuffer>, start: usize, len: usize },
+    Received {
+        buffer: Arc<ReceivedBuffer>,
+        start: usize,
+        len: usize,
+    },
 }
 
 impl Payload {
@@ -506,7 +510,12 @@ impl std::ops::Deref for Payload {
 
 impl std::fmt::Debug for Payload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Payload({} bytes{})", self.len(), if self.is_in_place() { ", in place" } else { "" })
+        write!(
+            f,
+            "Payload({} bytes{})",
+            self.len(),
+            if self.is_in_place() { ", in place" } else { "" }
+        )
     }
 }
 
@@ -518,13 +527,17 @@ impl PartialEq for Payload {
 
 impl From<Vec<u8>> for Payload {
     fn from(v: Vec<u8>) -> Self {
-        Payload { inner: PayloadInner::Owned(v.into()) }
+        Payload {
+            inner: PayloadInner::Owned(v.into()),
+        }
     }
 }
 
 impl From<&[u8]> for Payload {
     fn from(v: &[u8]) -> Self {
-        Payload { inner: PayloadInner::Owned(v.into()) }
+        Payload {
+            inner: PayloadInner::Owned(v.into()),
+        }
     }
 }
 
@@ -543,7 +556,9 @@ impl Deserialize for Payload {
         let received = parcel.received_buffer();
         let bytes = parcel.read_padded(len)?;
         Ok(match received {
-            Some(buffer) => Payload { inner: PayloadInner::Received { buffer, start, len } },
+            Some(buffer) => Payload {
+                inner: PayloadInner::Received { buffer, start, len },
+            },
             None => Payload::from(bytes),
         })
     }

@@ -8,15 +8,17 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use binder_sys::{
-    BC_ACQUIRE, BC_CLEAR_DEATH_NOTIFICATION, BC_DECREFS, BC_FREE_BUFFER, BC_INCREFS,
-    BC_RELEASE, BC_REQUEST_DEATH_NOTIFICATION, BINDER_SET_CONTEXT_MGR, BINDER_SET_MAX_THREADS,
-    BINDER_TYPE_FD, FlatBinderObject, HandleCookie, TransactionData,
+    BC_ACQUIRE, BC_CLEAR_DEATH_NOTIFICATION, BC_DECREFS, BC_FREE_BUFFER, BC_INCREFS, BC_RELEASE,
+    BC_REQUEST_DEATH_NOTIFICATION, BINDER_SET_CONTEXT_MGR_EXT, BINDER_SET_MAX_THREADS,
+    BINDER_TYPE_BINDER, BINDER_TYPE_FD, FLAT_BINDER_FLAG_ACCEPTS_FDS, FlatBinderObject,
+    HandleCookie, TransactionData,
 };
 
+use crate::arena::SendArena;
 use crate::binder::{PING_TRANSACTION, SpIBinder, WpIBinder};
-use crate::buffer::ReceivedBuffer;
+use crate::buffer::{OutBuf, ReceivedBuffer};
 use crate::driver::{Driver, DriverSpec, Mapping};
-use crate::parcel::Parcel;
+use crate::parcel::{DEFAULT_SCHED_BITS, Parcel};
 use crate::status::StatusCode;
 
 /// Why the driver could not be opened.
@@ -39,6 +41,8 @@ pub struct ProcessState {
     deaths: Mutex<HashMap<u64, WpIBinder>>,
     next_death_cookie: AtomicU64,
     pub(crate) pool: ThreadPool,
+    /// Where outgoing Parcels are built when the driver can copy from it (userspace driver).
+    arena: Option<&'static SendArena>,
 }
 
 /// Thread-pool bookkeeping (`start_thread_pool`, `BR_SPAWN_LOOPER`).
@@ -48,12 +52,15 @@ pub(crate) struct ThreadPool {
 }
 
 static PROCESS: OnceLock<&'static ProcessState> = OnceLock::new();
-static INIT: Mutex<Option<InitError>> = Mutex::new(None);
+static INIT: Mutex<()> = Mutex::new(());
 static REQUESTED_MAX_THREADS: AtomicU32 = AtomicU32::new(binder_sys::DEFAULT_MAX_BINDER_THREADS);
 
 impl fmt::Debug for ProcessState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProcessState").field("driver", &self.spec.to_string()).field("mapping", &self.mapping).finish()
+        f.debug_struct("ProcessState")
+            .field("driver", &self.spec.to_string())
+            .field("mapping", &self.mapping)
+            .finish()
     }
 }
 
@@ -79,18 +86,36 @@ impl ProcessState {
     /// Opens a specific driver (libbinder's `initWithDriver`). Must come before any other binder
     /// use; later calls return the existing state if it uses the same driver.
     pub fn init_with_driver(spec: DriverSpec) -> Result<&'static ProcessState, InitError> {
-        let mut init = INIT.lock().unwrap_or_else(|e| e.into_inner());
+        let _init = INIT.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(ps) = PROCESS.get() {
             if ps.spec != spec {
-                return Err(InitError { spec: spec.to_string(), message: format!("this process already uses {}", ps.spec) });
+                return Err(InitError {
+                    spec: spec.to_string(),
+                    message: format!("this process already uses {}", ps.spec),
+                });
             }
             return Ok(ps);
         }
-        let (driver, mapping) = Driver::open(&spec).map_err(|e| {
-            let err = InitError { spec: spec.to_string(), message: e.to_string() };
-            *init = Some(err.clone());
-            err
-        })?;
+        let fail = |e: std::io::Error| InitError {
+            spec: spec.to_string(),
+            message: e.to_string(),
+        };
+        let (driver, mapping) = Driver::open(&spec).map_err(fail)?;
+        let arena = match &driver {
+            Driver::Userspace(d) => match SendArena::create().and_then(|a| {
+                let a: &'static SendArena = Box::leak(Box::new(a));
+                d.register_arena(a).map(|()| a)
+            }) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    tracing::warn!(
+                        "no send arena ({e}); transactions are copied with process_vm_readv"
+                    );
+                    None
+                }
+            },
+            Driver::Kernel(_) => None,
+        };
         let ps: &'static ProcessState = Box::leak(Box::new(ProcessState {
             spec,
             driver,
@@ -101,10 +126,13 @@ impl ProcessState {
             context_object: Mutex::new(None),
             deaths: Mutex::new(HashMap::new()),
             next_death_cookie: AtomicU64::new(1),
-            pool: ThreadPool { started: AtomicBool::new(false), spawned: AtomicU32::new(0) },
+            pool: ThreadPool {
+                started: AtomicBool::new(false),
+                spawned: AtomicU32::new(0),
+            },
+            arena,
         }));
         let _ = PROCESS.set(ps);
-        *init = None;
         let max = REQUESTED_MAX_THREADS.load(Ordering::Relaxed);
         if max != binder_sys::DEFAULT_MAX_BINDER_THREADS {
             let _ = crate::thread_state::ioctl_u32(BINDER_SET_MAX_THREADS, max);
@@ -114,14 +142,19 @@ impl ProcessState {
 
     /// The state if the driver has been opened already (never opens it).
     pub(crate) fn existing() -> Option<&'static ProcessState> {
-        PROCESS.get().copied().filter(|ps| ps.pid == std::process::id())
+        PROCESS
+            .get()
+            .copied()
+            .filter(|ps| ps.pid == std::process::id())
     }
 
     fn check_pid(&self) -> Result<(), InitError> {
         if self.pid != std::process::id() {
             return Err(InitError {
                 spec: self.spec.to_string(),
-                message: "binder state was opened by the parent process and cannot be used after fork".into(),
+                message:
+                    "binder state was opened by the parent process and cannot be used after fork"
+                        .into(),
             });
         }
         Ok(())
@@ -175,14 +208,27 @@ impl ProcessState {
         }
         let ps = Self::get()?;
         *ps.context_object.lock().unwrap_or_else(|e| e.into_inner()) = Some(binder);
-        crate::thread_state::ioctl_u32(BINDER_SET_CONTEXT_MGR, 0).inspect_err(|_| {
-            *ps.context_object.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        })?;
+        // The _EXT form names the node's flags: like every local object we flatten, the
+        // context object accepts file descriptors (the plain form creates a node that does not).
+        let node = FlatBinderObject {
+            hdr_type: BINDER_TYPE_BINDER,
+            flags: FLAT_BINDER_FLAG_ACCEPTS_FDS | DEFAULT_SCHED_BITS,
+            binder_or_handle: 0,
+            cookie: 0,
+        };
+        crate::thread_state::ioctl(BINDER_SET_CONTEXT_MGR_EXT, &mut node.to_bytes()).inspect_err(
+            |_| {
+                *ps.context_object.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            },
+        )?;
         Ok(())
     }
 
     pub(crate) fn context_object(&self) -> Option<SpIBinder> {
-        self.context_object.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.context_object
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The context manager (handle 0) as seen from this process.
@@ -223,7 +269,10 @@ impl ProcessState {
 
     /// Appends a command to send with the next driver write of any thread.
     pub(crate) fn defer(&self, bytes: &[u8]) {
-        self.deferred.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(bytes);
+        self.deferred
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(bytes);
     }
 
     /// Takes the deferred commands, to be sent before the thread's own.
@@ -238,7 +287,10 @@ impl ProcessState {
     pub(crate) fn request_death_notification(&self, binder: &SpIBinder) -> Result<u64, StatusCode> {
         let handle = binder.handle().ok_or(StatusCode::InvalidOperation)?;
         let cookie = self.next_death_cookie.fetch_add(1, Ordering::Relaxed);
-        self.deaths.lock().unwrap_or_else(|e| e.into_inner()).insert(cookie, binder.downgrade());
+        self.deaths
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(cookie, binder.downgrade());
         let mut cmd = BC_REQUEST_DEATH_NOTIFICATION.to_le_bytes().to_vec();
         HandleCookie { handle, cookie }.encode(&mut cmd);
         self.defer(&cmd);
@@ -248,7 +300,11 @@ impl ProcessState {
 
     /// The proxy a death notification cookie belongs to.
     pub(crate) fn death_target(&self, cookie: u64) -> Option<SpIBinder> {
-        self.deaths.lock().unwrap_or_else(|e| e.into_inner()).get(&cookie).and_then(WpIBinder::upgrade)
+        self.deaths
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&cookie)
+            .and_then(WpIBinder::upgrade)
     }
 
     /// Wraps a buffer the driver delivered, after checking that it lies inside our mapping.
@@ -258,7 +314,10 @@ impl ProcessState {
         let offsets = self.mapping.slice(tr.data_offsets, tr.offsets_size);
         let (Some(data), Some(offsets)) = (data, offsets) else {
             queue_free_buffer(tr.data_buffer);
-            tracing::error!(?tr, "binder driver delivered a buffer outside the receive mapping");
+            tracing::error!(
+                ?tr,
+                "binder driver delivered a buffer outside the receive mapping"
+            );
             return Err(StatusCode::BadValue);
         };
         if offsets.len() % 8 != 0 {
@@ -271,7 +330,9 @@ impl ProcessState {
         let mut seen = std::collections::HashSet::new();
         for chunk in offsets.chunks_exact(8) {
             let off = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) as usize;
-            let Some(obj) = data.get(off..).and_then(FlatBinderObject::decode) else { continue };
+            let Some(obj) = data.get(off..).and_then(FlatBinderObject::decode) else {
+                continue;
+            };
             if obj.hdr_type == BINDER_TYPE_FD && seen.insert(obj.handle()) {
                 // SAFETY: the driver installed this fd for this transaction; nothing else in
                 // the process owns it, and `seen` makes sure it is wrapped once.
@@ -294,7 +355,9 @@ pub(crate) fn queue_free_buffer(ptr: u64) {
 
 /// A proxy is gone: clear its death notification and drop the driver references it held.
 pub(crate) fn release_proxy(handle: u32, death_cookie: Option<u64>) {
-    let Some(ps) = ProcessState::existing() else { return };
+    let Some(ps) = ProcessState::existing() else {
+        return;
+    };
     {
         let mut handles = ps.handles.lock().unwrap_or_else(|e| e.into_inner());
         if handles.get(&handle).is_some_and(|w| w.upgrade().is_none()) {
@@ -302,7 +365,10 @@ pub(crate) fn release_proxy(handle: u32, death_cookie: Option<u64>) {
         }
     }
     if let Some(cookie) = death_cookie {
-        ps.deaths.lock().unwrap_or_else(|e| e.into_inner()).remove(&cookie);
+        ps.deaths
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&cookie);
         let mut cmd = BC_CLEAR_DEATH_NOTIFICATION.to_le_bytes().to_vec();
         HandleCookie { handle, cookie }.encode(&mut cmd);
         ps.defer(&cmd);
@@ -311,7 +377,10 @@ pub(crate) fn release_proxy(handle: u32, death_cookie: Option<u64>) {
     ps.defer_handle_command(BC_DECREFS, handle);
 }
 
-/// A Parcel for an outgoing transaction or reply.
+/// A Parcel for an outgoing transaction or reply: in the send arena when there is one.
 pub(crate) fn new_outgoing_parcel() -> Parcel {
-    Parcel::new()
+    match ProcessState::existing().and_then(|ps| ps.arena) {
+        Some(arena) => Parcel::with_buffer(OutBuf::in_arena(arena)),
+        None => Parcel::new(),
+    }
 }

@@ -83,7 +83,9 @@ impl StatusCode {
             StatusCode::FdsNotAllowed,
             StatusCode::UnexpectedNull,
         ];
-        ALL.into_iter().find(|c| c.to_i32() == v).unwrap_or(StatusCode::Other(v))
+        ALL.into_iter()
+            .find(|c| c.to_i32() == v)
+            .unwrap_or(StatusCode::Other(v))
     }
 
     fn name(self) -> &'static str {
@@ -221,7 +223,11 @@ pub type Result<T, E = Status> = std::result::Result<T, E>;
 impl Status {
     /// A successful status (`EX_NONE`).
     pub fn ok() -> Status {
-        Status { exception: ExceptionCode::None, error_code: 0, message: String::new() }
+        Status {
+            exception: ExceptionCode::None,
+            error_code: 0,
+            message: String::new(),
+        }
     }
 
     /// An exception with a message, e.g. `EX_ILLEGAL_ARGUMENT`.
@@ -229,13 +235,21 @@ impl Status {
         if exception == ExceptionCode::TransactionFailed {
             return Status::transaction_error(StatusCode::FailedTransaction, message);
         }
-        Status { exception, error_code: 0, message: message.into() }
+        Status {
+            exception,
+            error_code: 0,
+            message: message.into(),
+        }
     }
 
     /// A service-specific error (`EX_SERVICE_SPECIFIC`): the service's own code and message
     /// reach the client as they are.
     pub fn new_service_specific_error(code: i32, message: impl Into<String>) -> Status {
-        Status { exception: ExceptionCode::ServiceSpecific, error_code: code, message: message.into() }
+        Status {
+            exception: ExceptionCode::ServiceSpecific,
+            error_code: code,
+            message: message.into(),
+        }
     }
 
     /// A transport-level failure (`EX_TRANSACTION_FAILED` with a `status_t`).
@@ -266,7 +280,11 @@ impl Status {
 
     /// The service-specific code, 0 unless this is `EX_SERVICE_SPECIFIC`.
     pub fn service_specific_error(&self) -> i32 {
-        if self.exception == ExceptionCode::ServiceSpecific { self.error_code } else { 0 }
+        if self.exception == ExceptionCode::ServiceSpecific {
+            self.error_code
+        } else {
+            0
+        }
     }
 
     pub fn message(&self) -> &str {
@@ -303,9 +321,11 @@ impl fmt::Display for Status {
             ExceptionCode::ServiceSpecific => {
                 write!(f, "Service-specific error {}", self.error_code)?
             }
-            ExceptionCode::TransactionFailed => {
-                write!(f, "Transaction failed: {}", StatusCode::from_i32(self.error_code))?
-            }
+            ExceptionCode::TransactionFailed => write!(
+                f,
+                "Transaction failed: {}",
+                StatusCode::from_i32(self.error_code)
+            )?,
             e => write!(f, "Exception {e}")?,
         }
         if !self.message.is_empty() {
@@ -329,7 +349,20 @@ mod tests {
 
     #[test]
     fn status_codes_round_trip_through_their_values() {
-        for v in [0, i32::MIN, -12, -38, -22, i32::MIN + 1, -2, -1, -19, -17, -32, i32::MIN + 2] {
+        for v in [
+            0,
+            i32::MIN,
+            -12,
+            -38,
+            -22,
+            i32::MIN + 1,
+            -2,
+            -1,
+            -19,
+            -17,
+            -32,
+            i32::MIN + 2,
+        ] {
             assert_eq!(StatusCode::from_i32(v).to_i32(), v);
         }
         assert_eq!(StatusCode::from_i32(-32), StatusCode::DeadObject);

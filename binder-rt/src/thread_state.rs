@@ -62,8 +62,12 @@ impl Drop for ThreadState {
     fn drop(&mut self) {
         // The thread is exiting: hand back what it still holds and tell the kernel (the
         // userspace driver sees the thread's socket close).
-        let Some(ps) = ProcessState::existing() else { return };
-        let Some(mut link) = self.link.take() else { return };
+        let Some(ps) = ProcessState::existing() else {
+            return;
+        };
+        let Some(mut link) = self.link.take() else {
+            return;
+        };
         ps.take_deferred(&mut self.out);
         if !self.out.is_empty() {
             let _ = ps.driver.write_read(&mut link, &self.out, &mut []);
@@ -90,14 +94,21 @@ fn ensure_link(ps: &ProcessState, t: &mut ThreadState) -> Result<(), StatusCode>
     Ok(())
 }
 
-/// An ioctl with an integer argument, on the calling thread's link.
-pub(crate) fn ioctl_u32(cmd: u32, arg: u32) -> Result<u32, StatusCode> {
+/// An ioctl on the calling thread's link; `arg` is its argument structure.
+pub(crate) fn ioctl(cmd: u32, arg: &mut [u8]) -> Result<(), StatusCode> {
     let ps = ProcessState::get()?;
     with(|t| {
         ensure_link(ps, t)?;
         let link = t.link.as_mut().expect("link just ensured");
-        ps.driver.ioctl_u32(link, cmd, arg).map_err(io_to_status)
+        ps.driver.ioctl(link, cmd, arg).map_err(io_to_status)
     })
+}
+
+/// An ioctl with an integer argument, on the calling thread's link.
+pub(crate) fn ioctl_u32(cmd: u32, arg: u32) -> Result<u32, StatusCode> {
+    let mut bytes = arg.to_le_bytes();
+    ioctl(cmd, &mut bytes)?;
+    Ok(u32::from_le_bytes(bytes))
 }
 
 /// Writes what is queued (the process's deferred commands first, then this thread's) and, if
@@ -107,13 +118,22 @@ fn talk_with_driver(receive: bool) -> Result<(), StatusCode> {
     with(|t| {
         ensure_link(ps, t)?;
         ps.take_deferred(&mut t.out);
-        let read_len = if receive && t.in_pos >= t.in_len { READ_SIZE } else { 0 };
+        let read_len = if receive && t.in_pos >= t.in_len {
+            READ_SIZE
+        } else {
+            0
+        };
         if t.out.is_empty() && read_len == 0 {
             return Ok(());
         }
-        let ThreadState { link, out, input, .. } = t;
+        let ThreadState {
+            link, out, input, ..
+        } = t;
         let link = link.as_mut().expect("link just ensured");
-        let (written, read) = ps.driver.write_read(link, out, &mut input[..read_len]).map_err(io_to_status)?;
+        let (written, read) = ps
+            .driver
+            .write_read(link, out, &mut input[..read_len])
+            .map_err(io_to_status)?;
         t.out.drain(..written.min(t.out.len()));
         if t.out.is_empty() {
             t.pending.clear();
@@ -159,7 +179,10 @@ fn next_command() -> Result<Option<Br>, StatusCode> {
         let mut r = Reader::new(&t.input[t.in_pos..t.in_len]);
         let cmd = r.u32().ok_or(StatusCode::BadValue)?;
         let short = || {
-            tracing::error!(cmd = binder_sys::command_name(cmd), "truncated command from the binder driver");
+            tracing::error!(
+                cmd = binder_sys::command_name(cmd),
+                "truncated command from the binder driver"
+            );
             StatusCode::BadValue
         };
         let br = match cmd {
@@ -176,9 +199,10 @@ fn next_command() -> Result<Option<Br>, StatusCode> {
                 Br::Transaction(tr)
             }
             BR_REPLY => Br::Reply(TransactionData::decode(&mut r).ok_or_else(short)?),
-            BR_INCREFS | BR_ACQUIRE | BR_RELEASE | BR_DECREFS => {
-                Br::Node { cmd, target: PtrCookie::decode(&mut r).ok_or_else(short)? }
-            }
+            BR_INCREFS | BR_ACQUIRE | BR_RELEASE | BR_DECREFS => Br::Node {
+                cmd,
+                target: PtrCookie::decode(&mut r).ok_or_else(short)?,
+            },
             BR_DEAD_BINDER => Br::DeadBinder(r.u64().ok_or_else(short)?),
             BR_CLEAR_DEATH_NOTIFICATION_DONE => Br::ClearDeathDone(r.u64().ok_or_else(short)?),
             BR_SPAWN_LOOPER => Br::SpawnLooper,
@@ -232,7 +256,9 @@ fn wait_for_response(expect_reply: bool) -> Result<Option<Parcel>, StatusCode> {
             }
             Br::DeadReply => return Err(StatusCode::DeadObject),
             Br::FailedReply => {
-                tracing::warn!("transaction failed in the driver (too large, bad object, or no memory)");
+                tracing::warn!(
+                    "transaction failed in the driver (too large, bad object, or no memory)"
+                );
                 return Err(StatusCode::FailedTransaction);
             }
             Br::FrozenReply => return Err(StatusCode::FailedTransaction),
@@ -246,7 +272,9 @@ fn read_reply(tr: &TransactionData) -> Result<Parcel, StatusCode> {
     let ps = ProcessState::get()?;
     let mut reply = ps.received_parcel(tr)?;
     if tr.flags & TF_STATUS_CODE != 0 {
-        let status = reply.read_i32().unwrap_or(StatusCode::UnknownError.to_i32());
+        let status = reply
+            .read_i32()
+            .unwrap_or(StatusCode::UnknownError.to_i32());
         return match StatusCode::from_i32(status) {
             StatusCode::Ok => Ok(Parcel::new()),
             code => Err(code),
@@ -264,7 +292,10 @@ fn execute_command(cmd: Br) -> Result<(), StatusCode> {
             return Err(StatusCode::from_i32(e));
         }
         Br::DeadReply | Br::FailedReply | Br::FrozenReply => {
-            tracing::warn!(?cmd, "reply status outside a transaction (a reply we sent was not delivered)");
+            tracing::warn!(
+                ?cmd,
+                "reply status outside a transaction (a reply we sent was not delivered)"
+            );
         }
         Br::Reply(tr) => {
             tracing::warn!("unexpected BR_REPLY outside a transaction");
@@ -275,10 +306,18 @@ fn execute_command(cmd: Br) -> Result<(), StatusCode> {
             let strong = cmd == BR_ACQUIRE || cmd == BR_RELEASE;
             let known = target.ptr == 0 || local_nodes().acquire_or_release(cmd, target.ptr);
             if !known {
-                tracing::error!(cmd = binder_sys::command_name(cmd), ptr = target.ptr, "reference command for an unknown local object");
+                tracing::error!(
+                    cmd = binder_sys::command_name(cmd),
+                    ptr = target.ptr,
+                    "reference command for an unknown local object"
+                );
             }
             if cmd == BR_INCREFS || cmd == BR_ACQUIRE {
-                let done = if strong { BC_ACQUIRE_DONE } else { BC_INCREFS_DONE };
+                let done = if strong {
+                    BC_ACQUIRE_DONE
+                } else {
+                    BC_INCREFS_DONE
+                };
                 with(|t| {
                     t.out.extend_from_slice(&done.to_le_bytes());
                     target.encode(&mut t.out);
@@ -298,7 +337,10 @@ fn execute_command(cmd: Br) -> Result<(), StatusCode> {
         Br::SpawnLooper => spawn_pooled_thread(false)?,
         Br::Finished => return Err(StatusCode::TimedOut),
         Br::Unknown(c) => {
-            tracing::error!(cmd = format_args!("{c:#x}"), "unknown command from the binder driver");
+            tracing::error!(
+                cmd = format_args!("{c:#x}"),
+                "unknown command from the binder driver"
+            );
             return Err(StatusCode::BadValue);
         }
     }
@@ -315,7 +357,13 @@ fn handle_transaction(ps: &ProcessState, tr: TransactionData) -> Result<(), Stat
     } else {
         SpIBinder::from_local_node(tr.target, tr.cookie).ok()
     };
-    let _span = tracing::trace_span!("on_transact", code = tr.code, size = tr.data_size, pid = tr.sender_pid).entered();
+    let _span = tracing::trace_span!(
+        "on_transact",
+        code = tr.code,
+        size = tr.data_size,
+        pid = tr.sender_pid
+    )
+    .entered();
     let previous = with(|t| {
         let prev = (t.calling_pid, t.calling_uid);
         t.calling_pid = tr.sender_pid;
@@ -326,7 +374,10 @@ fn handle_transaction(ps: &ProcessState, tr: TransactionData) -> Result<(), Stat
     let result = match target.as_ref().and_then(|b| b.0.as_local()) {
         Some(local) => local.dispatch(tr.code, &mut data, &mut reply),
         None => {
-            tracing::error!(target = tr.target, "transaction for an object that no longer exists");
+            tracing::error!(
+                target = tr.target,
+                "transaction for an object that no longer exists"
+            );
             Err(StatusCode::DeadObject)
         }
     };
@@ -381,7 +432,11 @@ fn get_and_execute_command() -> Result<(), StatusCode> {
 /// until the driver says `BR_FINISHED`).
 pub(crate) fn join_thread_pool(is_main: bool) {
     with(|t| {
-        let cmd = if is_main { BC_ENTER_LOOPER } else { BC_REGISTER_LOOPER };
+        let cmd = if is_main {
+            BC_ENTER_LOOPER
+        } else {
+            BC_REGISTER_LOOPER
+        };
         t.out.extend_from_slice(&cmd.to_le_bytes());
         t.is_looper = true;
     });

@@ -12,7 +12,11 @@ fn round_trip<T: Serialize + Deserialize + PartialEq + Debug>(v: &T) {
     assert_eq!(p.data_size() % 4, 0, "every value keeps 4-byte alignment");
     let back: T = p.read().unwrap();
     assert_eq!(&back, v);
-    assert_eq!(p.data_avail(), 0, "the reader consumes exactly what the writer wrote");
+    assert_eq!(
+        p.data_avail(),
+        0,
+        "the reader consumes exactly what the writer wrote"
+    );
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -59,7 +63,14 @@ fn record() -> impl Strategy<Value = Record> {
         prop::option::of(".*"),
         prop::collection::vec(any::<bool>(), 0..5),
     )
-        .prop_map(|(id, name, tags, blob, maybe, flags)| Record { id, name, tags, blob, maybe, flags })
+        .prop_map(|(id, name, tags, blob, maybe, flags)| Record {
+            id,
+            name,
+            tags,
+            blob,
+            maybe,
+            flags,
+        })
 }
 
 proptest! {

@@ -15,7 +15,9 @@ fn bytes_of<T: binder_rt::Serialize + ?Sized>(v: &T) -> Vec<u8> {
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    s.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect()
+    s.split_whitespace()
+        .map(|b| u8::from_str_radix(b, 16).unwrap())
+        .collect()
 }
 
 #[test]
@@ -40,7 +42,10 @@ fn strings_are_string16_with_nul_and_padding() {
     // U+1F600 is a surrogate pair: two UTF-16 units.
     assert_eq!(bytes_of("😀"), hex("02 00 00 00 3d d8 00 de 00 00 00 00"));
     assert_eq!(bytes_of(&None::<String>), hex("ff ff ff ff"));
-    assert_eq!(bytes_of(&Some("a".to_string())), hex("01 00 00 00 61 00 00 00"));
+    assert_eq!(
+        bytes_of(&Some("a".to_string())),
+        hex("01 00 00 00 61 00 00 00")
+    );
 }
 
 #[test]
@@ -48,19 +53,40 @@ fn arrays_have_an_int32_length_and_bytes_are_packed() {
     assert_eq!(bytes_of(&vec![1u8, 2, 3]), hex("03 00 00 00 01 02 03 00"));
     assert_eq!(bytes_of(&vec![-1i8; 4]), hex("04 00 00 00 ff ff ff ff"));
     assert_eq!(bytes_of(&Vec::<u8>::new()), hex("00 00 00 00"));
-    assert_eq!(bytes_of(&vec![1i32, 2]), hex("02 00 00 00 01 00 00 00 02 00 00 00"));
-    assert_eq!(bytes_of(&vec![true, false]), hex("02 00 00 00 01 00 00 00 00 00 00 00"));
-    assert_eq!(bytes_of(&vec![7i64]), hex("01 00 00 00 07 00 00 00 00 00 00 00"));
-    assert_eq!(bytes_of(&vec!["a".to_string()]), hex("01 00 00 00 01 00 00 00 61 00 00 00"));
+    assert_eq!(
+        bytes_of(&vec![1i32, 2]),
+        hex("02 00 00 00 01 00 00 00 02 00 00 00")
+    );
+    assert_eq!(
+        bytes_of(&vec![true, false]),
+        hex("02 00 00 00 01 00 00 00 00 00 00 00")
+    );
+    assert_eq!(
+        bytes_of(&vec![7i64]),
+        hex("01 00 00 00 07 00 00 00 00 00 00 00")
+    );
+    assert_eq!(
+        bytes_of(&vec!["a".to_string()]),
+        hex("01 00 00 00 01 00 00 00 61 00 00 00")
+    );
     assert_eq!(bytes_of(&None::<Vec<i32>>), hex("ff ff ff ff"));
     assert_eq!(bytes_of(&[5u8, 6]), hex("02 00 00 00 05 06 00 00"));
-    assert_eq!(bytes_of(&[9i32, 8, 7][..]), hex("03 00 00 00 09 00 00 00 08 00 00 00 07 00 00 00"));
-    assert_eq!(bytes_of(&Payload::from(vec![1u8, 2, 3, 4, 5])), hex("05 00 00 00 01 02 03 04 05 00 00 00"));
+    assert_eq!(
+        bytes_of(&[9i32, 8, 7][..]),
+        hex("03 00 00 00 09 00 00 00 08 00 00 00 07 00 00 00")
+    );
+    assert_eq!(
+        bytes_of(&Payload::from(vec![1u8, 2, 3, 4, 5])),
+        hex("05 00 00 00 01 02 03 04 05 00 00 00")
+    );
 }
 
 #[test]
 fn tuples_write_their_fields_in_order() {
-    assert_eq!(bytes_of(&(1i32, "a".to_string())), hex("01 00 00 00 01 00 00 00 61 00 00 00"));
+    assert_eq!(
+        bytes_of(&(1i32, "a".to_string())),
+        hex("01 00 00 00 01 00 00 00 61 00 00 00")
+    );
     let mut p = Parcel::from_bytes(&hex("01 00 00 00 01 00 00 00 61 00 00 00"));
     assert_eq!(p.read::<(i32, String)>().unwrap(), (1, "a".to_string()));
 }
@@ -80,13 +106,21 @@ impl Parcelable for Point {
         })
     }
     fn read_from_parcel(parcel: &mut Parcel) -> Result<Self, StatusCode> {
-        parcel.read_sized(|r| Ok(Point { x: r.read_field_or(Default::default)?, label: r.read_field_or(Default::default)? }))
+        parcel.read_sized(|r| {
+            Ok(Point {
+                x: r.read_field_or(Default::default)?,
+                label: r.read_field_or(Default::default)?,
+            })
+        })
     }
 }
 
 #[test]
 fn structured_parcelables_have_a_presence_flag_and_a_self_counting_size() {
-    let p = Point { x: 7, label: "a".into() };
+    let p = Point {
+        x: 7,
+        label: "a".into(),
+    };
     // flag 1, size 16 (size field 4 + x 4 + string 8), x, "a".
     let expected = hex("01 00 00 00 10 00 00 00 07 00 00 00 01 00 00 00 61 00 00 00");
     assert_eq!(bytes_of(&p), expected);
@@ -100,24 +134,46 @@ fn structured_parcelables_have_a_presence_flag_and_a_self_counting_size() {
 #[test]
 fn parcelable_readers_skip_fields_they_do_not_know_and_default_missing_ones() {
     // A newer writer added an int64 field: size 24, and a trailing int32 after the parcelable.
-    let newer = hex("01 00 00 00 18 00 00 00 07 00 00 00 01 00 00 00 61 00 00 00 ff ff ff ff ff ff ff ff 2a 00 00 00");
+    let newer = hex(
+        "01 00 00 00 18 00 00 00 07 00 00 00 01 00 00 00 61 00 00 00 ff ff ff ff ff ff ff ff 2a 00 00 00",
+    );
     let mut p = Parcel::from_bytes(&newer);
-    assert_eq!(p.read::<Point>().unwrap(), Point { x: 7, label: "a".into() });
+    assert_eq!(
+        p.read::<Point>().unwrap(),
+        Point {
+            x: 7,
+            label: "a".into()
+        }
+    );
     assert_eq!(p.read::<i32>().unwrap(), 42);
     // An older writer wrote only x.
     let older = hex("01 00 00 00 08 00 00 00 07 00 00 00");
-    assert_eq!(Parcel::from_bytes(&older).read::<Point>().unwrap(), Point { x: 7, label: String::new() });
+    assert_eq!(
+        Parcel::from_bytes(&older).read::<Point>().unwrap(),
+        Point {
+            x: 7,
+            label: String::new()
+        }
+    );
     // A size that lies (past the end, or smaller than its own field, or smaller than what the
     // fields took) is an error, not a panic.
-    for bad in ["01 00 00 00 40 00 00 00 07 00 00 00", "01 00 00 00 02 00 00 00", "01 00 00 00 0c 00 00 00 07 00 00 00 01 00 00 00 61 00 00 00"] {
-        assert!(Parcel::from_bytes(&hex(bad)).read::<Point>().is_err(), "{bad}");
+    for bad in [
+        "01 00 00 00 40 00 00 00 07 00 00 00",
+        "01 00 00 00 02 00 00 00",
+        "01 00 00 00 0c 00 00 00 07 00 00 00 01 00 00 00 61 00 00 00",
+    ] {
+        assert!(
+            Parcel::from_bytes(&hex(bad)).read::<Point>().is_err(),
+            "{bad}"
+        );
     }
 }
 
 #[test]
 fn interface_token_matches_a_real_capture() {
     let mut p = Parcel::new();
-    p.write_interface_token("android.os.IServiceManager").unwrap();
+    p.write_interface_token("android.os.IServiceManager")
+        .unwrap();
     let mut expected = hex("00 00 00 80 ff ff ff ff 54 53 59 53 1a 00 00 00");
     for u in "android.os.IServiceManager".encode_utf16() {
         expected.extend_from_slice(&u.to_le_bytes());
@@ -127,10 +183,16 @@ fn interface_token_matches_a_real_capture() {
     let mut r = Parcel::from_bytes(&expected);
     r.enforce_interface("android.os.IServiceManager").unwrap();
     let mut wrong = Parcel::from_bytes(&expected);
-    assert_eq!(wrong.enforce_interface("android.os.IServiceManagerX"), Err(StatusCode::BadType));
+    assert_eq!(
+        wrong.enforce_interface("android.os.IServiceManagerX"),
+        Err(StatusCode::BadType)
+    );
     let mut vendor = expected.clone();
     vendor[8..12].copy_from_slice(&0x564E_4452i32.to_le_bytes());
-    assert_eq!(Parcel::from_bytes(&vendor).enforce_interface("android.os.IServiceManager"), Err(StatusCode::BadType));
+    assert_eq!(
+        Parcel::from_bytes(&vendor).enforce_interface("android.os.IServiceManager"),
+        Err(StatusCode::BadType)
+    );
 }
 
 #[test]
@@ -138,16 +200,25 @@ fn status_headers_match_libbinder() {
     assert_eq!(write_status(&Status::ok()), hex("00 00 00 00"));
     let ss = Status::new_service_specific_error(5, "no");
     // EX_SERVICE_SPECIFIC, "no", empty stack trace header, code 5.
-    assert_eq!(write_status(&ss), hex("f8 ff ff ff 02 00 00 00 6e 00 6f 00 00 00 00 00 00 00 00 00 05 00 00 00"));
+    assert_eq!(
+        write_status(&ss),
+        hex("f8 ff ff ff 02 00 00 00 6e 00 6f 00 00 00 00 00 00 00 00 00 05 00 00 00")
+    );
     let ia = Status::new_exception(ExceptionCode::IllegalArgument, "");
-    assert_eq!(write_status(&ia), hex("fd ff ff ff 00 00 00 00 00 00 00 00 00 00 00 00"));
+    assert_eq!(
+        write_status(&ia),
+        hex("fd ff ff ff 00 00 00 00 00 00 00 00 00 00 00 00")
+    );
     for s in [ss, ia, Status::ok()] {
         let mut r = Parcel::from_bytes(&write_status(&s));
         assert_eq!(r.read_status().unwrap(), s);
     }
     // Transport errors are never written; they travel as status-code replies.
     let mut p = Parcel::new();
-    assert_eq!(p.write_status(&Status::from(StatusCode::DeadObject)), Err(StatusCode::DeadObject));
+    assert_eq!(
+        p.write_status(&Status::from(StatusCode::DeadObject)),
+        Err(StatusCode::DeadObject)
+    );
     // A fat reply header (-128) is skipped and means no exception.
     let mut fat = Parcel::from_bytes(&hex("80 ff ff ff 08 00 00 00 99 99 99 99 2a 00 00 00"));
     assert!(fat.read_status().unwrap().is_ok());
@@ -181,7 +252,11 @@ fn binder_objects_are_flat_objects_plus_stability() {
     // stability 0.
     let mut p = Parcel::new();
     p.write_binder(None).unwrap();
-    assert_eq!(p.data(), &hex("85 2a 62 73 13 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00")[..]);
+    assert_eq!(
+        p.data(),
+        &hex("85 2a 62 73 13 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00")
+            [..]
+    );
     assert_eq!(p.object_count(), 0);
     assert_eq!(p.read_binder().unwrap(), None);
 
@@ -199,7 +274,10 @@ fn binder_objects_are_flat_objects_plus_stability() {
     // In-process, it reads back as the same object.
     p.set_data_position(4).unwrap();
     assert_eq!(p.read_binder().unwrap(), Some(b.clone()));
-    assert_eq!(p.read::<SpIBinder>().map(|_| ()), Err(StatusCode::NotEnoughData));
+    assert_eq!(
+        p.read::<SpIBinder>().map(|_| ()),
+        Err(StatusCode::NotEnoughData)
+    );
 }
 
 #[test]
@@ -218,7 +296,10 @@ fn fds_are_fd_objects_and_parcel_file_descriptors_add_two_ints() {
 
     let mut p = Parcel::new();
     p.write(&ParcelFileDescriptor::new(r)).unwrap();
-    assert_eq!(&p.data()[0..12], &hex("01 00 00 00 00 00 00 00 85 2a 64 66")[..]);
+    assert_eq!(
+        &p.data()[0..12],
+        &hex("01 00 00 00 00 00 00 00 85 2a 64 66")[..]
+    );
     assert_eq!(p.object_offsets(), vec![8]);
     let pfd: ParcelFileDescriptor = p.read().unwrap();
     assert!(pfd.as_fd().as_raw_fd() >= 0);
@@ -227,26 +308,63 @@ fn fds_are_fd_objects_and_parcel_file_descriptors_add_two_ints() {
 #[test]
 fn lying_and_truncated_input_is_an_error_never_a_panic() {
     // Length past the end.
-    assert_eq!(Parcel::from_bytes(&hex("10 00 00 00 01 02")).read::<Vec<u8>>(), Err(StatusCode::NotEnoughData));
+    assert_eq!(
+        Parcel::from_bytes(&hex("10 00 00 00 01 02")).read::<Vec<u8>>(),
+        Err(StatusCode::NotEnoughData)
+    );
     // A huge count cannot make the reader allocate: it is checked against what remains.
-    assert_eq!(Parcel::from_bytes(&hex("ff ff ff 7f")).read::<Vec<i64>>(), Err(StatusCode::NotEnoughData));
-    assert_eq!(Parcel::from_bytes(&hex("ff ff ff 7f")).read::<Vec<String>>(), Err(StatusCode::NotEnoughData));
+    assert_eq!(
+        Parcel::from_bytes(&hex("ff ff ff 7f")).read::<Vec<i64>>(),
+        Err(StatusCode::NotEnoughData)
+    );
+    assert_eq!(
+        Parcel::from_bytes(&hex("ff ff ff 7f")).read::<Vec<String>>(),
+        Err(StatusCode::NotEnoughData)
+    );
     // Negative lengths other than -1.
-    assert_eq!(Parcel::from_bytes(&hex("fe ff ff ff")).read::<Vec<i32>>(), Err(StatusCode::BadValue));
-    assert_eq!(Parcel::from_bytes(&hex("fe ff ff ff")).read::<String>(), Err(StatusCode::BadValue));
+    assert_eq!(
+        Parcel::from_bytes(&hex("fe ff ff ff")).read::<Vec<i32>>(),
+        Err(StatusCode::BadValue)
+    );
+    assert_eq!(
+        Parcel::from_bytes(&hex("fe ff ff ff")).read::<String>(),
+        Err(StatusCode::BadValue)
+    );
     // Null where a value is required.
-    assert_eq!(Parcel::from_bytes(&hex("ff ff ff ff")).read::<String>(), Err(StatusCode::UnexpectedNull));
+    assert_eq!(
+        Parcel::from_bytes(&hex("ff ff ff ff")).read::<String>(),
+        Err(StatusCode::UnexpectedNull)
+    );
     // Truncated scalars.
-    assert_eq!(Parcel::from_bytes(&hex("01 02")).read::<i32>(), Err(StatusCode::NotEnoughData));
-    assert_eq!(Parcel::from_bytes(&hex("01 02 03 04")).read::<i64>(), Err(StatusCode::NotEnoughData));
+    assert_eq!(
+        Parcel::from_bytes(&hex("01 02")).read::<i32>(),
+        Err(StatusCode::NotEnoughData)
+    );
+    assert_eq!(
+        Parcel::from_bytes(&hex("01 02 03 04")).read::<i64>(),
+        Err(StatusCode::NotEnoughData)
+    );
     // A string without its NUL terminator, and invalid UTF-16 (a lone surrogate).
-    assert_eq!(Parcel::from_bytes(&hex("01 00 00 00 61 00 62 00")).read::<String>(), Err(StatusCode::BadValue));
-    assert_eq!(Parcel::from_bytes(&hex("01 00 00 00 00 d8 00 00")).read::<String>(), Err(StatusCode::BadValue));
+    assert_eq!(
+        Parcel::from_bytes(&hex("01 00 00 00 61 00 62 00")).read::<String>(),
+        Err(StatusCode::BadValue)
+    );
+    assert_eq!(
+        Parcel::from_bytes(&hex("01 00 00 00 00 d8 00 00")).read::<String>(),
+        Err(StatusCode::BadValue)
+    );
     // A fixed-size array of the wrong length.
-    assert_eq!(Parcel::from_bytes(&hex("01 00 00 00 05 00 00 00")).read::<[i32; 2]>(), Err(StatusCode::BadValue));
+    assert_eq!(
+        Parcel::from_bytes(&hex("01 00 00 00 05 00 00 00")).read::<[i32; 2]>(),
+        Err(StatusCode::BadValue)
+    );
     // An object where no offset is recorded, and a wrong object type.
-    let obj = hex("85 2a 62 73 13 01 00 00 08 07 06 05 04 03 02 01 08 07 06 05 04 03 02 01 0c 00 00 00");
-    assert_eq!(Parcel::from_bytes(&obj).read_binder(), Err(StatusCode::BadType));
+    let obj =
+        hex("85 2a 62 73 13 01 00 00 08 07 06 05 04 03 02 01 08 07 06 05 04 03 02 01 0c 00 00 00");
+    assert_eq!(
+        Parcel::from_bytes(&obj).read_binder(),
+        Err(StatusCode::BadType)
+    );
     let mut forged = Parcel::from_bytes(&obj);
     forged.record_object(0).unwrap();
     assert_eq!(forged.read_fd().map(|_| ()), Err(StatusCode::BadType));
@@ -256,7 +374,10 @@ fn lying_and_truncated_input_is_an_error_never_a_panic() {
     stolen.record_object(0).unwrap();
     assert_eq!(stolen.read_fd().map(|_| ()), Err(StatusCode::BadValue));
     // Misaligned positions.
-    assert_eq!(Parcel::from_bytes(&hex("00 00 00 00 00 00 00 00")).set_data_position(2), Err(StatusCode::BadValue));
+    assert_eq!(
+        Parcel::from_bytes(&hex("00 00 00 00 00 00 00 00")).set_data_position(2),
+        Err(StatusCode::BadValue)
+    );
     // A failed read does not move the position past the data.
     let mut p = Parcel::from_bytes(&hex("05 00 00 00"));
     assert!(p.read::<Vec<u8>>().is_err());

@@ -24,10 +24,18 @@ impl KernelDriver {
             .write(true)
             .custom_flags(libc::O_CLOEXEC)
             .open(path)
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot open binder device {}: {e}", path.display())))?;
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot open binder device {}: {e}", path.display()),
+                )
+            })?;
         let d = KernelDriver { file };
-        let mut version = BinderVersion::default();
-        d.ioctl(BINDER_VERSION, &mut version as *mut BinderVersion as *mut libc::c_void)?;
+        let mut version = [0u8; 4];
+        d.ioctl(BINDER_VERSION, &mut version)?;
+        let version = BinderVersion {
+            protocol_version: i32::from_le_bytes(version),
+        };
         if version.protocol_version != BINDER_CURRENT_PROTOCOL_VERSION {
             return Err(io::Error::other(format!(
                 "binder driver {} speaks protocol {}, this runtime needs {}",
@@ -36,7 +44,10 @@ impl KernelDriver {
                 BINDER_CURRENT_PROTOCOL_VERSION
             )));
         }
-        d.ioctl_u32(BINDER_SET_MAX_THREADS, DEFAULT_MAX_BINDER_THREADS)?;
+        d.ioctl(
+            BINDER_SET_MAX_THREADS,
+            &mut DEFAULT_MAX_BINDER_THREADS.to_le_bytes(),
+        )?;
         // SAFETY: maps the binder fd read-only as libbinder does; the kernel owns the pages.
         // The mapping is never unmapped (received buffers borrow it for the process's life).
         let base = unsafe {
@@ -52,14 +63,27 @@ impl KernelDriver {
         if base == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        Ok((d, Mapping { base: base as usize, size: vm_size }))
+        Ok((
+            d,
+            Mapping {
+                base: base as usize,
+                size: vm_size,
+            },
+        ))
     }
 
-    fn ioctl(&self, cmd: u32, arg: *mut libc::c_void) -> io::Result<()> {
+    /// An ioctl whose argument structure is `arg` (the caller checked its size against `cmd`).
+    pub fn ioctl(&self, cmd: u32, arg: &mut [u8]) -> io::Result<()> {
         loop {
-            // SAFETY: `cmd` is a binder ioctl whose argument `arg` points to a live value of
-            // the type the ioctl number encodes, owned by the caller for the whole call.
-            let r = unsafe { libc::ioctl(self.file.as_raw_fd(), cmd as libc::c_ulong, arg) };
+            // SAFETY: `cmd` is a binder ioctl whose argument is `arg.len()` bytes; the kernel
+            // reads and writes at most that many bytes of the live buffer `arg`.
+            let r = unsafe {
+                libc::ioctl(
+                    self.file.as_raw_fd(),
+                    cmd as libc::c_ulong,
+                    arg.as_mut_ptr(),
+                )
+            };
             if r >= 0 {
                 return Ok(());
             }
@@ -68,12 +92,6 @@ impl KernelDriver {
                 return Err(e);
             }
         }
-    }
-
-    pub fn ioctl_u32(&self, cmd: u32, arg: u32) -> io::Result<u32> {
-        let mut v = arg;
-        self.ioctl(cmd, &mut v as *mut u32 as *mut libc::c_void)?;
-        Ok(v)
     }
 
     pub fn write_read(&self, write: &[u8], read: &mut [u8]) -> io::Result<(usize, usize)> {
@@ -91,7 +109,11 @@ impl KernelDriver {
             // SAFETY: bwr describes `write` (readable) and `read` (writable) buffers that
             // outlive the call; BINDER_WRITE_READ reads and updates the structure.
             let r = unsafe {
-                libc::ioctl(self.file.as_raw_fd(), BINDER_WRITE_READ as libc::c_ulong, &mut bwr as *mut BinderWriteRead)
+                libc::ioctl(
+                    self.file.as_raw_fd(),
+                    BINDER_WRITE_READ as libc::c_ulong,
+                    &mut bwr as *mut BinderWriteRead,
+                )
             };
             if r >= 0 {
                 return Ok((bwr.write_consumed as usize, bwr.read_consumed as usize));

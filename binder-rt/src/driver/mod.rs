@@ -130,21 +130,41 @@ impl Driver {
 
     /// `BINDER_WRITE_READ`: writes `write`, then (if `read` is not empty) blocks until there is
     /// something to read. Returns (bytes written, bytes read).
-    pub fn write_read(&self, link: &mut ThreadLink, write: &[u8], read: &mut [u8]) -> io::Result<(usize, usize)> {
+    pub fn write_read(
+        &self,
+        link: &mut ThreadLink,
+        write: &[u8],
+        read: &mut [u8],
+    ) -> io::Result<(usize, usize)> {
         match (self, link) {
             (Driver::Kernel(d), _) => d.write_read(write, read),
             (Driver::Userspace(_), ThreadLink::Userspace(t)) => t.write_read(write, read),
-            (Driver::Userspace(_), ThreadLink::Kernel) => Err(io::Error::other("thread has no driver link")),
+            (Driver::Userspace(_), ThreadLink::Kernel) => {
+                Err(io::Error::other("thread has no driver link"))
+            }
         }
     }
 
-    /// An ioctl with a plain integer argument (`SET_MAX_THREADS`, `SET_CONTEXT_MGR`,
-    /// `THREAD_EXIT`); returns the value the driver wrote back (for `VERSION`).
-    pub fn ioctl_u32(&self, link: &mut ThreadLink, cmd: u32, arg: u32) -> io::Result<u32> {
-        match (self, link) {
-            (Driver::Kernel(d), _) => d.ioctl_u32(cmd, arg),
-            (Driver::Userspace(_), ThreadLink::Userspace(t)) => t.ioctl_u32(cmd, arg),
-            (Driver::Userspace(_), ThreadLink::Kernel) => Err(io::Error::other("thread has no driver link")),
+    /// Any other ioctl: `arg` is its argument structure, read and written back by the driver.
+    /// Its length must be the size the ioctl number encodes.
+    pub fn ioctl(&self, link: &mut ThreadLink, cmd: u32, arg: &mut [u8]) -> io::Result<()> {
+        if binder_sys::command_payload_size(cmd) != arg.len() {
+            return Err(io::Error::from_raw_os_error(libc::EINVAL));
         }
+        match (self, link) {
+            (Driver::Kernel(d), _) => d.ioctl(cmd, arg),
+            (Driver::Userspace(_), ThreadLink::Userspace(t)) => t.ioctl(cmd, arg),
+            (Driver::Userspace(_), ThreadLink::Kernel) => {
+                Err(io::Error::other("thread has no driver link"))
+            }
+        }
+    }
+
+    /// An ioctl with an integer argument (`SET_MAX_THREADS`, `SET_CONTEXT_MGR`,
+    /// `THREAD_EXIT`, `VERSION`); returns the value the driver wrote back.
+    pub fn ioctl_u32(&self, link: &mut ThreadLink, cmd: u32, arg: u32) -> io::Result<u32> {
+        let mut bytes = arg.to_le_bytes();
+        self.ioctl(link, cmd, &mut bytes)?;
+        Ok(u32::from_le_bytes(bytes))
     }
 }

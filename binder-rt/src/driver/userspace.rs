@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use binder_sys::ud::{self, MAX_MESSAGE};
 use binder_sys::{BINDER_CURRENT_PROTOCOL_VERSION, BinderWriteRead, Reader};
 use nix::sys::socket::{
-    self, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType, UnixAddr,
+    self, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType,
+    UnixAddr,
 };
 
 use super::Mapping;
@@ -42,7 +43,13 @@ fn errno_to_io(e: nix::errno::Errno) -> io::Error {
 }
 
 fn seqpacket() -> io::Result<OwnedFd> {
-    socket::socket(AddressFamily::Unix, SockType::SeqPacket, SockFlag::SOCK_CLOEXEC, None).map_err(errno_to_io)
+    socket::socket(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(errno_to_io)
 }
 
 /// Connects to the instance's listening socket.
@@ -69,15 +76,28 @@ fn send(fd: &OwnedFd, msg: &[u8], fds: &[RawFd]) -> io::Result<()> {
 }
 
 /// Receives one datagram into `buf` (returns its length) and the fds it carried.
-fn recv(fd: &OwnedFd, buf: &mut [u8], cmsg_buf: &mut Vec<u8>, fds: &mut Vec<OwnedFd>) -> io::Result<usize> {
+fn recv(
+    fd: &OwnedFd,
+    buf: &mut [u8],
+    cmsg_buf: &mut Vec<u8>,
+    fds: &mut Vec<OwnedFd>,
+) -> io::Result<usize> {
     loop {
         let mut iov = [IoSliceMut::new(buf)];
-        let r = socket::recvmsg::<()>(fd.as_raw_fd(), &mut iov, Some(&mut *cmsg_buf), MsgFlags::MSG_CMSG_CLOEXEC);
+        let r = socket::recvmsg::<()>(
+            fd.as_raw_fd(),
+            &mut iov,
+            Some(&mut *cmsg_buf),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        );
         match r {
             Ok(msg) => {
                 let n = msg.bytes;
                 if n == 0 {
-                    return Err(io::Error::new(io::ErrorKind::ConnectionAborted, "binder driver went away"));
+                    return Err(io::Error::new(
+                        io::ErrorKind::ConnectionAborted,
+                        "binder driver went away",
+                    ));
                 }
                 let truncated = msg.flags.contains(MsgFlags::MSG_TRUNC);
                 for c in msg.cmsgs().map_err(errno_to_io)? {
@@ -102,20 +122,28 @@ fn cmsg_space() -> Vec<u8> {
 }
 
 /// A request on the process connection; returns (ret, payload, fds).
-fn request(fd: &OwnedFd, msg: &[u8], send_fds: &[RawFd]) -> io::Result<(i32, Vec<u8>, Vec<OwnedFd>)> {
+fn request(
+    fd: &OwnedFd,
+    msg: &[u8],
+    send_fds: &[RawFd],
+) -> io::Result<(i32, Vec<u8>, Vec<OwnedFd>)> {
     send(fd, msg, send_fds)?;
     let mut buf = vec![0u8; 4096];
     let mut cmsg = cmsg_space();
     let mut fds = Vec::new();
     let n = recv(fd, &mut buf, &mut cmsg, &mut fds)?;
-    let (ret, payload) = ud::decode_reply(&buf[..n]).ok_or_else(|| io::Error::other("malformed reply from binder driver"))?;
+    let (ret, payload) = ud::decode_reply(&buf[..n])
+        .ok_or_else(|| io::Error::other("malformed reply from binder driver"))?;
     Ok((ret, payload.to_vec(), fds))
 }
 
 fn check(ret: i32, what: &str) -> io::Result<()> {
     if ret < 0 {
         let e = io::Error::from_raw_os_error(-ret);
-        return Err(io::Error::new(e.kind(), format!("binder driver refused {what}: {e}")));
+        return Err(io::Error::new(
+            e.kind(),
+            format!("binder driver refused {what}: {e}"),
+        ));
     }
     Ok(())
 }
@@ -141,7 +169,10 @@ fn spawn_driver(instance: &str) -> io::Result<()> {
         .process_group(0);
     match std::env::var_os("BINDER_DRIVER_LOG") {
         Some(path) => {
-            let f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?;
             cmd.stderr(f);
         }
         None => {
@@ -150,9 +181,11 @@ fn spawn_driver(instance: &str) -> io::Result<()> {
     }
     let mut child = cmd.spawn()?;
     // Reap it whenever it exits, so it never lingers as a zombie of ours.
-    std::thread::Builder::new().name("binderd-reaper".into()).spawn(move || {
-        let _ = child.wait();
-    })?;
+    std::thread::Builder::new()
+        .name("binderd-reaper".into())
+        .spawn(move || {
+            let _ = child.wait();
+        })?;
     Ok(())
 }
 
@@ -160,7 +193,11 @@ fn spawn_driver(instance: &str) -> io::Result<()> {
 fn connect_or_start(instance: &str) -> io::Result<OwnedFd> {
     match connect(instance) {
         Ok(fd) => return Ok(fd),
-        Err(e) if matches!(e.raw_os_error(), Some(libc::ECONNREFUSED) | Some(libc::ENOENT)) => {}
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::ECONNREFUSED) | Some(libc::ENOENT)
+            ) => {}
         Err(e) => return Err(e),
     }
     tracing::debug!(instance, "no userspace binder driver running; starting one");
@@ -194,36 +231,74 @@ impl UserspaceDriver {
 
         // The driver reads our memory with process_vm_readv; under Yama's ptrace_scope=1 only
         // a process we name may do that.
-        let cred = socket::getsockopt(&proc_sock, socket::sockopt::PeerCredentials).map_err(errno_to_io)?;
+        let cred = socket::getsockopt(&proc_sock, socket::sockopt::PeerCredentials)
+            .map_err(errno_to_io)?;
         // SAFETY: prctl with PR_SET_PTRACER only takes integer arguments.
         unsafe { libc::prctl(libc::PR_SET_PTRACER, cred.pid() as libc::c_ulong, 0, 0, 0) };
 
-        let (ret, payload, mut fds) = request(&proc_sock, &msg(ud::OP_MMAP, &[vm_size as u64]), &[])?;
+        let (ret, payload, mut fds) =
+            request(&proc_sock, &msg(ud::OP_MMAP, &[vm_size as u64]), &[])?;
         check(ret, "mmap")?;
-        let granted = Reader::new(&payload).u64().ok_or_else(|| io::Error::other("malformed mmap reply"))? as usize;
-        let area = fds.pop().ok_or_else(|| io::Error::other("binder driver sent no receive area"))?;
+        let granted = Reader::new(&payload)
+            .u64()
+            .ok_or_else(|| io::Error::other("malformed mmap reply"))?
+            as usize;
+        let area = fds
+            .pop()
+            .ok_or_else(|| io::Error::other("binder driver sent no receive area"))?;
         // SAFETY: maps the driver's sealed memfd read-only and shared, so the driver's writes are
         // visible; the mapping is never unmapped (received buffers borrow it for the process's
         // life).
         let base = unsafe {
-            libc::mmap(std::ptr::null_mut(), granted, libc::PROT_READ, libc::MAP_SHARED, area.as_raw_fd(), 0)
+            libc::mmap(
+                std::ptr::null_mut(),
+                granted,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                area.as_raw_fd(),
+                0,
+            )
         };
         if base == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
         let (ret, _, _) = request(&proc_sock, &msg(ud::OP_MMAP_ADDR, &[base as u64]), &[])?;
         check(ret, "the mapping address")?;
-        Ok((UserspaceDriver { proc_sock, instance: instance.to_owned() }, Mapping { base: base as usize, size: granted }))
+        Ok((
+            UserspaceDriver {
+                proc_sock,
+                instance: instance.to_owned(),
+            },
+            Mapping {
+                base: base as usize,
+                size: granted,
+            },
+        ))
     }
 
     pub fn instance(&self) -> &str {
         &self.instance
     }
 
+    /// Lets the driver map our send arena, so it copies Parcels built there with `memcpy`.
+    pub(crate) fn register_arena(&self, arena: &crate::arena::SendArena) -> io::Result<()> {
+        let m = msg(
+            ud::OP_REGISTER_ARENA,
+            &[arena.base() as u64, arena.size() as u64],
+        );
+        let (ret, _, _) = request(&self.proc_sock, &m, &[arena.fd().as_raw_fd()])?;
+        check(ret, "the send arena")
+    }
+
     /// A new thread connection (the driver's `binder_thread` for the calling thread).
     pub fn new_thread(&self) -> io::Result<UdThread> {
-        let (mine, theirs) = socket::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
-            .map_err(errno_to_io)?;
+        let (mine, theirs) = socket::socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .map_err(errno_to_io)?;
         // SAFETY: gettid has no preconditions.
         let tid = unsafe { libc::gettid() } as u32;
         let mut m = ud::OP_NEW_THREAD.to_le_bytes().to_vec();
@@ -231,21 +306,36 @@ impl UserspaceDriver {
         let (ret, _, _) = request(&self.proc_sock, &m, &[theirs.as_raw_fd()])?;
         check(ret, "a new thread")?;
         drop(theirs);
-        Ok(UdThread { sock: mine, send_buf: Vec::with_capacity(1024), recv_buf: Vec::new(), cmsg_buf: cmsg_space() })
+        Ok(UdThread {
+            sock: mine,
+            send_buf: Vec::with_capacity(1024),
+            recv_buf: Vec::new(),
+            cmsg_buf: cmsg_space(),
+        })
     }
 }
 
 impl UdThread {
     /// One ioctl round trip; returns (ret, arg bytes, read bytes) borrowed from `recv_buf`, and
     /// the fds that came with it.
-    fn ioctl_raw(&mut self, received_fds: &mut Vec<OwnedFd>, read_capacity: usize) -> io::Result<(i32, usize, usize, usize)> {
+    fn ioctl_raw(
+        &mut self,
+        received_fds: &mut Vec<OwnedFd>,
+        read_capacity: usize,
+    ) -> io::Result<(i32, usize, usize, usize)> {
         send(&self.sock, &self.send_buf, &[])?;
         let need = 16 + binder_sys::WRITE_READ_SIZE + read_capacity;
         if self.recv_buf.len() < need {
             self.recv_buf.resize(need, 0);
         }
-        let n = recv(&self.sock, &mut self.recv_buf, &mut self.cmsg_buf, received_fds)?;
-        let done = ud::decode_ioctl_done(&self.recv_buf[..n]).ok_or_else(|| io::Error::other("malformed ioctl reply"))?;
+        let n = recv(
+            &self.sock,
+            &mut self.recv_buf,
+            &mut self.cmsg_buf,
+            received_fds,
+        )?;
+        let done = ud::decode_ioctl_done(&self.recv_buf[..n])
+            .ok_or_else(|| io::Error::other("malformed ioctl reply"))?;
         let arg_start = done.arg.as_ptr() as usize - self.recv_buf.as_ptr() as usize;
         let read_start = arg_start + done.arg.len();
         if done.nfds as usize != received_fds.len() {
@@ -274,7 +364,9 @@ impl UdThread {
             .ok_or_else(|| io::Error::other("malformed write_read reply"))?;
         let read_len = n - read_start;
         if read_len != out.read_consumed as usize || read_len > read.len() {
-            return Err(io::Error::other("binder driver returned an inconsistent read"));
+            return Err(io::Error::other(
+                "binder driver returned an inconsistent read",
+            ));
         }
         read[..read_len].copy_from_slice(&self.recv_buf[read_start..n]);
         if !fds.is_empty() {
@@ -296,7 +388,8 @@ impl UdThread {
         let mut buf = [0u8; 64];
         let mut none = Vec::new();
         let n = recv(&self.sock, &mut buf, &mut self.cmsg_buf, &mut none)?;
-        let (ret, _) = ud::decode_reply(&buf[..n]).ok_or_else(|| io::Error::other("malformed fd fixup reply"))?;
+        let (ret, _) = ud::decode_reply(&buf[..n])
+            .ok_or_else(|| io::Error::other("malformed fd fixup reply"))?;
         check(ret, "the fd fixup")?;
         // Ownership moves to the Parcel that reads the buffer (it finds them by number).
         for f in fds {
@@ -305,18 +398,23 @@ impl UdThread {
         Ok(())
     }
 
-    pub fn ioctl_u32(&mut self, cmd: u32, arg: u32) -> io::Result<u32> {
+    /// An ioctl other than `BINDER_WRITE_READ`: the argument structure travels inline and
+    /// comes back as the driver wrote it.
+    pub fn ioctl(&mut self, cmd: u32, arg: &mut [u8]) -> io::Result<()> {
         self.send_buf.clear();
         self.send_buf.extend_from_slice(&ud::OP_IOCTL.to_le_bytes());
         self.send_buf.extend_from_slice(&cmd.to_le_bytes());
-        self.send_buf.extend_from_slice(&arg.to_le_bytes());
+        self.send_buf.extend_from_slice(arg);
         let mut fds = Vec::new();
         let (ret, arg_start, read_start, _) = self.ioctl_raw(&mut fds, 0)?;
         if ret < 0 {
             return Err(io::Error::from_raw_os_error(-ret));
         }
-        let out = Reader::new(&self.recv_buf[arg_start..read_start]).u32().unwrap_or(arg);
-        Ok(out)
+        let out = &self.recv_buf[arg_start..read_start];
+        if out.len() == arg.len() {
+            arg.copy_from_slice(out);
+        }
+        Ok(())
     }
 }
 
@@ -336,7 +434,8 @@ pub fn debug_query(instance: &str, query: ud::DebugQuery) -> io::Result<String> 
             Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => break,
             Err(e) => return Err(e),
         };
-        let (ret, payload) = ud::decode_reply(&buf[..n]).ok_or_else(|| io::Error::other("malformed debug reply"))?;
+        let (ret, payload) =
+            ud::decode_reply(&buf[..n]).ok_or_else(|| io::Error::other("malformed debug reply"))?;
         check(ret, "the debug query")?;
         if payload.is_empty() {
             break;
