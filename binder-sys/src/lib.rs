@@ -284,13 +284,15 @@ impl<'a> Reader<'a> {
         Some(s)
     }
     pub fn u32(&mut self) -> Option<u32> {
-        self.take(4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+        self.take(4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
     }
     pub fn i32(&mut self) -> Option<i32> {
         self.u32().map(|v| v as i32)
     }
     pub fn u64(&mut self) -> Option<u64> {
-        self.take(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+        self.take(8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
     }
 }
 
@@ -359,7 +361,10 @@ impl PtrCookie {
         out.extend_from_slice(&self.cookie.to_le_bytes());
     }
     pub fn decode(r: &mut Reader<'_>) -> Option<Self> {
-        Some(PtrCookie { ptr: r.u64()?, cookie: r.u64()? })
+        Some(PtrCookie {
+            ptr: r.u64()?,
+            cookie: r.u64()?,
+        })
     }
 }
 
@@ -369,7 +374,10 @@ impl HandleCookie {
         out.extend_from_slice(&self.cookie.to_le_bytes());
     }
     pub fn decode(r: &mut Reader<'_>) -> Option<Self> {
-        Some(HandleCookie { handle: r.u32()?, cookie: r.u64()? })
+        Some(HandleCookie {
+            handle: r.u32()?,
+            cookie: r.u64()?,
+        })
     }
 }
 
@@ -404,8 +412,14 @@ mod tests {
     #[test]
     fn struct_layouts_match_the_kernel() {
         assert_eq!(std::mem::size_of::<BinderWriteRead>(), WRITE_READ_SIZE);
-        assert_eq!(std::mem::size_of::<TransactionData>(), TRANSACTION_DATA_SIZE);
-        assert_eq!(std::mem::size_of::<FlatBinderObject>(), FLAT_BINDER_OBJECT_SIZE);
+        assert_eq!(
+            std::mem::size_of::<TransactionData>(),
+            TRANSACTION_DATA_SIZE
+        );
+        assert_eq!(
+            std::mem::size_of::<FlatBinderObject>(),
+            FLAT_BINDER_OBJECT_SIZE
+        );
         assert_eq!(command_payload_size(BC_TRANSACTION), TRANSACTION_DATA_SIZE);
         assert_eq!(command_payload_size(BC_FREE_BUFFER), 8);
         assert_eq!(command_payload_size(BR_NOOP), 0);

@@ -30,7 +30,10 @@ const CODE_PING: u32 = 1;
 /// One-way request that makes the server exit.
 const CODE_STOP: u32 = 2;
 /// Request sizes, one round trip each. The tail moves 12 × 128 KiB > 1 MiB each way.
-const ROUND_SIZES: &[usize] = &[0, 1, 8, 100, 4096, 65536, 131072, 131072, 131072, 131072, 131072, 131072, 131072, 131072, 131072, 131072, 131072, 131072];
+const ROUND_SIZES: &[usize] = &[
+    0, 1, 8, 100, 4096, 65536, 131072, 131072, 131072, 131072, 131072, 131072, 131072, 131072,
+    131072, 131072, 131072, 131072,
+];
 const MAX_PAYLOAD: usize = 131072;
 /// Generous: everything runs 10-15x slower under qemu TCG.
 const DEADLINE: Duration = Duration::from_secs(120);
@@ -38,12 +41,15 @@ const DEADLINE: Duration = Duration::from_secs(120);
 #[test]
 fn transaction_round_trip_on_the_kernel_driver() {
     if std::env::var("BINDER_TEST_DRIVER").as_deref() != Ok("kernel") {
-        println!("kernel_smoke: skipped (BINDER_TEST_DRIVER is not \"kernel\"; run scripts/kernel-tests)");
+        println!(
+            "kernel_smoke: skipped (BINDER_TEST_DRIVER is not \"kernel\"; run scripts/kernel-tests)"
+        );
         return;
     }
     let lease = DeviceLease::acquire();
     println!("kernel_smoke: using {}", lease.device.display());
-    let device = CString::new(lease.device.to_str().expect("device path is UTF-8")).expect("no NUL");
+    let device =
+        CString::new(lease.device.to_str().expect("device path is UTF-8")).expect("no NUL");
 
     // Everything the child touches is allocated before fork: it must not call malloc, since
     // another thread of the test harness may have held the allocator's lock at fork time.
@@ -55,10 +61,19 @@ fn transaction_round_trip_on_the_kernel_driver() {
     // the buffers allocated above and raw syscalls, and leaves with _exit (no unwinding, no
     // destructors, no atexit handlers of the parent's runtime).
     let child = unsafe { libc::fork() };
-    assert!(child >= 0, "fork failed: {}", std::io::Error::last_os_error());
+    assert!(
+        child >= 0,
+        "fork failed: {}",
+        std::io::Error::last_os_error()
+    );
     if child == 0 {
         drop(ready_read);
-        let code = match serve(&device, ready_write.as_raw_fd(), &mut server_commands, &mut server_reply) {
+        let code = match serve(
+            &device,
+            ready_write.as_raw_fd(),
+            &mut server_commands,
+            &mut server_reply,
+        ) {
             Ok(()) => 0,
             Err(fail) => {
                 fail.report("kernel_smoke server");
@@ -81,7 +96,8 @@ fn transaction_round_trip_on_the_kernel_driver() {
         }
     });
 
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| client(&device, ready_read)));
+    let result =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| client(&device, ready_read)));
     let _ = done_tx.send(());
     watchdog.join().expect("watchdog thread");
     if result.is_err() {
@@ -97,7 +113,10 @@ fn transaction_round_trip_on_the_kernel_driver() {
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         "server failed (wait status {status:#x}); its stderr says why"
     );
-    println!("kernel_smoke: {} round trips and BC_FREE_BUFFER verified on the kernel driver", ROUND_SIZES.len());
+    println!(
+        "kernel_smoke: {} round trips and BC_FREE_BUFFER verified on the kernel driver",
+        ROUND_SIZES.len()
+    );
 }
 
 // ------------------------------------------------------------------------------------------
@@ -115,7 +134,11 @@ impl DeviceLease {
     /// while every device is taken.
     fn acquire() -> DeviceLease {
         let list = std::env::var("BINDER_TEST_DEVICES").unwrap_or_default();
-        let mut devices: Vec<PathBuf> = list.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect();
+        let mut devices: Vec<PathBuf> = list
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .collect();
         if devices.is_empty() {
             devices.push(PathBuf::from("/dev/binder"));
         }
@@ -129,7 +152,10 @@ impl DeviceLease {
         loop {
             for i in 0..devices.len() {
                 let device = &devices[(first + i) % devices.len()];
-                let name = device.file_name().expect("device path has a name").to_string_lossy();
+                let name = device
+                    .file_name()
+                    .expect("device path has a name")
+                    .to_string_lossy();
                 let lock = OpenOptions::new()
                     .read(true)
                     .write(true)
@@ -140,10 +166,16 @@ impl DeviceLease {
                     .expect("open device lock file");
                 // SAFETY: flock on a descriptor we own; no memory is involved.
                 if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-                    return DeviceLease { device: device.clone(), _lock: lock };
+                    return DeviceLease {
+                        device: device.clone(),
+                        _lock: lock,
+                    };
                 }
             }
-            assert!(start.elapsed() < DEADLINE, "no free binder device among {devices:?} within {DEADLINE:?}");
+            assert!(
+                start.elapsed() < DEADLINE,
+                "no free binder device among {devices:?} within {DEADLINE:?}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -158,10 +190,16 @@ fn client(device: &CStr, ready: OwnedFd) {
         Err(what) => panic!("server not ready: {what} (its stderr says why)"),
     }
     let binder = Binder::open(device).unwrap_or_else(|f| panic!("{}", f.message()));
-    assert_eq!(binder.version, BINDER_CURRENT_PROTOCOL_VERSION, "BINDER_VERSION");
+    assert_eq!(
+        binder.version, BINDER_CURRENT_PROTOCOL_VERSION,
+        "BINDER_VERSION"
+    );
     assert_eq!(BINDER_CURRENT_PROTOCOL_VERSION, 8);
 
-    let debugfs = PathBuf::from(format!("/sys/kernel/debug/binder/proc/{}", std::process::id()));
+    let debugfs = PathBuf::from(format!(
+        "/sys/kernel/debug/binder/proc/{}",
+        std::process::id()
+    ));
     let mut commands: Vec<u8> = Vec::with_capacity(1024);
     let mut read_buf = [0u8; 1024];
     let mut pending_free: Option<u64> = None;
@@ -188,28 +226,46 @@ fn client(device: &CStr, ready: OwnedFd) {
 
         let mut write: &[u8] = &commands;
         let reply = 'reply: loop {
-            let n = binder.write_read(write, &mut read_buf).unwrap_or_else(|f| panic!("{}", f.message()));
+            let n = binder
+                .write_read(write, &mut read_buf)
+                .unwrap_or_else(|f| panic!("{}", f.message()));
             write = &[];
             let mut r = Reader::new(&read_buf[..n]);
             while let Some(cmd) = r.u32() {
                 match cmd {
                     BR_NOOP | BR_TRANSACTION_COMPLETE => {}
-                    BR_REPLY => break 'reply TransactionData::decode(&mut r).expect("BR_REPLY payload"),
+                    BR_REPLY => {
+                        break 'reply TransactionData::decode(&mut r).expect("BR_REPLY payload");
+                    }
                     BR_DEAD_REPLY | BR_FAILED_REPLY | BR_FROZEN_REPLY => {
                         panic!("round {round} ({size} bytes): {}", command_name(cmd))
                     }
                     BR_ERROR => panic!("round {round}: BR_ERROR {:?}", r.i32()),
-                    other => panic!("round {round}: unexpected {} ({other:#x})", command_name(other)),
+                    other => panic!(
+                        "round {round}: unexpected {} ({other:#x})",
+                        command_name(other)
+                    ),
                 }
             }
         };
-        assert_eq!(reply.flags & TF_STATUS_CODE, 0, "round {round}: reply is a status code");
+        assert_eq!(
+            reply.flags & TF_STATUS_CODE,
+            0,
+            "round {round}: reply is a status code"
+        );
         assert_eq!(reply.offsets_size, 0, "round {round}: reply has objects");
         let data = binder.received(reply.data_buffer, reply.data_size);
         assert_eq!(data.len(), 8 + size, "round {round}: reply size");
         assert_eq!(&data[..4], b"PONG", "round {round}: reply magic");
-        assert_eq!(i32::from_le_bytes(data[4..8].try_into().unwrap()), my_pid, "round {round}: sender_pid the server saw");
-        assert!(data[8..].iter().eq(request.iter().rev()), "round {round}: reply payload is not the request reversed");
+        assert_eq!(
+            i32::from_le_bytes(data[4..8].try_into().unwrap()),
+            my_pid,
+            "round {round}: sender_pid the server saw"
+        );
+        assert!(
+            data[8..].iter().eq(request.iter().rev()),
+            "round {round}: reply payload is not the request reversed"
+        );
         pending_free = Some(reply.data_buffer);
     }
 
@@ -220,16 +276,25 @@ fn client(device: &CStr, ready: OwnedFd) {
     commands.extend_from_slice(&BC_FREE_BUFFER.to_le_bytes());
     commands.extend_from_slice(&pending_free.take().expect("a reply to free").to_le_bytes());
     let after = {
-        let n = binder.write_read(&commands, &mut []).unwrap_or_else(|f| panic!("{}", f.message()));
+        let n = binder
+            .write_read(&commands, &mut [])
+            .unwrap_or_else(|f| panic!("{}", f.message()));
         assert_eq!(n, 0);
         allocated_buffers(&debugfs)
     };
     match (before, after) {
         (Some(before), Some(after)) => {
-            assert_eq!((before, after), (1, 0), "allocated buffers in {} before/after BC_FREE_BUFFER", debugfs.display());
+            assert_eq!(
+                (before, after),
+                (1, 0),
+                "allocated buffers in {} before/after BC_FREE_BUFFER",
+                debugfs.display()
+            );
             println!("kernel_smoke: debugfs shows the reply buffer released by BC_FREE_BUFFER");
         }
-        _ => println!("kernel_smoke: no binder debugfs; BC_FREE_BUFFER checked through buffer exhaustion only"),
+        _ => println!(
+            "kernel_smoke: no binder debugfs; BC_FREE_BUFFER checked through buffer exhaustion only"
+        ),
     }
     commands.clear();
     commands.extend_from_slice(&BC_TRANSACTION.to_le_bytes());
@@ -244,7 +309,9 @@ fn client(device: &CStr, ready: OwnedFd) {
     .encode(&mut commands);
     let mut write: &[u8] = &commands;
     'complete: loop {
-        let n = binder.write_read(write, &mut read_buf).unwrap_or_else(|f| panic!("{}", f.message()));
+        let n = binder
+            .write_read(write, &mut read_buf)
+            .unwrap_or_else(|f| panic!("{}", f.message()));
         write = &[];
         let mut r = Reader::new(&read_buf[..n]);
         while let Some(cmd) = r.u32() {
@@ -259,10 +326,18 @@ fn client(device: &CStr, ready: OwnedFd) {
 
 /// The context manager, in the forked child. Allocation-free: it uses only the buffers passed
 /// in (pushing within their capacity) and the stack.
-fn serve(device: &CStr, ready: RawFd, commands: &mut Vec<u8>, reply: &mut Vec<u8>) -> Result<(), Fail> {
+fn serve(
+    device: &CStr,
+    ready: RawFd,
+    commands: &mut Vec<u8>,
+    reply: &mut Vec<u8>,
+) -> Result<(), Fail> {
     let binder = Binder::open(device)?;
     if binder.version != BINDER_CURRENT_PROTOCOL_VERSION {
-        return Err(Fail { step: "BINDER_VERSION is not 8", errno: 0 });
+        return Err(Fail {
+            step: "BINDER_VERSION is not 8",
+            errno: 0,
+        });
     }
     binder.ioctl_u32(BINDER_SET_MAX_THREADS, 0, "BINDER_SET_MAX_THREADS")?;
     // A previous test's context manager on this device is released asynchronously by the
@@ -296,8 +371,13 @@ fn serve(device: &CStr, ready: RawFd, commands: &mut Vec<u8>, reply: &mut Vec<u8
             match cmd {
                 BR_NOOP | BR_TRANSACTION_COMPLETE => {}
                 BR_INCREFS | BR_ACQUIRE => {
-                    let node = PtrCookie::decode(&mut r).ok_or(Fail::new("short BR_INCREFS/BR_ACQUIRE"))?;
-                    let done = if cmd == BR_INCREFS { BC_INCREFS_DONE } else { BC_ACQUIRE_DONE };
+                    let node = PtrCookie::decode(&mut r)
+                        .ok_or(Fail::new("short BR_INCREFS/BR_ACQUIRE"))?;
+                    let done = if cmd == BR_INCREFS {
+                        BC_INCREFS_DONE
+                    } else {
+                        BC_ACQUIRE_DONE
+                    };
                     commands.extend_from_slice(&done.to_le_bytes());
                     node.encode(commands);
                 }
@@ -305,9 +385,14 @@ fn serve(device: &CStr, ready: RawFd, commands: &mut Vec<u8>, reply: &mut Vec<u8
                     PtrCookie::decode(&mut r).ok_or(Fail::new("short BR_RELEASE/BR_DECREFS"))?;
                 }
                 BR_TRANSACTION => {
-                    let tr = TransactionData::decode(&mut r).ok_or(Fail::new("short BR_TRANSACTION"))?;
+                    let tr =
+                        TransactionData::decode(&mut r).ok_or(Fail::new("short BR_TRANSACTION"))?;
                     // The driver reports no sender pid for one-way calls (t->from is NULL).
-                    let expected_pid = if tr.flags & TF_ONE_WAY != 0 { 0 } else { parent };
+                    let expected_pid = if tr.flags & TF_ONE_WAY != 0 {
+                        0
+                    } else {
+                        parent
+                    };
                     if tr.sender_pid != expected_pid || tr.sender_euid != euid {
                         return Err(Fail::new("BR_TRANSACTION: wrong sender_pid/sender_euid"));
                     }
@@ -345,7 +430,14 @@ fn serve(device: &CStr, ready: RawFd, commands: &mut Vec<u8>, reply: &mut Vec<u8
                 }
                 _ => {
                     let what = command_name(cmd);
-                    return Err(Fail { step: if what == "unknown" { "unknown BR_ command" } else { what }, errno: 0 });
+                    return Err(Fail {
+                        step: if what == "unknown" {
+                            "unknown BR_ command"
+                        } else {
+                            what
+                        },
+                        errno: 0,
+                    });
                 }
             }
         }
@@ -374,13 +466,27 @@ impl Binder {
         let mut version = BinderVersion::default();
         // SAFETY: BINDER_VERSION writes one `struct binder_version` (a repr(C) i32) to the
         // pointer, which points to a live, writable BinderVersion.
-        if unsafe { libc::ioctl(fd.as_raw_fd(), BINDER_VERSION as _, &mut version as *mut BinderVersion) } < 0 {
+        if unsafe {
+            libc::ioctl(
+                fd.as_raw_fd(),
+                BINDER_VERSION as _,
+                &mut version as *mut BinderVersion,
+            )
+        } < 0
+        {
             return Err(Fail::errno("BINDER_VERSION"));
         }
         // The driver must refuse a writable mapping: received buffers are read-only to the process.
         // SAFETY: a new mapping at an address of the kernel's choosing; nothing is aliased.
         let writable = unsafe {
-            libc::mmap(std::ptr::null_mut(), BINDER_VM_SIZE, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd.as_raw_fd(), 0)
+            libc::mmap(
+                std::ptr::null_mut(),
+                BINDER_VM_SIZE,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                0,
+            )
         };
         if writable != libc::MAP_FAILED {
             // SAFETY: unmapping the mapping just created, which nothing references.
@@ -404,7 +510,12 @@ impl Binder {
         if map == libc::MAP_FAILED {
             return Err(Fail::errno("mmap of the binder receive area"));
         }
-        Ok(Binder { fd, map: map.cast(), map_len: BINDER_VM_SIZE, version: version.protocol_version })
+        Ok(Binder {
+            fd,
+            map: map.cast(),
+            map_len: BINDER_VM_SIZE,
+            version: version.protocol_version,
+        })
     }
 
     /// One BINDER_WRITE_READ: the whole of `write` must be consumed; returns the bytes read.
@@ -419,7 +530,13 @@ impl Binder {
         loop {
             // SAFETY: `bwr` is a live repr(C) binder_write_read; its write buffer is readable for
             // write_size bytes and its read buffer writable for read_size bytes during the call.
-            let rc = unsafe { libc::ioctl(self.fd.as_raw_fd(), BINDER_WRITE_READ as _, &mut bwr as *mut BinderWriteRead) };
+            let rc = unsafe {
+                libc::ioctl(
+                    self.fd.as_raw_fd(),
+                    BINDER_WRITE_READ as _,
+                    &mut bwr as *mut BinderWriteRead,
+                )
+            };
             if rc >= 0 {
                 break;
             }
@@ -458,7 +575,8 @@ impl Binder {
     }
 
     fn received(&self, ptr: u64, len: u64) -> &[u8] {
-        self.received_checked(ptr, len).unwrap_or_else(|f| panic!("{}", f.message()))
+        self.received_checked(ptr, len)
+            .unwrap_or_else(|f| panic!("{}", f.message()))
     }
 }
 
@@ -481,13 +599,20 @@ impl Fail {
         Fail { step, errno: 0 }
     }
     fn errno(step: &'static str) -> Fail {
-        Fail { step, errno: std::io::Error::last_os_error().raw_os_error().unwrap_or(0) }
+        Fail {
+            step,
+            errno: std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
+        }
     }
     fn message(&self) -> String {
         if self.errno == 0 {
             format!("{} failed", self.step)
         } else {
-            format!("{} failed: {}", self.step, std::io::Error::from_raw_os_error(self.errno))
+            format!(
+                "{} failed: {}",
+                self.step,
+                std::io::Error::from_raw_os_error(self.errno)
+            )
         }
     }
     /// Writes "who: step failed (errno N)" to stderr with raw writes only.
@@ -503,7 +628,14 @@ impl Fail {
                 break;
             }
         }
-        for part in [who.as_bytes(), b": ", self.step.as_bytes(), b" failed (errno ", &digits[at..], b")\n"] {
+        for part in [
+            who.as_bytes(),
+            b": ",
+            self.step.as_bytes(),
+            b" failed (errno ",
+            &digits[at..],
+            b")\n",
+        ] {
             // SAFETY: writes a live byte slice to stderr.
             unsafe { libc::write(2, part.as_ptr().cast(), part.len()) };
         }
@@ -516,14 +648,22 @@ impl Fail {
 fn pipe() -> (OwnedFd, OwnedFd) {
     let mut fds = [0 as RawFd; 2];
     // SAFETY: pipe2 writes two descriptors into the live two-element array.
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0, "pipe2");
+    assert_eq!(
+        unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) },
+        0,
+        "pipe2"
+    );
     // SAFETY: both descriptors were just created and are owned by nothing else.
     unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
 }
 
 /// Waits for the server's ready byte; EOF means it died before becoming context manager.
 fn wait_ready(ready: &OwnedFd) -> Result<(), String> {
-    let mut pfd = libc::pollfd { fd: ready.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    let mut pfd = libc::pollfd {
+        fd: ready.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
     // SAFETY: polls one live pollfd.
     let n = unsafe { libc::poll(&mut pfd, 1, DEADLINE.as_millis() as i32) };
     if n <= 0 {
