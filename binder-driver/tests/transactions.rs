@@ -176,7 +176,8 @@ fn allocator_rejects_what_does_not_fit_and_recovers_after_free() {
     assert_eq!(sp.buffers[0].data_size, 40 * 1024);
 
     // Freeing the held buffer makes room again, and the area is whole once all are freed.
-    st.send_write_read(&Cmds::new().free_buffer(first.data_buffer).0, READ_SIZE);
+    st.write(&Cmds::new().free_buffer(first.data_buffer).0);
+    st.start_read();
     ct.send_write_read(&Cmds::new().transaction(0, 4, 0, &big, &[]).0, READ_SIZE);
     let second = recv_call(&st);
     assert_eq!(second.code, 4);

@@ -191,6 +191,8 @@ pub struct Mapping {
 
 // SAFETY: plain shared memory, read by copy only.
 unsafe impl Send for Mapping {}
+// SAFETY: as above; no method hands out references into the mapping.
+unsafe impl Sync for Mapping {}
 
 impl Mapping {
     pub fn map(fd: &OwnedFd, len: usize, writable: bool) -> nix::Result<Mapping> {
@@ -312,6 +314,11 @@ impl Proc {
 
     /// A send arena of `size` bytes, registered with the driver.
     pub fn register_arena(&mut self, size: usize) {
+        self.register_arena_part(size, size);
+    }
+
+    /// Maps `size` bytes but registers only the first `registered` of them.
+    pub fn register_arena_part(&mut self, size: usize, registered: usize) {
         use nix::sys::memfd::{MFdFlags, memfd_create};
         let fd = memfd_create(
             c"test-arena",
@@ -324,7 +331,7 @@ impl Proc {
             &self.sock,
             ProcRequest::RegisterArena {
                 addr: map.addr(),
-                size: size as u64,
+                size: registered as u64,
             },
             &[fd.as_raw_fd()],
         );

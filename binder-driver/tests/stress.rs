@@ -1,0 +1,156 @@
+//! Many threads of several processes calling one server pool at once: every answer matches
+//! its call, and everything is released at the end.
+
+mod common;
+
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use binder_sys::ud::decode_ioctl_done;
+use binder_sys::*;
+use common::*;
+
+const CLIENT_PROCS: usize = 3;
+const THREADS_PER_CLIENT: usize = 2;
+const CALLS: usize = 150;
+const SERVER_THREADS: usize = 3;
+
+/// A pool thread of the server: answers every call with the payload reversed, until its
+/// connection ends.
+fn serve(p: &Proc, t: Thread) -> usize {
+    let mut pending = Cmds::new().enter_looper();
+    let mut served = 0;
+    loop {
+        t.send_write_read(&pending.0, READ_SIZE);
+        pending = Cmds::new();
+        let (msg, _fds): (Vec<u8>, Vec<OwnedFd>) = match try_recv(&t.sock) {
+            Ok(m) if !m.0.is_empty() => m,
+            _ => return served,
+        };
+        let done = decode_ioctl_done(&msg).expect("OP_IOCTL_DONE");
+        assert_eq!(done.ret, 0);
+        for br in parse_br(done.read) {
+            if let Br::Transaction(tr) = br {
+                served += 1;
+                if tr.flags & TF_ONE_WAY != 0 {
+                    pending = pending.free_buffer(tr.data_buffer);
+                    continue;
+                }
+                let mut data = p.read_area(tr.data_buffer, tr.data_size as usize);
+                data.reverse();
+                let r = t.write_read(
+                    &Cmds::new()
+                        .free_buffer(tr.data_buffer)
+                        .reply(0, &data, &[])
+                        .0,
+                    READ_SIZE,
+                );
+                assert_eq!(r.ret, 0);
+                assert!(r.br().contains(&Br::TransactionComplete), "{:?}", r.br());
+            }
+        }
+    }
+}
+
+#[test]
+fn concurrent_calls_from_many_threads() {
+    let inst = Instance::start("stress");
+    let mut server = Proc::connect(&inst);
+    let first = server.new_thread();
+    first.set_context_manager();
+    assert_eq!(
+        first.ioctl(BINDER_SET_MAX_THREADS, &0u32.to_le_bytes()).ret,
+        0
+    );
+    let mut pool = vec![first];
+    for _ in 1..SERVER_THREADS {
+        let t = server.new_thread();
+        t.ioctl(BINDER_VERSION, &[0; 4]);
+        pool.push(t);
+    }
+    let mut clients: Vec<(Proc, Vec<Thread>)> = (0..CLIENT_PROCS)
+        .map(|_| {
+            let mut p = Proc::connect(&inst);
+            let ts = (0..THREADS_PER_CLIENT)
+                .map(|_| {
+                    let t = p.new_thread();
+                    t.ioctl(BINDER_VERSION, &[0; 4]);
+                    t
+                })
+                .collect();
+            (p, ts)
+        })
+        .collect();
+    let served = std::thread::scope(|s| {
+        let server = &server;
+        let handles: Vec<_> = pool
+            .into_iter()
+            .map(|t| s.spawn(move || serve(server, t)))
+            .collect();
+        std::thread::scope(|s2| {
+            for (ci, (p, ts)) in clients.iter_mut().enumerate() {
+                let p = &*p;
+                for (ti, t) in ts.drain(..).enumerate() {
+                    s2.spawn(move || {
+                        let mut free = Cmds::new();
+                        for i in 0..CALLS {
+                            let payload: Vec<u8> = (0..(i * 37 % 3000 + 1))
+                                .map(|k| (k + i + ci * 7 + ti * 13) as u8)
+                                .collect();
+                            let oneway = i % 10 == 9;
+                            let flags = if oneway { TF_ONE_WAY } else { 0 };
+                            let cmds =
+                                free.clone()
+                                    .transaction(0, i as u32 + 1, flags, &payload, &[]);
+                            free = Cmds::new();
+                            let mut brs = t.write_read(&cmds.0, READ_SIZE).br();
+                            if oneway {
+                                assert_eq!(brs, [Br::Noop, Br::TransactionComplete]);
+                                continue;
+                            }
+                            while !brs.iter().any(|b| matches!(b, Br::Reply(_))) {
+                                brs = t.write_read(&[], READ_SIZE).br();
+                            }
+                            let reply = txn_of(&brs);
+                            let mut expect = payload.clone();
+                            expect.reverse();
+                            assert_eq!(
+                                p.read_area(reply.data_buffer, reply.data_size as usize),
+                                expect
+                            );
+                            free = Cmds::new().free_buffer(reply.data_buffer);
+                        }
+                        t.write(&free.0);
+                    });
+                }
+            }
+        });
+        // Oneway calls may still be queued: wait until the server has seen them all.
+        inst.wait_state("all calls served", |st| {
+            st.transactions.is_empty()
+                && st
+                    .processes
+                    .iter()
+                    .all(|p| p.buffers.iter().all(|b| b.delivered) && p.todo.is_empty())
+        });
+        let stats = inst.stats();
+        assert_eq!(
+            stats.transactions as usize,
+            CLIENT_PROCS * THREADS_PER_CLIENT * CALLS
+        );
+        // Ending the server's process connection ends its pool threads' connections too.
+        nix::sys::socket::shutdown(server.sock.as_raw_fd(), nix::sys::socket::Shutdown::Both)
+            .unwrap();
+        let served: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+        served
+    });
+    assert_eq!(served, CLIENT_PROCS * THREADS_PER_CLIENT * CALLS);
+    drop(clients);
+    drop(server);
+    let st = inst.wait_state("everyone gone", |st| st.processes.is_empty());
+    assert!(st.dead_nodes.is_empty());
+    let stats = inst.stats();
+    for (kind, count) in &stats.objects {
+        assert_eq!(count.active, 0, "{kind} objects left: {stats:?}");
+    }
+    assert_eq!(stats.failed, 0);
+}
