@@ -45,6 +45,8 @@ pub struct BinderBuffer {
     pub clear_on_free: bool,
     pub transaction: Option<TxnId>,
     pub target_node: Option<NodeId>,
+    /// The sending process (`debug_id`), for oneway spam detection.
+    pub sender: u64,
 }
 
 impl BinderBuffer {
@@ -89,6 +91,8 @@ pub struct BinderAlloc {
     /// Free chunks by `(size, offset)`, for best fit.
     free_by_size: BTreeSet<(usize, usize)>,
     used: usize,
+    /// A spamming sender was reported; reset once async space recovers.
+    oneway_spam_detected: bool,
 }
 
 impl BinderAlloc {
@@ -99,6 +103,7 @@ impl BinderAlloc {
             chunks: BTreeMap::new(),
             free_by_size: BTreeSet::new(),
             used: 0,
+            oneway_spam_detected: false,
         };
         if size > 0 {
             alloc.chunks.insert(0, Chunk::Free(size));
@@ -133,14 +138,17 @@ impl BinderAlloc {
         self.used == 0 && self.chunks.len() == 1 && self.free_by_size.contains(&(self.size, 0))
     }
 
-    /// Allocates a buffer for `data_size` + `offsets_size` bytes and returns its offset.
+    /// Allocates a buffer for `data_size` + `offsets_size` bytes sent by `sender`. Returns
+    /// its offset and whether the sender looks like it is spamming oneway calls (the kernel's
+    /// `oneway_spam_suspect`).
     pub fn new_buf(
         &mut self,
         data_size: u64,
         offsets_size: u64,
         is_async: bool,
         debug_id: u64,
-    ) -> Result<usize, AllocError> {
+        sender: u64,
+    ) -> Result<(usize, bool), AllocError> {
         let size = buffer_size(data_size, offsets_size).ok_or(AllocError::InvalidSize)?;
         if size > self.size as u64 {
             return Err(AllocError::NoSpace);
@@ -170,13 +178,34 @@ impl BinderAlloc {
             clear_on_free: false,
             transaction: None,
             target_node: None,
+            sender,
         };
         self.chunks.insert(offset, Chunk::Used(buffer));
         self.used += 1;
+        let mut spam_suspect = false;
         if is_async {
             self.free_async_space -= size;
+            if self.free_async_space < self.size / 10 {
+                spam_suspect = self.low_async_space(sender);
+            } else {
+                self.oneway_spam_detected = false;
+            }
         }
-        Ok(offset)
+        Ok((offset, spam_suspect))
+    }
+
+    /// `debug_low_async_space_locked`: async space is short; is `sender` the one filling it
+    /// (more than 50 buffers, or more than a quarter of the area)? Reported once per episode.
+    fn low_async_space(&mut self, sender: u64) -> bool {
+        let (count, total) = self
+            .buffers()
+            .filter(|(_, b)| b.async_transaction && b.sender == sender)
+            .fold((0usize, 0usize), |(n, t), (_, b)| (n + 1, t + b.size));
+        if (count > 50 || total > self.size / 4) && !self.oneway_spam_detected {
+            self.oneway_spam_detected = true;
+            return true;
+        }
+        false
     }
 
     pub fn buffer(&self, offset: usize) -> Option<&BinderBuffer> {
@@ -257,14 +286,14 @@ mod tests {
     #[test]
     fn best_fit_split_and_merge_back_to_fully_free() {
         let mut a = BinderAlloc::new(4096);
-        let b1 = a.new_buf(100, 16, false, 1).unwrap();
-        let b2 = a.new_buf(200, 0, false, 2).unwrap();
-        let b3 = a.new_buf(8, 0, false, 3).unwrap();
+        let b1 = a.new_buf(100, 16, false, 1, 0).unwrap().0;
+        let b2 = a.new_buf(200, 0, false, 2, 0).unwrap().0;
+        let b3 = a.new_buf(8, 0, false, 3, 0).unwrap().0;
         assert_eq!((b1, b2, b3), (0, 120, 320));
         assert_eq!(a.buffer(b1).unwrap().size, 104 + 16);
         // Free the middle one: a 200-byte hole. A 150-byte request fits it best.
         a.free_buf(b2).unwrap();
-        let b4 = a.new_buf(150, 0, false, 4).unwrap();
+        let b4 = a.new_buf(150, 0, false, 4, 0).unwrap().0;
         assert_eq!(b4, 120);
         for off in [b1, b3, b4] {
             assert!(a.free_buf(off).is_some());
@@ -276,40 +305,63 @@ mod tests {
     #[test]
     fn zero_sized_buffers_get_distinct_addresses() {
         let mut a = BinderAlloc::new(64);
-        let x = a.new_buf(0, 0, false, 1).unwrap();
-        let y = a.new_buf(0, 0, false, 2).unwrap();
+        let x = a.new_buf(0, 0, false, 1, 0).unwrap().0;
+        let y = a.new_buf(0, 0, false, 2, 0).unwrap().0;
         assert_ne!(x, y);
     }
 
     #[test]
     fn too_large_and_overflowing_requests_fail() {
         let mut a = BinderAlloc::new(1024);
-        assert_eq!(a.new_buf(1025, 0, false, 1), Err(AllocError::NoSpace));
         assert_eq!(
-            a.new_buf(u64::MAX, 8, false, 1),
+            a.new_buf(1025, 0, false, 1, 0).map(|r| r.0),
+            Err(AllocError::NoSpace)
+        );
+        assert_eq!(
+            a.new_buf(u64::MAX, 8, false, 1, 0).map(|r| r.0),
             Err(AllocError::InvalidSize)
         );
-        assert_eq!(a.new_buf(1000, 100, false, 1), Err(AllocError::NoSpace));
+        assert_eq!(
+            a.new_buf(1000, 100, false, 1, 0).map(|r| r.0),
+            Err(AllocError::NoSpace)
+        );
         assert!(a.is_fully_free());
     }
 
     #[test]
     fn oneway_buffers_use_at_most_half_the_area() {
         let mut a = BinderAlloc::new(1024);
-        let x = a.new_buf(256, 0, true, 1).unwrap();
-        let y = a.new_buf(256, 0, true, 2).unwrap();
-        assert_eq!(a.new_buf(8, 0, true, 3), Err(AllocError::NoAsyncSpace));
+        let x = a.new_buf(256, 0, true, 1, 0).unwrap().0;
+        let y = a.new_buf(256, 0, true, 2, 0).unwrap().0;
+        assert_eq!(
+            a.new_buf(8, 0, true, 3, 0).map(|r| r.0),
+            Err(AllocError::NoAsyncSpace)
+        );
         // Two-way buffers still fit.
-        assert!(a.new_buf(256, 0, false, 4).is_ok());
+        assert!(a.new_buf(256, 0, false, 4, 0).is_ok());
         a.free_buf(x).unwrap();
-        assert!(a.new_buf(8, 0, true, 5).is_ok());
+        assert!(a.new_buf(8, 0, true, 5, 0).is_ok());
         a.free_buf(y).unwrap();
+    }
+
+    #[test]
+    fn a_sender_filling_async_space_is_suspected_once() {
+        let mut a = BinderAlloc::new(64 * 100);
+        // Oneway buffers of sender 7 take async space below a tenth of the area.
+        let mut suspects = Vec::new();
+        for i in 0..52 {
+            let (_, spam) = a.new_buf(56, 0, true, i, 7).unwrap();
+            suspects.push(spam);
+        }
+        assert_eq!(suspects.iter().filter(|s| **s).count(), 1, "{suspects:?}");
+        // Another sender at the same time is not blamed.
+        assert_eq!(a.new_buf(8, 0, true, 99, 8).map(|r| r.1), Ok(false));
     }
 
     #[test]
     fn free_of_unknown_or_undelivered_buffers_is_refused() {
         let mut a = BinderAlloc::new(1024);
-        let x = a.new_buf(10, 0, false, 1).unwrap();
+        let x = a.new_buf(10, 0, false, 1, 0).unwrap().0;
         assert_eq!(a.prepare_to_free(x), Err(FreeError::NotReturned));
         assert_eq!(a.prepare_to_free(x + 8), Err(FreeError::NoMatch));
         a.buffer_mut(x).unwrap().allow_user_free = true;

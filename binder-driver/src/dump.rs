@@ -64,7 +64,7 @@ impl State {
             Work::Transaction(t) => WorkState::Transaction {
                 transaction: self.txn_state(t),
             },
-            Work::TransactionComplete => WorkState::TransactionComplete,
+            Work::TransactionComplete | Work::OnewaySpamSuspect => WorkState::TransactionComplete,
             Work::ReturnError | Work::ReplyError => {
                 let cmd = owner.map_or(binder_sys::BR_OK, |th| {
                     if *w == Work::ReturnError {

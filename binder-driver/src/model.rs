@@ -36,6 +36,9 @@ pub const LOOPER_WAITING: u32 = 0x10;
 pub enum Work {
     Transaction(TxnId),
     TransactionComplete,
+    /// The completion of a oneway call whose sender fills the target's async space
+    /// (`BINDER_WORK_TRANSACTION_ONEWAY_SPAM_SUSPECT`).
+    OnewaySpamSuspect,
     /// The thread's `return_error`.
     ReturnError,
     /// The thread's `reply_error`.

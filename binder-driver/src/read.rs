@@ -104,9 +104,21 @@ impl State {
                         self.put_br(&mut buf, cmd);
                     }
                 }
-                Work::TransactionComplete => {
+                Work::TransactionComplete | Work::OnewaySpamSuspect => {
                     self.stats.deleted(Obj::TransactionComplete);
-                    self.put_br(&mut buf, BR_TRANSACTION_COMPLETE);
+                    let warn = w == Work::OnewaySpamSuspect
+                        && self
+                            .procs
+                            .get(&proc_id)
+                            .is_some_and(|p| p.oneway_spam_detection);
+                    self.put_br(
+                        &mut buf,
+                        if warn {
+                            BR_ONEWAY_SPAM_SUSPECT
+                        } else {
+                            BR_TRANSACTION_COMPLETE
+                        },
+                    );
                 }
                 Work::Node(n) => self.deliver_node_work(n, &mut buf),
                 Work::Death(d) => {
@@ -212,9 +224,17 @@ impl State {
         let Some(proc_id) = self.threads.get(&t).map(|th| th.proc) else {
             return false;
         };
-        let Some(buffer_off) = tr.buffer else {
+        let buffer = tr.buffer.filter(|off| {
+            self.procs
+                .get(&proc_id)
+                .and_then(|p| p.area.as_ref())
+                .and_then(|a| a.alloc.buffer(*off))
+                .is_some_and(|b| b.transaction == Some(txn))
+        });
+        let Some(buffer_off) = buffer else {
+            // Cannot happen (a queued transaction owns its buffer); never strand the caller.
             tracing::error!("transaction {} has no buffer at delivery", tr.debug_id);
-            self.free_transaction(txn);
+            self.cleanup_transaction(txn, BR_FAILED_REPLY);
             return false;
         };
         let Some(area) = self.procs.get_mut(&proc_id).and_then(|p| p.area.as_mut()) else {

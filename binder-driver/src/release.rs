@@ -67,7 +67,9 @@ impl State {
         for w in list {
             match w {
                 Work::Transaction(t) => self.cleanup_transaction(t, BR_DEAD_REPLY),
-                Work::TransactionComplete => self.stats.deleted(Obj::TransactionComplete),
+                Work::TransactionComplete | Work::OnewaySpamSuspect => {
+                    self.stats.deleted(Obj::TransactionComplete)
+                }
                 Work::ReturnError | Work::ReplyError => {}
                 Work::Node(n) => {
                     if let Some(node) = self.nodes.get_mut(&n) {

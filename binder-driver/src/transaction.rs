@@ -100,6 +100,7 @@ pub struct Prepared {
     /// (released at the end of the transaction).
     target_node: Option<NodeId>,
     buffer_offset: usize,
+    oneway_spam_suspect: bool,
     pub copy: CopyPlan,
 }
 
@@ -294,9 +295,9 @@ impl State {
                 "scatter-gather buffers (BINDER_TYPE_PTR) are not supported".into(),
             ));
         }
-        let (arena, sender_pid) = {
+        let (arena, sender_pid, sender_id) = {
             let p = &self.procs[&proc_id];
-            (p.arena.clone(), p.pid)
+            (p.arena.clone(), p.pid, p.debug_id)
         };
         let target_pid = self.procs.get(&target_proc).map_or(0, |p| p.pid);
         let area = self
@@ -312,31 +313,32 @@ impl State {
                 format!("target process {target_pid} has no mapped area"),
             ));
         };
-        let offset = match area
-            .alloc
-            .new_buf(tr.data_size, tr.offsets_size, oneway, debug_id)
-        {
-            Ok(off) => off,
-            Err(e) => {
-                let why = match e {
-                    AllocError::InvalidSize => "invalid size",
-                    AllocError::NoSpace => "no space in the target's area",
-                    AllocError::NoAsyncSpace => "no async space left in the target's area",
-                };
-                tracing::warn!(
-                    target_pid,
-                    data_size = tr.data_size,
-                    offsets_size = tr.offsets_size,
-                    area_size = area.alloc.size(),
-                    free_bytes = area.alloc.free_bytes(),
-                    largest_free = area.alloc.largest_free(),
-                    free_async_space = area.alloc.free_async_space(),
-                    oneway,
-                    "transaction {debug_id} does not fit: {why}"
-                );
-                return Err(fail(BR_FAILED_REPLY, -libc::ENOSPC, why.into()));
-            }
-        };
+        let (offset, oneway_spam_suspect) =
+            match area
+                .alloc
+                .new_buf(tr.data_size, tr.offsets_size, oneway, debug_id, sender_id)
+            {
+                Ok(res) => res,
+                Err(e) => {
+                    let why = match e {
+                        AllocError::InvalidSize => "invalid size",
+                        AllocError::NoSpace => "no space in the target's area",
+                        AllocError::NoAsyncSpace => "no async space left in the target's area",
+                    };
+                    tracing::warn!(
+                        target_pid,
+                        data_size = tr.data_size,
+                        offsets_size = tr.offsets_size,
+                        area_size = area.alloc.size(),
+                        free_bytes = area.alloc.free_bytes(),
+                        largest_free = area.alloc.largest_free(),
+                        free_async_space = area.alloc.free_async_space(),
+                        oneway,
+                        "transaction {debug_id} does not fit: {why}"
+                    );
+                    return Err(fail(BR_FAILED_REPLY, -libc::ENOSPC, why.into()));
+                }
+            };
         let b = area.alloc.buffer_mut(offset).expect("just allocated");
         b.target_node = target_node;
         b.clear_on_free = tr.flags & TF_CLEAR_BUF != 0;
@@ -362,6 +364,7 @@ impl State {
             target_thread,
             target_node,
             buffer_offset: offset,
+            oneway_spam_suspect,
             copy,
         })
     }
@@ -756,7 +759,12 @@ impl State {
             }
             r
         } else {
-            self.enqueue_thread_work(t, Work::TransactionComplete);
+            let tcomplete = if prep.oneway_spam_suspect {
+                Work::OnewaySpamSuspect
+            } else {
+                Work::TransactionComplete
+            };
+            self.enqueue_thread_work(t, tcomplete);
             self.proc_transaction(id, prep.target_proc, None)
         };
         match result {
@@ -863,7 +871,8 @@ impl State {
     fn txn_fail(&mut self, t: ThreadId, req: &TxnRequest, f: Failure) {
         if f.tcomplete_queued
             && let Some(th) = self.threads.get_mut(&t)
-            && State::remove_work(&mut th.todo, Work::TransactionComplete)
+            && (State::remove_work(&mut th.todo, Work::TransactionComplete)
+                || State::remove_work(&mut th.todo, Work::OnewaySpamSuspect))
         {
             self.stats.deleted(Obj::TransactionComplete);
         }

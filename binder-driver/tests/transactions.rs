@@ -483,3 +483,36 @@ fn nested_call_lands_on_the_waiting_thread() {
     let outer = txn_of(&brs);
     assert_eq!(b.read_area(outer.data_buffer, 5), b"outer");
 }
+
+#[test]
+fn oneway_spam_is_reported_when_enabled() {
+    let inst = Instance::start("spam");
+    let mut server = Proc::connect_with_area(&inst, 64 * 1024);
+    let st = server.new_thread();
+    st.set_context_manager();
+    st.enter_looper();
+    let mut client = Proc::connect(&inst);
+    let ct = client.new_thread();
+    assert_eq!(
+        ct.ioctl(BINDER_ENABLE_ONEWAY_SPAM_DETECTION, &1u32.to_le_bytes())
+            .ret,
+        0
+    );
+    let chunk = vec![3u8; 4096];
+    st.start_read();
+    let mut answers = Vec::new();
+    for i in 0..7 {
+        let r = ct.write_read(
+            &Cmds::new().transaction(0, i, TF_ONE_WAY, &chunk, &[]).0,
+            READ_SIZE,
+        );
+        answers.push(r.br()[1].clone());
+    }
+    // The seventh buffer leaves less than a tenth of the area for oneway calls, and this sender
+    // holds more than a quarter of it: it is told once.
+    assert_eq!(answers[..6], vec![Br::TransactionComplete; 6][..]);
+    assert_eq!(answers[6], Br::Unknown(BR_ONEWAY_SPAM_SUSPECT));
+    assert_eq!(inst.stats().br["BR_ONEWAY_SPAM_SUSPECT"], 1);
+    let first = txn_of(&st.recv_ioctl().br());
+    assert_eq!(first.code, 0);
+}

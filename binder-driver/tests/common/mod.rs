@@ -638,6 +638,7 @@ pub fn parse_br(bytes: &[u8]) -> Vec<Br> {
             BR_DEAD_BINDER => Br::DeadBinder(r.u64().unwrap()),
             BR_CLEAR_DEATH_NOTIFICATION_DONE => Br::ClearDeathDone(r.u64().unwrap()),
             BR_ERROR => Br::Error(r.i32().unwrap()),
+            other if command_payload_size(other) == 0 => Br::Unknown(other),
             other => {
                 out.push(Br::Unknown(other));
                 break;
