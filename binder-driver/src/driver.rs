@@ -7,7 +7,9 @@
 //! wake-up is ever forgotten and nothing is sent while the lock is held.
 
 use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use binder_sys::ud::{
     MAX_AREA_SIZE, MAX_ARENA_SIZE, decode_bwr, encode_bwr, encode_ioctl_done, encode_reply,
@@ -27,6 +29,8 @@ const MAX_THREADS_PER_PROC: usize = 4096;
 /// One driver instance.
 pub struct Driver {
     state: Mutex<State>,
+    /// Test hook: a pause inside the unlocked copy, to let tests kill processes mid-copy.
+    copy_delay_us: AtomicU64,
 }
 
 /// A thread connection, owned by the driver thread that serves it.
@@ -47,11 +51,18 @@ pub enum Next {
 }
 
 /// Sends datagrams produced under the lock. A peer that went away is not an error: its
-/// connection's own driver thread sees the end of file and cleans up.
+/// connection's own driver thread sees the end of file and cleans up. A thread connection
+/// never has more than one answer outstanding, so a full queue means a peer that does not read
+/// its answers: it is dropped rather than allowed to stall a driver thread serving others.
 pub fn send_all(out: Vec<Outgoing>) {
     for o in out {
-        if let Err(e) = sys::send_datagram(&o.sock, &o.bytes, &o.fds) {
-            tracing::debug!("send to a closed connection: {e}");
+        match sys::send_datagram(&o.sock, &o.bytes, &o.fds, true) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                tracing::warn!("a thread connection does not read its answers; dropping it");
+                sys::shutdown(&o.sock);
+            }
+            Err(e) => tracing::debug!("send to a closed connection: {e}"),
         }
     }
 }
@@ -68,7 +79,13 @@ impl Driver {
     pub fn new(instance: &str) -> Self {
         Driver {
             state: Mutex::new(State::new(instance)),
+            copy_delay_us: AtomicU64::new(0),
         }
+    }
+
+    pub fn set_copy_delay(&self, delay: Duration) {
+        self.copy_delay_us
+            .store(delay.as_micros() as u64, Ordering::Relaxed);
     }
 
     pub fn lock(&self) -> Guard<'_> {
@@ -95,6 +112,10 @@ impl Driver {
         drop(st);
         send_all(early);
         let copied = prep.copy.run();
+        let delay = self.copy_delay_us.load(Ordering::Relaxed);
+        if delay > 0 {
+            std::thread::sleep(Duration::from_micros(delay));
+        }
         let mut st = self.lock();
         st.txn_finish(t, prep, copied);
         st

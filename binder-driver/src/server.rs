@@ -55,6 +55,13 @@ impl Server {
         })
     }
 
+    /// Test hook: every payload copy pauses this long with the state unlocked, so that tests
+    /// can make processes die in the middle of a transaction.
+    #[doc(hidden)]
+    pub fn set_test_copy_delay(&self, delay: Duration) {
+        self.driver.set_copy_delay(delay);
+    }
+
     /// Serves until shutdown was requested (or the idle timeout passed) with no process
     /// connected.
     pub fn run(self) -> Result<(), DriverError> {
@@ -116,7 +123,7 @@ fn connection_ended(driver: &Driver) {
 fn reply(sock: &OwnedFd, ret: i32, payload: &[u8], fds: &[OwnedFd]) {
     let mut out = Vec::new();
     encode_reply(ret, payload, &mut out);
-    if let Err(e) = sys::send_datagram(sock, &out, fds) {
+    if let Err(e) = sys::send_datagram(sock, &out, fds, false) {
         tracing::debug!("reply to a closed connection: {e}");
     }
 }
@@ -127,12 +134,12 @@ fn serve_connection(driver: &Arc<Driver>, sock: OwnedFd) -> bool {
     if !sys::wait_readable(&sock, FIRST_MESSAGE_TIMEOUT).unwrap_or(false) {
         return true;
     }
-    let mut buf = vec![0u8; MAX_MESSAGE];
+    let mut buf = sys::RecvBuffer::new(MAX_MESSAGE);
     let first = match sys::recv_datagram(&sock, &mut buf) {
         Ok(Some(d)) if !d.truncated => d,
         _ => return true,
     };
-    match ProcRequest::decode(&buf[..first.len]) {
+    match ProcRequest::decode(&buf.data[..first.len]) {
         Some(ProcRequest::Hello { version }) if version == HELLO_VERSION => {
             let id = match sys::peer_identity(&sock) {
                 Ok(peer) => {
@@ -169,7 +176,7 @@ fn serve_connection(driver: &Arc<Driver>, sock: OwnedFd) -> bool {
 }
 
 /// A process connection: `mmap`, arena, threads; end of file is the process's death.
-fn serve_process(driver: &Arc<Driver>, id: ProcId, sock: &OwnedFd, buf: &mut [u8]) {
+fn serve_process(driver: &Arc<Driver>, id: ProcId, sock: &OwnedFd, buf: &mut sys::RecvBuffer) {
     loop {
         let msg = match sys::recv_datagram(sock, buf) {
             Ok(Some(m)) => m,
@@ -184,7 +191,7 @@ fn serve_process(driver: &Arc<Driver>, id: ProcId, sock: &OwnedFd, buf: &mut [u8
             continue;
         }
         let mut fds = msg.fds.into_iter();
-        match ProcRequest::decode(&buf[..msg.len]) {
+        match ProcRequest::decode(&buf.data[..msg.len]) {
             Some(ProcRequest::Mmap { size }) => match driver.mmap(id, size) {
                 Ok((fd, granted)) => reply(sock, 0, &granted.to_le_bytes(), &[fd]),
                 Err(e) => reply(sock, e, &[], &[]),
@@ -223,7 +230,7 @@ fn serve_process(driver: &Arc<Driver>, id: ProcId, sock: &OwnedFd, buf: &mut [u8
 
 /// A thread connection: ioctls until end of file (the thread's exit).
 fn serve_thread(driver: &Arc<Driver>, mut conn: ThreadConn) {
-    let mut buf = vec![0u8; MAX_MESSAGE];
+    let mut buf = sys::RecvBuffer::new(MAX_MESSAGE);
     loop {
         let msg = match sys::recv_datagram(&conn.sock, &mut buf) {
             Ok(Some(m)) => m,
@@ -233,7 +240,7 @@ fn serve_thread(driver: &Arc<Driver>, mut conn: ThreadConn) {
                 break;
             }
         };
-        let bytes = &buf[..msg.len];
+        let bytes = &buf.data[..msg.len];
         let (out, next) = if msg.truncated {
             let is_ioctl = bytes.get(..4) == Some(&OP_IOCTL.to_le_bytes()[..]);
             driver.bad_request(&mut conn, is_ioctl, libc::EMSGSIZE)

@@ -319,16 +319,30 @@ pub struct Datagram {
     pub truncated: bool,
 }
 
-/// Receives one datagram into `buf` with up to 8 file descriptors (more are discarded by the
-/// kernel and reported as truncation). `Ok(None)` is end of file.
-pub fn recv_datagram(sock: &OwnedFd, buf: &mut [u8]) -> io::Result<Option<Datagram>> {
-    let mut cmsg = nix::cmsg_space!([RawFd; 8]);
+/// A receive buffer for one connection: the datagram and room for its file descriptors.
+pub struct RecvBuffer {
+    pub data: Vec<u8>,
+    cmsg: Vec<u8>,
+}
+
+impl RecvBuffer {
+    pub fn new(size: usize) -> Self {
+        RecvBuffer {
+            data: vec![0u8; size],
+            cmsg: nix::cmsg_space!([RawFd; 8]),
+        }
+    }
+}
+
+/// Receives one datagram with up to 8 file descriptors (more are discarded by the kernel and
+/// reported as truncation). `Ok(None)` is end of file.
+pub fn recv_datagram(sock: &OwnedFd, buf: &mut RecvBuffer) -> io::Result<Option<Datagram>> {
     loop {
-        let mut iov = [io::IoSliceMut::new(buf)];
+        let mut iov = [io::IoSliceMut::new(&mut buf.data)];
         let res = socket::recvmsg::<()>(
             sock.as_raw_fd(),
             &mut iov,
-            Some(&mut cmsg),
+            Some(&mut buf.cmsg),
             MsgFlags::MSG_CMSG_CLOEXEC,
         );
         let msg = match res {
@@ -365,14 +379,25 @@ pub fn recv_datagram(sock: &OwnedFd, buf: &mut [u8]) -> io::Result<Option<Datagr
     }
 }
 
-/// Sends one datagram with `fds` attached. Never raises SIGPIPE.
-pub fn send_datagram(sock: &OwnedFd, bytes: &[u8], fds: &[OwnedFd]) -> io::Result<()> {
+/// Sends one datagram with `fds` attached. Never raises SIGPIPE. With `nonblocking`, a peer
+/// whose queue is full gets `EAGAIN` instead of stalling the sending driver thread.
+pub fn send_datagram(
+    sock: &OwnedFd,
+    bytes: &[u8],
+    fds: &[OwnedFd],
+    nonblocking: bool,
+) -> io::Result<()> {
     let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
     let cmsg = [ControlMessage::ScmRights(&raw)];
     let cmsgs: &[ControlMessage<'_>] = if raw.is_empty() { &[] } else { &cmsg };
     let iov = [io::IoSlice::new(bytes)];
     loop {
-        match socket::sendmsg::<()>(sock.as_raw_fd(), &iov, cmsgs, MsgFlags::MSG_NOSIGNAL, None) {
+        let flags = if nonblocking {
+            MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT
+        } else {
+            MsgFlags::MSG_NOSIGNAL
+        };
+        match socket::sendmsg::<()>(sock.as_raw_fd(), &iov, cmsgs, flags, None) {
             Ok(_) => return Ok(()),
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),

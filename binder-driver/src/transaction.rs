@@ -383,6 +383,10 @@ impl State {
         let Some(proc_id) = self.threads.get(&t).map(|th| th.proc) else {
             // The sender died while we copied: undo silently; its caller (if this was a reply)
             // learns that the reply will never come.
+            tracing::debug!(
+                "transaction {}: the sender died during the copy",
+                prep.debug_id
+            );
             self.undo(Failure {
                 code: BR_DEAD_REPLY,
                 why: "sender died".into(),

@@ -551,3 +551,39 @@ fn disconnects_in_the_middle_leave_the_rest_working() {
     let state = inst.wait_state("only the server is left", |s| s.processes.len() == 1);
     assert!(state.processes[0].buffers.is_empty());
 }
+
+#[test]
+fn a_thread_that_never_reads_its_answers_is_dropped() {
+    let inst = Instance::start("noread");
+    let mut p = Proc::connect(&inst);
+    let m = p.new_thread();
+    let mut req = Vec::new();
+    encode_ioctl(BINDER_VERSION, &[0; 4], &mut req);
+    let mut sent = 0;
+    let mut dropped = false;
+    for _ in 0..100_000 {
+        match nix::sys::socket::send(
+            m.sock.as_raw_fd(),
+            &req,
+            nix::sys::socket::MsgFlags::MSG_NOSIGNAL | nix::sys::socket::MsgFlags::MSG_DONTWAIT,
+        ) {
+            Ok(_) => sent += 1,
+            Err(nix::errno::Errno::EAGAIN) => std::thread::sleep(Duration::from_millis(1)),
+            Err(_) => {
+                dropped = true;
+                break;
+            }
+        }
+    }
+    assert!(dropped, "the driver kept answering {sent} unread requests");
+    // Everybody else is served, and the process itself is still alive.
+    still_serving(&inst);
+    assert_eq!(
+        inst.wait_state("pair gone", |s| s.processes.len() == 1)
+            .processes
+            .len(),
+        1
+    );
+    let t = p.new_thread();
+    assert_eq!(t.ioctl(BINDER_VERSION, &[0; 4]).ret, 0);
+}

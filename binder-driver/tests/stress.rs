@@ -154,3 +154,159 @@ fn concurrent_calls_from_many_threads() {
     }
     assert_eq!(stats.failed, 0);
 }
+
+/// Processes die while payloads are being copied to or from them: every caller gets an
+/// answer, nothing leaks, the driver keeps serving.
+#[test]
+fn deaths_during_copies() {
+    let inst = Instance::start("copydeath");
+    let payload = vec![0xabu8; 900 * 1024];
+    let mut client = Proc::connect(&inst);
+    let ct = client.new_thread();
+    ct.ioctl(BINDER_VERSION, &[0; 4]);
+    for round in 0..12 {
+        // The target dies while the call is copied or queued.
+        let mut server = Proc::connect(&inst);
+        let st = server.new_thread();
+        st.set_context_manager();
+        st.enter_looper();
+        st.start_read();
+        ct.send_write_read(
+            &Cmds::new().transaction(0, round, 0, &payload, &[]).0,
+            READ_SIZE,
+        );
+        if round % 2 == 0 {
+            std::thread::sleep(std::time::Duration::from_micros(200 * round as u64));
+        }
+        drop(st);
+        drop(server);
+        let mut brs = ct.recv_ioctl().br();
+        while !brs.contains(&Br::DeadReply) {
+            assert!(!brs.iter().any(|b| matches!(b, Br::Reply(_))), "{brs:?}");
+            brs = ct.write_read(&[], READ_SIZE).br();
+        }
+        inst.wait_state("server gone", |s| s.processes.len() == 1);
+    }
+    // The sender dies while its payload is copied.
+    let mut server = Proc::connect(&inst);
+    let st = server.new_thread();
+    st.set_context_manager();
+    st.enter_looper();
+    for round in 0..12u32 {
+        let mut sender = Proc::connect(&inst);
+        let t = sender.new_thread();
+        t.ioctl(BINDER_VERSION, &[0; 4]);
+        t.send_write_read(
+            &Cmds::new()
+                .transaction(0, round, TF_ONE_WAY, &payload, &[])
+                .0,
+            READ_SIZE,
+        );
+        if round % 2 == 0 {
+            std::thread::sleep(std::time::Duration::from_micros(150 * round as u64));
+        }
+        drop(t);
+        drop(sender);
+        inst.wait_state("sender gone", |s| s.processes.len() == 2);
+        // Whatever arrived is a complete copy.
+        let state = inst.state();
+        for b in state.processes.iter().flat_map(|p| &p.buffers) {
+            assert_eq!(b.data_size, payload.len() as u64);
+            let tr = txn_of(&st.write_read(&[], READ_SIZE).br());
+            assert_eq!(server.read_area(tr.data_buffer, 4096), vec![0xab; 4096]);
+            st.write(&Cmds::new().free_buffer(tr.data_buffer).0);
+        }
+    }
+    let state = inst.state();
+    assert!(state.transactions.is_empty(), "{:?}", state.transactions);
+    for p in &state.processes {
+        assert!(p.buffers.is_empty(), "{:?}", p.buffers);
+    }
+    drop(ct);
+    drop(client);
+}
+
+/// With a pause inside the unlocked copy, processes die at exactly that moment.
+#[test]
+fn deaths_in_the_middle_of_the_copy() {
+    let inst = Instance::start_with("midcopy", |s| {
+        s.set_test_copy_delay(std::time::Duration::from_millis(300))
+    });
+    // 1. The target dies: the caller gets BR_DEAD_REPLY, no TRANSACTION_COMPLETE.
+    let Pair {
+        server,
+        server_thread: st,
+        client: c,
+        client_thread: ct,
+    } = pair(&inst);
+    st.start_read();
+    ct.send_write_read(
+        &Cmds::new().transaction(0, 1, 0, b"payload", &[]).0,
+        READ_SIZE,
+    );
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    drop(st);
+    drop(server);
+    assert_eq!(ct.recv_ioctl().br(), [Br::Noop, Br::DeadReply]);
+    let state = inst.wait_state("target gone", |s| s.processes.len() == 1);
+    assert!(state.transactions.is_empty());
+    assert_eq!(
+        inst.stats().objects["node"].active,
+        0,
+        "the target node went with its owner"
+    );
+
+    // 2. The sender dies: nothing is delivered, the buffer is given back.
+    let mut server = Proc::connect(&inst);
+    let st = server.new_thread();
+    st.set_context_manager();
+    st.enter_looper();
+    st.start_read();
+    let obj = flat(BINDER_TYPE_BINDER, 0x1, 0x2);
+    ct.send_write_read(&Cmds::new().transaction(0, 2, 0, &obj, &[0]).0, READ_SIZE);
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    drop(ct);
+    drop(c);
+    let state = inst.wait_state("sender gone", |s| {
+        s.processes.len() == 1 && s.processes[0].buffers.is_empty()
+    });
+    assert!(state.transactions.is_empty());
+    assert!(!readable_within(
+        &st.sock,
+        std::time::Duration::from_millis(400)
+    ));
+    assert!(state.processes[0].refs.is_empty());
+
+    // 3. The replier dies while its reply is copied: the caller gets BR_DEAD_REPLY.
+    let mut c = Proc::connect(&inst);
+    let ct = c.new_thread();
+    ct.ioctl(BINDER_VERSION, &[0; 4]);
+    ct.send_write_read(
+        &Cmds::new().transaction(0, 3, 0, b"question", &[]).0,
+        READ_SIZE,
+    );
+    let tr = txn_of(&st.recv_ioctl().br());
+    st.send_write_read(
+        &Cmds::new()
+            .free_buffer(tr.data_buffer)
+            .reply(0, b"answer", &[])
+            .0,
+        READ_SIZE,
+    );
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    drop(st);
+    drop(server);
+    let mut brs = ct.recv_ioctl().br();
+    if !brs.contains(&Br::DeadReply) {
+        brs.extend(ct.write_read(&[], READ_SIZE).br());
+    }
+    assert!(brs.contains(&Br::DeadReply), "{brs:?}");
+    assert!(!brs.iter().any(|b| matches!(b, Br::Reply(_))), "{brs:?}");
+    let state = inst.wait_state("replier gone", |s| s.processes.len() == 1);
+    assert!(state.transactions.is_empty());
+    assert!(state.processes[0].buffers.is_empty());
+    let stats = inst.stats();
+    for kind in ["transaction", "ref", "death", "transaction_complete"] {
+        assert_eq!(stats.objects[kind].active, 0, "{kind}: {stats:?}");
+    }
+}

@@ -32,6 +32,11 @@ pub struct Instance {
 
 impl Instance {
     pub fn start(tag: &str) -> Instance {
+        Instance::start_with(tag, |_| {})
+    }
+
+    /// Starts an instance after `setup` configured the server.
+    pub fn start_with(tag: &str, setup: impl FnOnce(&Server)) -> Instance {
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
             .with_env_filter(
@@ -45,6 +50,7 @@ impl Instance {
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let server = Server::bind(DriverConfig::new(name.clone())).expect("bind test instance");
+        setup(&server);
         std::thread::spawn(move || server.run());
         Instance { name }
     }
