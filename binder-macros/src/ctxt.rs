@@ -27,6 +27,11 @@ impl Errors {
         self.errors.push(error);
     }
 
+    /// Moves the errors of `other` (collected apart, e.g. per method) after these.
+    pub(crate) fn append(&mut self, other: &mut Errors) {
+        self.errors.append(&mut other.errors);
+    }
+
     /// `Err` with all the errors combined, or `Ok` if there were none.
     pub(crate) fn finish(self) -> syn::Result<()> {
         let mut errors = self.errors.into_iter();

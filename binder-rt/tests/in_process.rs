@@ -242,12 +242,15 @@ impl ICalculator for Calculator {
     }
 }
 
+/// What a recorder saw: each transaction's code and data.
+type Seen = Arc<Mutex<Vec<(TransactionCode, Vec<u8>)>>>;
+
 /// A local object of another stub type: serves the calculator's descriptor by forwarding each
 /// transaction to a real `BnCalculator`, recording what it received.
 struct Recorder {
     descriptor: &'static str,
     target: SpIBinder,
-    seen: Arc<Mutex<Vec<(TransactionCode, Vec<u8>)>>>,
+    seen: Seen,
 }
 
 impl Remotable for Recorder {
@@ -270,8 +273,6 @@ impl Remotable for Recorder {
         self
     }
 }
-
-type Seen = Arc<Mutex<Vec<(TransactionCode, Vec<u8>)>>>;
 
 fn service() -> Strong<dyn ICalculator> {
     BnCalculator::new_binder(Calculator::default())

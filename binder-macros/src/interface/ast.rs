@@ -11,7 +11,6 @@ use syn::{
 };
 
 use super::attr::{InterfaceAttrs, MethodAttrs};
-use crate::ctxt::Errors;
 use crate::util::screaming_snake;
 
 /// `FIRST_CALL_TRANSACTION`.
@@ -98,11 +97,7 @@ pub(crate) enum Output<'a> {
 }
 
 impl<'a> Interface<'a> {
-    pub(crate) fn from_syn(
-        item: &'a ItemTrait,
-        attrs: InterfaceAttrs,
-        errors: &mut Errors,
-    ) -> Interface<'a> {
+    pub(crate) fn from_syn(item: &'a ItemTrait, attrs: InterfaceAttrs) -> Interface<'a> {
         let (bn, bp) = stub_names(&item.ident);
         let mut methods = Vec::new();
         let mut other_items = Vec::new();
@@ -110,7 +105,7 @@ impl<'a> Interface<'a> {
             match trait_item {
                 TraitItem::Fn(f) => {
                     let index = methods.len();
-                    methods.push(Method::from_syn(f, index, errors));
+                    methods.push(Method::from_syn(f, index));
                 }
                 other => other_items.push(other),
             }
@@ -155,8 +150,8 @@ impl<'a> Interface<'a> {
 }
 
 impl<'a> Method<'a> {
-    fn from_syn(item: &'a TraitItemFn, index: usize, errors: &mut Errors) -> Method<'a> {
-        let attrs = MethodAttrs::parse(&item.attrs, errors);
+    fn from_syn(item: &'a TraitItemFn, index: usize) -> Method<'a> {
+        let attrs = MethodAttrs::parse(&item.attrs);
         let mut inputs = item.sig.inputs.iter();
         let receiver = match item.sig.inputs.first() {
             Some(FnArg::Receiver(r)) => {
@@ -263,6 +258,16 @@ impl<'a> Arg<'a> {
             ty,
             kind,
         }
+    }
+}
+
+/// The name bound by `pat` when it is a plain identifier (no `mut`, `ref`, `@` or destructuring).
+pub(crate) fn plain_ident(pat: &Pat) -> Option<&Ident> {
+    match pat {
+        Pat::Ident(p) if p.by_ref.is_none() && p.mutability.is_none() && p.subpat.is_none() => {
+            Some(&p.ident)
+        }
+        _ => None,
     }
 }
 

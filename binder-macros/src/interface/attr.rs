@@ -25,6 +25,8 @@ pub(crate) const CODE: &str = "code";
 #[derive(Default)]
 pub(crate) struct InterfaceAttrs {
     pub descriptor: Option<LitStr>,
+    /// Whether a descriptor was written at all (perhaps invalidly, already reported).
+    pub descriptor_given: bool,
     pub version: Option<Number>,
     pub hash: Option<LitStr>,
 }
@@ -66,35 +68,55 @@ impl InterfaceAttrs {
     /// skipped, so the rest can still be checked.
     pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> InterfaceAttrs {
         let mut attrs = InterfaceAttrs::default();
+        if let Ok(lit) = syn::parse2::<LitStr>(args.clone()) {
+            errors.spanned(
+                &lit,
+                format!(
+                    "name the argument: `#[binder_interface(descriptor = {})]`",
+                    lit.to_token_stream()
+                ),
+            );
+            attrs.descriptor_given = true;
+            return attrs;
+        }
         let parser = Punctuated::<Meta, Token![,]>::parse_terminated;
         let metas = match syn::parse::Parser::parse2(parser, args) {
             Ok(metas) => metas,
             Err(e) => {
                 errors.push(e);
+                // Whatever was meant, do not also claim the descriptor is missing.
+                attrs.descriptor_given = true;
                 return attrs;
             }
         };
         for meta in metas {
-            let Meta::NameValue(nv) = &meta else {
-                let what = meta
-                    .path()
-                    .get_ident()
-                    .map(|i| i.to_string())
-                    .unwrap_or_default();
-                let hint = match what.as_str() {
-                    DESCRIPTOR => r#"descriptor = "com.example.IFoo""#,
-                    VERSION => "version = 1",
-                    HASH => r#"hash = "...""#,
-                    _ => r#"descriptor = "...", version = N, hash = "...""#,
-                };
-                errors.spanned(&meta, format!("expected `key = value`, e.g. `{hint}`"));
-                continue;
-            };
-            let key = nv
-                .path
+            let key = meta
+                .path()
                 .get_ident()
                 .map(|i| i.to_string())
                 .unwrap_or_default();
+            if key == DESCRIPTOR {
+                attrs.descriptor_given = true;
+            }
+            let example = match key.as_str() {
+                DESCRIPTOR => r#"descriptor = "com.example.IFoo""#,
+                VERSION => "version = 1",
+                HASH => r#"hash = "...""#,
+                _ => {
+                    errors.spanned(
+                        meta.path(),
+                        format!(
+                            "unknown #[binder_interface] argument `{}`: expected `descriptor`, `version` or `hash`",
+                            meta.path().to_token_stream()
+                        ),
+                    );
+                    continue;
+                }
+            };
+            let Meta::NameValue(nv) = &meta else {
+                errors.spanned(&meta, format!("expected `{example}`"));
+                continue;
+            };
             match key.as_str() {
                 DESCRIPTOR => {
                     if let Some(lit) = string_value(&nv.value, DESCRIPTOR, errors) {
@@ -106,13 +128,11 @@ impl InterfaceAttrs {
                         set_once(&mut attrs.hash, lit, &nv.path, errors);
                     }
                 }
-                VERSION => set_once(&mut attrs.version, Number::from_expr(&nv.value), &nv.path, errors),
-                _ => errors.spanned(
+                _ => set_once(
+                    &mut attrs.version,
+                    Number::from_expr(&nv.value),
                     &nv.path,
-                    format!(
-                        "unknown #[binder_interface] argument `{}`: expected `descriptor`, `version` or `hash`",
-                        nv.path.to_token_stream()
-                    ),
+                    errors,
                 ),
             }
         }
@@ -153,6 +173,8 @@ pub(crate) struct MethodAttrs<'a> {
     pub oneway: Option<&'a Attribute>,
     /// `#[code(N)]`, when present.
     pub code: Option<PinnedCode>,
+    /// Malformed, repeated or unknown attributes, reported with the method's other problems.
+    pub errors: Errors,
 }
 
 /// A code pinned with `#[code(N)]`.
@@ -161,8 +183,9 @@ pub(crate) struct PinnedCode {
 }
 
 impl<'a> MethodAttrs<'a> {
-    pub(crate) fn parse(attrs: &'a [Attribute], errors: &mut Errors) -> MethodAttrs<'a> {
+    pub(crate) fn parse(attrs: &'a [Attribute]) -> MethodAttrs<'a> {
         let mut out = MethodAttrs::default();
+        let mut errors = Errors::default();
         for attr in attrs {
             if attr.path().is_ident(ONEWAY) {
                 if !matches!(attr.meta, Meta::Path(_)) {
@@ -188,21 +211,23 @@ impl<'a> MethodAttrs<'a> {
                     Some(number) => out.code = Some(PinnedCode { number }),
                 }
             } else if !is_passthrough_attr(attr) {
+                let name = attr.path().to_token_stream().to_string().replace(' ', "");
+                let normalized = name.replace('_', "").to_lowercase();
+                let hint = match normalized.as_str() {
+                    "oneway" => " (did you mean `#[oneway]`?)",
+                    "code" | "transactioncode" => " (did you mean `#[code(N)]`?)",
+                    _ => "",
+                };
                 errors.spanned(
                     attr,
                     format!(
-                        "unsupported attribute `#[{}]` on a binder method: only `#[oneway]`, \
-                         `#[code(N)]`, doc comments and lint attributes (`#[allow(..)]`, ...) are allowed",
-                        attr.path().to_token_stream()
+                        "unsupported attribute `#[{name}]` on a binder method{hint}: only `#[oneway]`, \
+                         `#[code(N)]`, doc comments and lint attributes (`#[allow(..)]`, ...) are allowed"
                     ),
                 );
             }
         }
+        out.errors = errors;
         out
     }
-}
-
-/// Whether `attr` is one of ours, to be removed from the trait the macro emits.
-pub(crate) fn is_binder_method_attr(attr: &Attribute) -> bool {
-    attr.path().is_ident(ONEWAY) || attr.path().is_ident(CODE)
 }

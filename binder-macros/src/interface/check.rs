@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use syn::visit::Visit;
 use syn::{GenericParam, TraitItem, Type, TypeParamBound};
 
@@ -13,11 +14,13 @@ use super::ast::{
 };
 use crate::ctxt::Errors;
 
-pub(crate) fn check(iface: &Interface<'_>, errors: &mut Errors) {
+pub(crate) fn check(iface: &mut Interface<'_>, errors: &mut Errors) {
     check_attrs(iface, errors);
     check_trait_shape(iface, errors);
-    for method in &iface.methods {
-        check_method(iface, method, errors);
+    for i in 0..iface.methods.len() {
+        // The method's attribute errors first, then its signature's, in source order.
+        errors.append(&mut iface.methods[i].attrs.errors);
+        check_method(iface, &iface.methods[i], errors);
     }
     check_codes(iface, errors);
     check_names(iface, errors);
@@ -26,6 +29,8 @@ pub(crate) fn check(iface: &Interface<'_>, errors: &mut Errors) {
 fn check_attrs(iface: &Interface<'_>, errors: &mut Errors) {
     let attrs = &iface.attrs;
     match &attrs.descriptor {
+        // Written, but not as a string literal: already reported.
+        None if attrs.descriptor_given => {}
         None => errors.at(
             Span::call_site(),
             r#"missing interface descriptor: write `#[binder_interface(descriptor = "com.example.IFoo")]`"#,
@@ -36,13 +41,13 @@ fn check_attrs(iface: &Interface<'_>, errors: &mut Errors) {
             }
         }
     }
-    if let Some(version) = &attrs.version {
-        if iface.version().is_none_or(|v| v < 1) {
-            errors.spanned(
-                &version.tokens,
-                "`version` must be a positive integer literal (1..=2147483647), e.g. `version = 1`",
-            );
-        }
+    if let Some(version) = &attrs.version
+        && iface.version().is_none_or(|v| v < 1)
+    {
+        errors.spanned(
+            &version.tokens,
+            "`version` must be a positive integer literal (1..=2147483647), e.g. `version = 1`",
+        );
     }
     if let (Some(hash), None) = (&attrs.hash, &attrs.version) {
         errors.spanned(
@@ -70,6 +75,13 @@ fn validate_descriptor(descriptor: &str) -> Result<(), String> {
         ));
     }
     for segment in descriptor.split('.') {
+        if segment.is_empty() {
+            return Err(
+                "it has an empty segment (`..`, or a `.` at the start or end); a descriptor is \
+                        dot-separated identifiers such as \"com.example.IFoo\""
+                    .into(),
+            );
+        }
         let mut chars = segment.chars();
         let valid = chars
             .next()
@@ -87,8 +99,12 @@ fn validate_descriptor(descriptor: &str) -> Result<(), String> {
 fn check_trait_shape(iface: &Interface<'_>, errors: &mut Errors) {
     let item = iface.item;
     if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+        let generics = match (&item.generics.where_clause, item.generics.params.is_empty()) {
+            (Some(where_clause), true) => where_clause.to_token_stream(),
+            _ => item.generics.to_token_stream(),
+        };
         errors.spanned(
-            &item.generics,
+            generics,
             "a binder interface cannot be generic: its methods must have one wire form; \
              use concrete types in the signatures",
         );
@@ -152,8 +168,12 @@ fn check_method(iface: &Interface<'_>, method: &Method<'_>, errors: &mut Errors)
         .iter()
         .any(|p| !matches!(p, GenericParam::Lifetime(_)));
     if generic || sig.generics.where_clause.is_some() {
+        let generics = match (&sig.generics.where_clause, generic) {
+            (Some(where_clause), false) => where_clause.to_token_stream(),
+            _ => sig.generics.to_token_stream(),
+        };
         errors.spanned(
-            &sig.generics,
+            generics,
             "binder methods cannot be generic: each method has one wire form; use concrete types",
         );
     }
@@ -173,7 +193,11 @@ fn check_method(iface: &Interface<'_>, method: &Method<'_>, errors: &mut Errors)
             r,
             "binder methods take `&self`, not `self`: a binder object is shared, a call cannot consume it",
         ),
-        Receiver::Other(r) => errors.spanned(r, "binder methods take `&self` (written exactly so)"),
+        Receiver::Other(r) => errors.spanned(
+            r,
+            "binder methods take plain `&self`: a binder object is shared, a call cannot take it as a \
+             `Box`, `Rc`, `Arc` or `Pin`",
+        ),
     }
 
     if let Some(body) = &method.item.default {
@@ -277,10 +301,15 @@ fn check_codes(iface: &Interface<'_>, errors: &mut Errors) {
                     continue;
                 }
                 (Some(value), None) => {
+                    let hex = if value > 0 {
+                        format!(" ({value:#X})")
+                    } else {
+                        String::new()
+                    };
                     errors.spanned(
                         &pinned.number.tokens,
                         format!(
-                            "transaction code {value} is out of range: user codes are \
+                            "transaction code {value}{hex} is out of range: user codes are \
                              FIRST_CALL_TRANSACTION..=LAST_CALL_TRANSACTION (1..=0x00FFFFFF)"
                         ),
                     );

@@ -2,16 +2,15 @@
 //! and, when versioned, the version/hash methods), the `Bn` stub with the code constants, the
 //! `Bp` proxy, and `FromIBinder` for `dyn Trait`. One function per artifact.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Ident, ItemTrait, Pat, TraitItem, Type, TypeParamBound, parse_quote};
+use syn::{Ident, ItemTrait, TraitItem, Type, TypeParamBound, parse_quote};
 
 use super::ast::{
-    Arg, ArgKind, INTERFACE_HASH_METHOD, INTERFACE_VERSION_METHOD, Interface, Method,
+    Arg, ArgKind, INTERFACE_HASH_METHOD, INTERFACE_VERSION_METHOD, Interface, Method, plain_ident,
 };
-use super::attr::is_binder_method_attr;
-use crate::util::erase_lifetimes;
+use crate::util::{erase_lifetimes, is_passthrough_attr};
 
 pub(crate) fn expand(iface: &Interface<'_>) -> TokenStream {
     let trait_item = emit_trait(iface);
@@ -28,7 +27,7 @@ pub(crate) fn expand(iface: &Interface<'_>) -> TokenStream {
 
 /// The user's trait with `::binder_rt::Interface` as a supertrait, our method attributes
 /// removed and, for a versioned interface, the provided version/hash methods. Also used by the
-/// fallback expansion, so it must compile whatever the checks found.
+/// fallback expansion, so it must compile whatever the checks found (and reported).
 pub(crate) fn emit_trait(iface: &Interface<'_>) -> TokenStream {
     let mut item: ItemTrait = iface.item.clone();
     let has_interface = item.supertraits.iter().any(|b| {
@@ -44,25 +43,30 @@ pub(crate) fn emit_trait(iface: &Interface<'_>) -> TokenStream {
         let TraitItem::Fn(f) = trait_item else {
             continue;
         };
-        f.attrs.retain(|a| !is_binder_method_attr(a));
+        // Ours are consumed here; anything else was reported (and would only add an error).
+        f.attrs.retain(is_passthrough_attr);
         if f.default.is_none() {
             // Patterns are not allowed in methods without a body; the checks report them, and
             // the trait emitted next to that error must not add another one.
             for input in &mut f.sig.inputs {
-                if let syn::FnArg::Typed(pt) = input {
-                    if !matches!(&*pt.pat, Pat::Ident(p) if p.by_ref.is_none() && p.mutability.is_none() && p.subpat.is_none())
-                    {
-                        *pt.pat = parse_quote!(_);
-                    }
+                if let syn::FnArg::Typed(pt) = input
+                    && plain_ident(&pt.pat).is_none()
+                {
+                    *pt.pat = parse_quote!(_);
                 }
             }
         }
     }
-    if iface.is_versioned() {
+    let declared = |name: &str| iface.methods.iter().any(|m| m.ident == name);
+    // A method of the same name is reported by the checks; adding ours would add an error.
+    if iface.is_versioned()
+        && !declared(INTERFACE_VERSION_METHOD)
+        && !declared(INTERFACE_HASH_METHOD)
+    {
         let version = iface.version().unwrap_or(1);
         let hash = iface.hash();
-        let version_fn = Ident::new(INTERFACE_VERSION_METHOD, proc_macro2::Span::call_site());
-        let hash_fn = Ident::new(INTERFACE_HASH_METHOD, proc_macro2::Span::call_site());
+        let version_fn = Ident::new(INTERFACE_VERSION_METHOD, Span::call_site());
+        let hash_fn = Ident::new(INTERFACE_HASH_METHOD, Span::call_site());
         item.items.push(parse_quote! {
             /// The version of the interface the object implements: for a local object, the
             /// version this code was built with; for a proxy, the remote object's answer.
@@ -81,23 +85,28 @@ pub(crate) fn emit_trait(iface: &Interface<'_>) -> TokenStream {
     quote!(#item)
 }
 
-// ---- the local stub ----------------------------------------------------------------------
+/// A local of the generated code. Mixed-site hygiene keeps it apart from the user's names: an
+/// argument called `data` (or anything else) can neither shadow it nor be shadowed by it.
+fn local(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}
 
-fn emit_stub(iface: &Interface<'_>) -> TokenStream {
+/// The stub's associated constants: descriptor, version and hash, transaction codes. Also
+/// emitted by the fallback expansion (a code constant only once per name).
+pub(crate) fn emit_constants(iface: &Interface<'_>) -> TokenStream {
     let trait_ident = &iface.item.ident;
-    let vis = &iface.item.vis;
-    let bn = &iface.bn;
     let descriptor = iface.descriptor();
-    let struct_doc = format!(
-        "The local binder object serving an implementation of [`{trait_ident}`]: decodes each \
-         transaction, calls the implementation and encodes the reply."
-    );
-    let code_consts = iface.methods.iter().map(|m| {
-        let name = &m.code_const;
-        let code = m.code();
-        let doc = format!("The transaction code of [`{trait_ident}::{}`].", m.ident);
-        quote!(#[doc = #doc] pub const #name: ::binder_rt::TransactionCode = #code;)
-    });
+    let mut names = std::collections::HashSet::new();
+    let code_consts = iface
+        .methods
+        .iter()
+        .filter(|m| names.insert(m.code_const.to_string()))
+        .map(|m| {
+            let name = &m.code_const;
+            let code = m.code();
+            let doc = format!("The transaction code of [`{trait_ident}::{}`].", m.ident);
+            quote!(#[doc = #doc] pub const #name: ::binder_rt::TransactionCode = #code;)
+        });
     let version_consts = iface.version().map(|version| {
         let hash = iface.hash();
         quote! {
@@ -107,10 +116,30 @@ fn emit_stub(iface: &Interface<'_>) -> TokenStream {
             pub const HASH: &'static str = #hash;
         }
     });
+    quote! {
+        /// The interface descriptor.
+        pub const DESCRIPTOR: &'static str = #descriptor;
+        #version_consts
+        #(#code_consts)*
+    }
+}
+
+// ---- the local stub ----------------------------------------------------------------------
+
+fn emit_stub(iface: &Interface<'_>) -> TokenStream {
+    let (code, data, reply) = (local("code"), local("data"), local("reply"));
+    let trait_ident = &iface.item.ident;
+    let vis = &iface.item.vis;
+    let bn = &iface.bn;
+    let struct_doc = format!(
+        "The local binder object serving an implementation of [`{trait_ident}`]: decodes each \
+         transaction, calls the implementation and encodes the reply."
+    );
+    let constants = emit_constants(iface);
     let arms = iface.methods.iter().map(|m| stub_arm(iface, m));
     let version_arms = iface.is_versioned().then(|| {
-        let version_fn = Ident::new(INTERFACE_VERSION_METHOD, proc_macro2::Span::call_site());
-        let hash_fn = Ident::new(INTERFACE_HASH_METHOD, proc_macro2::Span::call_site());
+        let version_fn = Ident::new(INTERFACE_VERSION_METHOD, Span::call_site());
+        let hash_fn = Ident::new(INTERFACE_HASH_METHOD, Span::call_site());
         let version = two_way_reply(
             quote!(#trait_ident::#version_fn(&*self.inner)),
             Some(&parse_quote!(i32)),
@@ -121,11 +150,11 @@ fn emit_stub(iface: &Interface<'_>) -> TokenStream {
         );
         quote! {
             ::binder_rt::GET_INTERFACE_VERSION_TRANSACTION => {
-                __data.enforce_interface(Self::DESCRIPTOR)?;
+                #data.enforce_interface(Self::DESCRIPTOR)?;
                 #version
             }
             ::binder_rt::GET_INTERFACE_HASH_TRANSACTION => {
-                __data.enforce_interface(Self::DESCRIPTOR)?;
+                #data.enforce_interface(Self::DESCRIPTOR)?;
                 #hash
             }
         }
@@ -138,10 +167,7 @@ fn emit_stub(iface: &Interface<'_>) -> TokenStream {
         }
 
         impl #bn {
-            /// The interface descriptor.
-            pub const DESCRIPTOR: &'static str = #descriptor;
-            #version_consts
-            #(#code_consts)*
+            #constants
 
             /// A new local binder object serving `implementation`. Calls through the returned
             /// reference go straight to `implementation`; other processes reach it through the
@@ -169,11 +195,11 @@ fn emit_stub(iface: &Interface<'_>) -> TokenStream {
             #[allow(unused_variables)]
             fn on_transact(
                 &self,
-                __code: ::binder_rt::TransactionCode,
-                __data: &mut ::binder_rt::Parcel,
-                __reply: &mut ::binder_rt::Parcel,
+                #code: ::binder_rt::TransactionCode,
+                #data: &mut ::binder_rt::Parcel,
+                #reply: &mut ::binder_rt::Parcel,
             ) -> ::core::result::Result<(), ::binder_rt::StatusCode> {
-                match __code {
+                match #code {
                     #(#arms)*
                     #version_arms
                     _ => ::core::result::Result::Err(::binder_rt::StatusCode::UnknownTransaction),
@@ -185,6 +211,7 @@ fn emit_stub(iface: &Interface<'_>) -> TokenStream {
 
 /// One `match` arm of `on_transact`: check the token, read the arguments, call, reply.
 fn stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
+    let data = local("data");
     let trait_ident = &iface.item.ident;
     let method_ident = method.ident;
     let code_const = &method.code_const;
@@ -204,7 +231,7 @@ fn stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
         .filter(|(arg, _)| matches!(arg.kind, ArgKind::Bytes))
         .map(|(_, local)| {
             quote! {
-                let #local: &[u8] = __data
+                let #local: &[u8] = #data
                     .data()
                     .get(#local)
                     .ok_or(::binder_rt::StatusCode::BadValue)?;
@@ -232,7 +259,7 @@ fn stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
     };
     quote! {
         Self::#code_const => {
-            __data.enforce_interface(Self::DESCRIPTOR)?;
+            #data.enforce_interface(Self::DESCRIPTOR)?;
             #(#reads)*
             #(#borrows)*
             #respond
@@ -243,30 +270,35 @@ fn stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
 /// Reads one argument into `local`. Every read names the user's type with its span, so a type
 /// that cannot be read is reported at the type in the trait.
 fn read_arg(arg: &Arg<'_>, local: &Ident) -> TokenStream {
+    let (data, start, len) = (
+        self::local("data"),
+        self::local("start"),
+        self::local("len"),
+    );
     let span = arg.ty.span();
     match arg.kind {
         ArgKind::Value => {
             let ty = erase_lifetimes(arg.ty);
-            quote_spanned!(span=> let #local = <#ty as ::binder_rt::Deserialize>::deserialize(__data)?;)
+            quote_spanned!(span=> let #local = <#ty as ::binder_rt::Deserialize>::deserialize(#data)?;)
         }
         ArgKind::Str => quote! {
-            let #local = <::std::string::String as ::binder_rt::Deserialize>::deserialize(__data)?;
+            let #local = <::std::string::String as ::binder_rt::Deserialize>::deserialize(#data)?;
         },
         ArgKind::Bytes => quote! {
             // Where the bytes are (after their int32 length): read in place, without a copy.
             let #local = {
-                let __start = __data.data_position() + 4;
-                let __len = __data.read_byte_slice()?.ok_or(::binder_rt::StatusCode::UnexpectedNull)?.len();
-                __start..__start + __len
+                let #start = #data.data_position() + 4;
+                let #len = #data.read_byte_slice()?.ok_or(::binder_rt::StatusCode::UnexpectedNull)?.len();
+                #start..#start + #len
             };
         },
         ArgKind::Slice(elem) => {
             let elem = erase_lifetimes(elem);
-            quote_spanned!(span=> let #local = <::std::vec::Vec<#elem> as ::binder_rt::Deserialize>::deserialize(__data)?;)
+            quote_spanned!(span=> let #local = <::std::vec::Vec<#elem> as ::binder_rt::Deserialize>::deserialize(#data)?;)
         }
         ArgKind::Ref(elem) => {
             let elem = erase_lifetimes(elem);
-            quote_spanned!(span=> let #local = <#elem as ::binder_rt::Deserialize>::deserialize(__data)?;)
+            quote_spanned!(span=> let #local = <#elem as ::binder_rt::Deserialize>::deserialize(#data)?;)
         }
         // Rejected by the checks.
         ArgKind::RefMut(_) => quote!(),
@@ -276,32 +308,38 @@ fn read_arg(arg: &Arg<'_>, local: &Ident) -> TokenStream {
 /// The reply of a two-way call: status OK and the value, the exception, or (for a transport
 /// error the implementation returned) a status-code reply.
 fn two_way_reply(call: TokenStream, result: Option<&Type>) -> TokenStream {
+    let (value, reply, status, code) = (
+        local("value"),
+        local("reply"),
+        local("status"),
+        local("code"),
+    );
     let write_value = match result {
         Some(ty) if !is_unit(ty) => {
             let span = ty.span();
             let ty = erase_lifetimes(ty);
-            quote_spanned!(span=> <#ty as ::binder_rt::Serialize>::serialize(&__value, __reply)?;)
+            quote_spanned!(span=> <#ty as ::binder_rt::Serialize>::serialize(&#value, #reply)?;)
         }
-        _ => quote!(let () = __value;),
+        _ => quote!(let () = #value;),
     };
     quote! {
         match #call {
-            ::core::result::Result::Ok(__value) => {
-                __reply.write_status(&::binder_rt::Status::ok())?;
+            ::core::result::Result::Ok(#value) => {
+                #reply.write_status(&::binder_rt::Status::ok())?;
                 #write_value
                 ::core::result::Result::Ok(())
             }
-            ::core::result::Result::Err(__status) => {
-                if __status.exception_code() == ::binder_rt::ExceptionCode::TransactionFailed {
+            ::core::result::Result::Err(#status) => {
+                if #status.exception_code() == ::binder_rt::ExceptionCode::TransactionFailed {
                     // Not an exception: travels back as the transaction's status code.
-                    let __code = __status.transaction_error_code();
-                    return ::core::result::Result::Err(if __code == ::binder_rt::StatusCode::Ok {
+                    let #code = #status.transaction_error_code();
+                    return ::core::result::Result::Err(if #code == ::binder_rt::StatusCode::Ok {
                         ::binder_rt::StatusCode::FailedTransaction
                     } else {
-                        __code
+                        #code
                     });
                 }
-                __reply.write_status(&__status)?;
+                #reply.write_status(&#status)?;
                 ::core::result::Result::Ok(())
             }
         }
@@ -370,12 +408,13 @@ fn emit_proxy(iface: &Interface<'_>) -> TokenStream {
 }
 
 fn proxy_method(bn: &Ident, method: &Method<'_>) -> TokenStream {
+    let (data, reply, status) = (local("data"), local("reply"), local("status"));
     let sig = &method.item.sig;
     let code_const = &method.code_const;
     let writes = method.args.iter().map(write_arg);
     let send = if method.is_oneway() {
         quote! {
-            self.binder.submit_transact(#bn::#code_const, __data, ::binder_rt::FLAG_ONEWAY)?;
+            self.binder.submit_transact(#bn::#code_const, #data, ::binder_rt::FLAG_ONEWAY)?;
             ::core::result::Result::Ok(())
         }
     } else {
@@ -383,23 +422,23 @@ fn proxy_method(bn: &Ident, method: &Method<'_>) -> TokenStream {
             Some(ty) if !is_unit(ty) => {
                 let span = ty.span();
                 let ty = erase_lifetimes(ty);
-                quote_spanned!(span=> <#ty as ::binder_rt::Deserialize>::deserialize(&mut __reply)?)
+                quote_spanned!(span=> <#ty as ::binder_rt::Deserialize>::deserialize(&mut #reply)?)
             }
             _ => quote!(()),
         };
         quote! {
-            let mut __reply = self.binder.submit_transact(#bn::#code_const, __data, 0)?;
-            let __status = __reply.read_status()?;
-            if !__status.is_ok() {
-                return ::core::result::Result::Err(__status);
+            let mut #reply = self.binder.submit_transact(#bn::#code_const, #data, 0)?;
+            let #status = #reply.read_status()?;
+            if !#status.is_ok() {
+                return ::core::result::Result::Err(#status);
             }
             ::core::result::Result::Ok(#read_value)
         }
     };
     quote! {
         #sig {
-            let mut __data = self.binder.prepare_transact();
-            __data.write_interface_token(#bn::DESCRIPTOR)?;
+            let mut #data = self.binder.prepare_transact();
+            #data.write_interface_token(#bn::DESCRIPTOR)?;
             #(#writes)*
             #send
         }
@@ -408,6 +447,7 @@ fn proxy_method(bn: &Ident, method: &Method<'_>) -> TokenStream {
 
 /// Writes one argument. As for reads, the user's type carries its span.
 fn write_arg(arg: &Arg<'_>) -> TokenStream {
+    let data = local("data");
     let Some(ident) = arg.ident else {
         return quote!();
     };
@@ -415,29 +455,36 @@ fn write_arg(arg: &Arg<'_>) -> TokenStream {
     match arg.ty {
         Type::Reference(r) => {
             let elem = erase_lifetimes(&r.elem);
-            quote_spanned!(span=> <#elem as ::binder_rt::Serialize>::serialize(#ident, &mut __data)?;)
+            quote_spanned!(span=> <#elem as ::binder_rt::Serialize>::serialize(#ident, &mut #data)?;)
         }
         ty => {
             let ty = erase_lifetimes(ty);
-            quote_spanned!(span=> <#ty as ::binder_rt::Serialize>::serialize(&#ident, &mut __data)?;)
+            quote_spanned!(span=> <#ty as ::binder_rt::Serialize>::serialize(&#ident, &mut #data)?;)
         }
     }
 }
 
 /// A proxy asks the remote object for its version and hash once, then answers from its cache.
 fn proxy_version_methods(bn: &Ident) -> TokenStream {
-    let version_fn = Ident::new(INTERFACE_VERSION_METHOD, proc_macro2::Span::call_site());
-    let hash_fn = Ident::new(INTERFACE_HASH_METHOD, proc_macro2::Span::call_site());
+    let (data, reply, status, value, cached) = (
+        local("data"),
+        local("reply"),
+        local("status"),
+        local("value"),
+        local("cached"),
+    );
+    let version_fn = Ident::new(INTERFACE_VERSION_METHOD, Span::call_site());
+    let hash_fn = Ident::new(INTERFACE_HASH_METHOD, Span::call_site());
     let ask = |code: TokenStream, ty: TokenStream| {
         quote! {
-            let mut __data = self.binder.prepare_transact();
-            __data.write_interface_token(#bn::DESCRIPTOR)?;
-            let mut __reply = self.binder.submit_transact(#code, __data, 0)?;
-            let __status = __reply.read_status()?;
-            if !__status.is_ok() {
-                return ::core::result::Result::Err(__status);
+            let mut #data = self.binder.prepare_transact();
+            #data.write_interface_token(#bn::DESCRIPTOR)?;
+            let mut #reply = self.binder.submit_transact(#code, #data, 0)?;
+            let #status = #reply.read_status()?;
+            if !#status.is_ok() {
+                return ::core::result::Result::Err(#status);
             }
-            let __value = <#ty as ::binder_rt::Deserialize>::deserialize(&mut __reply)?;
+            let #value = <#ty as ::binder_rt::Deserialize>::deserialize(&mut #reply)?;
         }
     };
     let ask_version = ask(
@@ -450,21 +497,21 @@ fn proxy_version_methods(bn: &Ident) -> TokenStream {
     );
     quote! {
         fn #version_fn(&self) -> ::binder_rt::Result<i32> {
-            if let ::core::option::Option::Some(__version) = self.cached_version.get() {
-                return ::core::result::Result::Ok(*__version);
+            if let ::core::option::Option::Some(#cached) = self.cached_version.get() {
+                return ::core::result::Result::Ok(*#cached);
             }
             #ask_version
-            let _ = self.cached_version.set(__value);
-            ::core::result::Result::Ok(__value)
+            let _ = self.cached_version.set(#value);
+            ::core::result::Result::Ok(#value)
         }
 
         fn #hash_fn(&self) -> ::binder_rt::Result<::std::string::String> {
-            if let ::core::option::Option::Some(__hash) = self.cached_hash.get() {
-                return ::core::result::Result::Ok(::core::clone::Clone::clone(__hash));
+            if let ::core::option::Option::Some(#cached) = self.cached_hash.get() {
+                return ::core::result::Result::Ok(::core::clone::Clone::clone(#cached));
             }
             #ask_hash
-            let _ = self.cached_hash.set(::core::clone::Clone::clone(&__value));
-            ::core::result::Result::Ok(__value)
+            let _ = self.cached_hash.set(::core::clone::Clone::clone(&#value));
+            ::core::result::Result::Ok(#value)
         }
     }
 }

@@ -33,8 +33,8 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     };
     let mut errors = Errors::default();
     let attrs = attr::InterfaceAttrs::parse(args, &mut errors);
-    let iface = ast::Interface::from_syn(&item, attrs, &mut errors);
-    check::check(&iface, &mut errors);
+    let mut iface = ast::Interface::from_syn(&item, attrs);
+    check::check(&mut iface, &mut errors);
     match errors.finish() {
         Ok(()) => expand::expand(&iface),
         Err(error) => fallback::expand(&iface, error),

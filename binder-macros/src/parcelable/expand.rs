@@ -48,11 +48,42 @@ fn expand_struct(input: &DeriveInput, fields: &[Field<'_>]) -> TokenStream {
         let member = &f.member;
         let ty = f.ty;
         let read = quote_spanned! {ty.span()=>
-            __fields.read_field_or::<#ty>(<#ty as ::core::default::Default>::default)?
+            ReadField::read_field::<#ty>(__fields)?
         };
         quote!(#member: #read,)
     });
     quote! {
+        const _: () = {
+            /// `Default`, with a message for the fields that have none.
+            #[diagnostic::on_unimplemented(
+                message = "parcelable field of type `{Self}` has no default value",
+                label = "no `Default`",
+                note = "the fields an older writer did not write take their default value when read",
+                note = "wrap binders and file descriptors in `Option<..>`; for an enum, derive `Default` and mark a variant `#[default]`"
+            )]
+            trait DefaultField: ::core::marker::Sized {
+                fn default_field() -> Self;
+            }
+            impl<T: ::core::default::Default> DefaultField for T {
+                fn default_field() -> Self {
+                    <T as ::core::default::Default>::default()
+                }
+            }
+            /// Reads a field, or gives its default when an older writer did not write it. One
+            /// call with the field's type, so a type that is neither is reported once per trait.
+            trait ReadField {
+                fn read_field<T: ::binder_rt::Deserialize + DefaultField>(
+                    &mut self,
+                ) -> ::core::result::Result<T, ::binder_rt::StatusCode>;
+            }
+            impl ReadField for ::binder_rt::SizedReader<'_> {
+                fn read_field<T: ::binder_rt::Deserialize + DefaultField>(
+                    &mut self,
+                ) -> ::core::result::Result<T, ::binder_rt::StatusCode> {
+                    self.read_field_or(<T as DefaultField>::default_field)
+                }
+            }
+
         #[automatically_derived]
         impl #impl_generics ::binder_rt::Parcelable for #ident #ty_generics #where_clause {
             fn write_to_parcel(
@@ -73,6 +104,7 @@ fn expand_struct(input: &DeriveInput, fields: &[Field<'_>]) -> TokenStream {
                 })
             }
         }
+        };
     }
 }
 
@@ -248,10 +280,11 @@ fn mentions_any(ty: &Type, params: &HashSet<&Ident>) -> bool {
     }
     impl<'ast> Visit<'ast> for Finder<'_> {
         fn visit_path(&mut self, path: &'ast syn::Path) {
-            if let Some(first) = path.segments.first() {
-                if path.leading_colon.is_none() && self.params.contains(&first.ident) {
-                    self.found = true;
-                }
+            if let Some(first) = path.segments.first()
+                && path.leading_colon.is_none()
+                && self.params.contains(&first.ident)
+            {
+                self.found = true;
             }
             syn::visit::visit_path(self, path);
         }
