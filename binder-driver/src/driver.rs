@@ -272,6 +272,15 @@ impl Driver {
                 },
                 None => (-libc::EFAULT, Vec::new()),
             },
+            BINDER_GET_EXTENDED_ERROR => {
+                let th = st.threads.get_mut(&t).expect("thread of this request");
+                let (id, command, param) = std::mem::replace(&mut th.extended_error, (0, BR_OK, 0));
+                let mut out = Vec::with_capacity(12);
+                out.extend_from_slice(&id.to_le_bytes());
+                out.extend_from_slice(&command.to_le_bytes());
+                out.extend_from_slice(&param.to_le_bytes());
+                (0, out)
+            }
             BINDER_ENABLE_ONEWAY_SPAM_DETECTION => match le_u32(arg, 0) {
                 Some(v) => {
                     if let Some(p) = st.procs.get_mut(&proc_id) {

@@ -225,6 +225,9 @@ pub struct Thread {
     pub sock: Arc<OwnedFd>,
     pub pending_read: Option<PendingRead>,
     pub pending_fixup: Option<PendingFixup>,
+    /// `binder_extended_error`: `(transaction debug id, BR_* command, errno)` of the last
+    /// transaction, for `BINDER_GET_EXTENDED_ERROR`.
+    pub extended_error: (u32, u32, i32),
 }
 
 /// A datagram to send once the state lock is released.
@@ -334,6 +337,7 @@ impl State {
                 sock,
                 pending_read: None,
                 pending_fixup: None,
+                extended_error: (0, BR_OK, 0),
             },
         );
         Some(id)

@@ -156,6 +156,9 @@ impl State {
             .map(|th| th.proc)
             .ok_or_else(|| Failure::new(BR_DEAD_REPLY, -libc::ESRCH, "sender gone"))?;
         let debug_id = self.next_id();
+        if let Some(th) = self.threads.get_mut(&t) {
+            th.extended_error = (debug_id as u32, BR_OK, 0);
+        }
         let mut in_reply_to = None;
         let mut target_thread = None;
         let mut target_node = None;
@@ -894,6 +897,10 @@ impl State {
         );
         self.undo(f);
         self.stats.failed += 1;
+        if let Some(th) = self.threads.get_mut(&t) {
+            th.extended_error.1 = code;
+            th.extended_error.2 = param;
+        }
         let Some(th) = self.threads.get_mut(&t) else {
             if let Some(irt) = in_reply_to {
                 self.send_failed_reply(irt, code);

@@ -587,3 +587,27 @@ fn a_thread_that_never_reads_its_answers_is_dropped() {
     let t = p.new_thread();
     assert_eq!(t.ioctl(BINDER_VERSION, &[0; 4]).ret, 0);
 }
+
+#[test]
+fn extended_error_tells_why_the_last_transaction_failed() {
+    let (
+        _inst,
+        Pair {
+            server: _s,
+            server_thread: _st,
+            client: _c,
+            client_thread: ct,
+        },
+    ) = fresh_instance_with_pair("ee");
+    let r = ct.write_read(&Cmds::new().transaction(42, 1, 0, b"x", &[]).0, READ_SIZE);
+    assert_eq!(r.br(), [Br::Noop, Br::FailedReply]);
+    let ee = ct.ioctl(BINDER_GET_EXTENDED_ERROR, &[0; 12]);
+    assert_eq!(ee.ret, 0);
+    let word = |i: usize| u32::from_le_bytes(ee.arg[i * 4..i * 4 + 4].try_into().unwrap());
+    assert_ne!(word(0), 0);
+    assert_eq!(word(1), BR_FAILED_REPLY);
+    assert_eq!(word(2) as i32, -libc::EINVAL);
+    // Reading it resets it.
+    let ee = ct.ioctl(BINDER_GET_EXTENDED_ERROR, &[0; 12]);
+    assert_eq!(ee.arg, [0, 0, 0, 0, 1, 0x72, 0, 0, 0, 0, 0, 0]);
+}

@@ -310,3 +310,69 @@ fn deaths_in_the_middle_of_the_copy() {
         assert_eq!(stats.objects[kind].active, 0, "{kind}: {stats:?}");
     }
 }
+
+/// Round-trip latency of small calls (run with `--release --ignored --nocapture`).
+#[test]
+#[ignore]
+fn round_trip_latency() {
+    let inst = Instance::start("latency");
+    let Pair {
+        server: _s,
+        server_thread: st,
+        client: _c,
+        client_thread: ct,
+    } = pair(&inst);
+    let server = std::thread::spawn(move || {
+        let mut pending = Cmds::new();
+        loop {
+            let r = st.write_read(&pending.0, READ_SIZE);
+            pending = Cmds::new();
+            if r.ret != 0 {
+                return;
+            }
+            for br in r.br() {
+                if let Br::Transaction(tr) = br {
+                    if tr.code == 0 {
+                        return;
+                    }
+                    let r = st.write_read(
+                        &Cmds::new()
+                            .free_buffer(tr.data_buffer)
+                            .reply(0, b"ok", &[])
+                            .0,
+                        READ_SIZE,
+                    );
+                    assert_eq!(r.ret, 0);
+                }
+            }
+        }
+    });
+    let payload = vec![1u8; 64];
+    let mut free = Cmds::new();
+    let mut times = Vec::new();
+    for i in 0..3000 {
+        let start = std::time::Instant::now();
+        let mut brs = ct
+            .write_read(
+                &free.clone().transaction(0, 1, 0, &payload, &[]).0,
+                READ_SIZE,
+            )
+            .br();
+        while !brs.iter().any(|b| matches!(b, Br::Reply(_))) {
+            brs = ct.write_read(&[], READ_SIZE).br();
+        }
+        if i >= 200 {
+            times.push(start.elapsed());
+        }
+        free = Cmds::new().free_buffer(txn_of(&brs).data_buffer);
+    }
+    times.sort();
+    println!(
+        "round trip p50 {:?} p90 {:?} p99 {:?}",
+        times[times.len() / 2],
+        times[times.len() * 9 / 10],
+        times[times.len() * 99 / 100]
+    );
+    ct.write(&free.transaction(0, 0, TF_ONE_WAY, b"", &[]).0);
+    server.join().unwrap();
+}
