@@ -85,9 +85,15 @@ pub(crate) fn emit_trait(iface: &Interface<'_>) -> TokenStream {
     quote!(#item)
 }
 
-/// A local of the generated code. Mixed-site hygiene keeps it apart from the user's names: an
-/// argument called `data` (or anything else) can neither shadow it nor be shadowed by it.
+/// A local of the generated code. Mixed-site hygiene keeps it apart from the user's variables
+/// (an argument called `data` can neither shadow it nor be shadowed by it); the `__` keeps it
+/// apart from the user's constants, which patterns would otherwise match against.
 fn local(name: &str) -> Ident {
+    Ident::new(&format!("__{name}"), Span::mixed_site())
+}
+
+/// A parameter of a generated public function, named for its documentation.
+fn param(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
 }
 
@@ -128,6 +134,8 @@ pub(crate) fn emit_constants(iface: &Interface<'_>) -> TokenStream {
 
 fn emit_stub(iface: &Interface<'_>) -> TokenStream {
     let (code, data, reply) = (local("code"), local("data"), local("reply"));
+    let (implementation, inner, binder) =
+        (param("implementation"), local("inner"), local("binder"));
     let trait_ident = &iface.item.ident;
     let vis = &iface.item.vis;
     let bn = &iface.bn;
@@ -172,13 +180,13 @@ fn emit_stub(iface: &Interface<'_>) -> TokenStream {
             /// A new local binder object serving `implementation`. Calls through the returned
             /// reference go straight to `implementation`; other processes reach it through the
             /// binder.
-            pub fn new_binder(implementation: impl #trait_ident) -> ::binder_rt::Strong<dyn #trait_ident> {
-                let inner: ::binder_rt::__private::Arc<dyn #trait_ident> =
-                    ::binder_rt::__private::Arc::new(implementation);
-                let binder = ::binder_rt::SpIBinder::new_local(#bn {
-                    inner: ::binder_rt::__private::Arc::clone(&inner),
+            pub fn new_binder(#implementation: impl #trait_ident) -> ::binder_rt::Strong<dyn #trait_ident> {
+                let #inner: ::binder_rt::__private::Arc<dyn #trait_ident> =
+                    ::binder_rt::__private::Arc::new(#implementation);
+                let #binder = ::binder_rt::SpIBinder::new_local(#bn {
+                    inner: ::binder_rt::__private::Arc::clone(&#inner),
                 });
-                ::binder_rt::Strong::from_parts(inner, binder)
+                ::binder_rt::Strong::from_parts(#inner, #binder)
             }
         }
 
@@ -216,7 +224,7 @@ fn stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
     let method_ident = method.ident;
     let code_const = &method.code_const;
     let locals: Vec<Ident> = (0..method.args.len())
-        .map(|i| format_ident!("__arg{}", i))
+        .map(|i| format_ident!("__arg{}", i, span = Span::mixed_site()))
         .collect();
     let reads = method
         .args
@@ -357,6 +365,7 @@ fn is_unit(ty: &Type) -> bool {
 // ---- the proxy ---------------------------------------------------------------------------
 
 fn emit_proxy(iface: &Interface<'_>) -> TokenStream {
+    let binder = param("binder");
     let trait_ident = &iface.item.ident;
     let vis = &iface.item.vis;
     let bn = &iface.bn;
@@ -389,8 +398,8 @@ fn emit_proxy(iface: &Interface<'_>) -> TokenStream {
         impl #bp {
             /// A proxy over `binder`, without checking its descriptor: over a local binder it
             /// makes every call take the full encode → `on_transact` → decode path.
-            pub fn from_binder(binder: ::binder_rt::SpIBinder) -> Self {
-                #bp { binder, #cache_init }
+            pub fn from_binder(#binder: ::binder_rt::SpIBinder) -> Self {
+                #bp { binder: #binder, #cache_init }
             }
 
             /// The binder the calls are sent to.
@@ -522,30 +531,38 @@ fn emit_from_ibinder(iface: &Interface<'_>) -> TokenStream {
     let trait_ident = &iface.item.ident;
     let bn = &iface.bn;
     let bp = &iface.bp;
+    let (binder, found, remotable, stub, inner, proxy) = (
+        local("binder"),
+        local("found"),
+        local("remotable"),
+        local("stub"),
+        local("inner"),
+        local("proxy"),
+    );
     quote! {
         #[automatically_derived]
         impl ::binder_rt::FromIBinder for dyn #trait_ident {
             const DESCRIPTOR: &'static str = #bn::DESCRIPTOR;
 
             fn try_from(
-                binder: ::binder_rt::SpIBinder,
+                #binder: ::binder_rt::SpIBinder,
             ) -> ::core::result::Result<::binder_rt::Strong<dyn #trait_ident>, ::binder_rt::StatusCode> {
                 // Our own stub in this process: call the implementation directly.
-                let local = binder
+                let #found = #binder
                     .as_remotable()
-                    .and_then(|r| r.as_any().downcast_ref::<#bn>())
-                    .map(|bn| ::binder_rt::__private::Arc::clone(&bn.inner));
-                if let ::core::option::Option::Some(inner) = local {
-                    return ::core::result::Result::Ok(::binder_rt::Strong::from_parts(inner, binder));
+                    .and_then(|#remotable| #remotable.as_any().downcast_ref::<#bn>())
+                    .map(|#stub| ::binder_rt::__private::Arc::clone(&#stub.inner));
+                if let ::core::option::Option::Some(#inner) = #found {
+                    return ::core::result::Result::Ok(::binder_rt::Strong::from_parts(#inner, #binder));
                 }
                 // Another process's object, or a local one of another stub type: a proxy,
                 // once the descriptor is known to match.
-                if binder.interface_descriptor()? != <Self as ::binder_rt::FromIBinder>::DESCRIPTOR {
+                if #binder.interface_descriptor()? != <Self as ::binder_rt::FromIBinder>::DESCRIPTOR {
                     return ::core::result::Result::Err(::binder_rt::StatusCode::BadType);
                 }
-                let proxy: ::binder_rt::__private::Arc<dyn #trait_ident> =
-                    ::binder_rt::__private::Arc::new(#bp::from_binder(::core::clone::Clone::clone(&binder)));
-                ::core::result::Result::Ok(::binder_rt::Strong::from_parts(proxy, binder))
+                let #proxy: ::binder_rt::__private::Arc<dyn #trait_ident> =
+                    ::binder_rt::__private::Arc::new(#bp::from_binder(::core::clone::Clone::clone(&#binder)));
+                ::core::result::Result::Ok(::binder_rt::Strong::from_parts(#proxy, #binder))
             }
         }
     }

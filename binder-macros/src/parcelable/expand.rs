@@ -48,7 +48,7 @@ fn expand_struct(input: &DeriveInput, fields: &[Field<'_>]) -> TokenStream {
         let member = &f.member;
         let ty = f.ty;
         let read = quote_spanned! {ty.span()=>
-            ReadField::read_field::<#ty>(__fields)?
+            __ParcelableFieldRead::read_field::<#ty>(__fields)?
         };
         quote!(#member: #read,)
     });
@@ -61,26 +61,26 @@ fn expand_struct(input: &DeriveInput, fields: &[Field<'_>]) -> TokenStream {
                 note = "the fields an older writer did not write take their default value when read",
                 note = "wrap binders and file descriptors in `Option<..>`; for an enum, derive `Default` and mark a variant `#[default]`"
             )]
-            trait DefaultField: ::core::marker::Sized {
+            trait __ParcelableFieldDefault: ::core::marker::Sized {
                 fn default_field() -> Self;
             }
-            impl<T: ::core::default::Default> DefaultField for T {
+            impl<T: ::core::default::Default> __ParcelableFieldDefault for T {
                 fn default_field() -> Self {
                     <T as ::core::default::Default>::default()
                 }
             }
             /// Reads a field, or gives its default when an older writer did not write it. One
             /// call with the field's type, so a type that is neither is reported once per trait.
-            trait ReadField {
-                fn read_field<T: ::binder_rt::Deserialize + DefaultField>(
+            trait __ParcelableFieldRead {
+                fn read_field<T: ::binder_rt::Deserialize + __ParcelableFieldDefault>(
                     &mut self,
                 ) -> ::core::result::Result<T, ::binder_rt::StatusCode>;
             }
-            impl ReadField for ::binder_rt::SizedReader<'_> {
-                fn read_field<T: ::binder_rt::Deserialize + DefaultField>(
+            impl __ParcelableFieldRead for ::binder_rt::SizedReader<'_> {
+                fn read_field<T: ::binder_rt::Deserialize + __ParcelableFieldDefault>(
                     &mut self,
                 ) -> ::core::result::Result<T, ::binder_rt::StatusCode> {
-                    self.read_field_or(<T as DefaultField>::default_field)
+                    self.read_field_or(<T as __ParcelableFieldDefault>::default_field)
                 }
             }
 
@@ -171,17 +171,17 @@ fn expand_enum(input: &DeriveInput, variants: &[VariantModel<'_>], repr: &Ident)
     let variant_idents: Vec<&Ident> = variants.iter().map(|v| v.ident).collect();
     quote! {
         const _: () = {
-            fn __to_backing #impl_generics (value: &#ident #ty_generics) -> #repr #where_clause {
-                match value {
+            fn __to_backing #impl_generics (__value: &#ident #ty_generics) -> #repr #where_clause {
+                match __value {
                     #(#ident::#variant_idents => #ident::#variant_idents as #repr,)*
                 }
             }
 
             fn __from_backing #impl_generics (
-                value: #repr,
+                __value: #repr,
             ) -> ::core::result::Result<#ident #ty_generics, ::binder_rt::StatusCode> #where_clause {
                 #(
-                    if value == #ident::#variant_idents as #repr {
+                    if __value == #ident::#variant_idents as #repr {
                         return ::core::result::Result::Ok(#ident::#variant_idents);
                     }
                 )*
