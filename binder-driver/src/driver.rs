@@ -350,9 +350,9 @@ impl Driver {
             return st;
         }
         if bwr.read_size > 0 {
-            match st.thread_read(t, bwr.read_size, bwr.read_consumed) {
+            match st.thread_read(t, bwr.read_size, bwr.read_consumed, None) {
                 Some(result) => st.finish_read(t, bwr, result),
-                None => st.start_waiting(t, PendingRead { bwr }),
+                None => st.start_waiting(t, bwr),
             }
         } else {
             reply(&mut st, 0, &bwr);

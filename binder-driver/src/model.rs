@@ -199,6 +199,9 @@ pub struct Transaction {
 #[derive(Debug, Clone, Copy)]
 pub struct PendingRead {
     pub bwr: BinderWriteRead,
+    /// Whether the thread sleeps waiting for process work too (decided when it went to sleep,
+    /// as the kernel's `wait_for_proc_work`).
+    pub wait_for_proc_work: bool,
 }
 
 /// File descriptors delivered with a read, waiting for `OP_FD_FIXUP`.

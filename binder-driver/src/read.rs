@@ -40,12 +40,15 @@ impl State {
         self.stats.br(cmd);
     }
 
-    /// `binder_thread_read` without blocking: `None` means the thread would sleep.
+    /// `binder_thread_read` without blocking: `None` means the thread would sleep. A thread
+    /// woken from its sleep passes the `wait_for_proc_work` it went to sleep with; a new read
+    /// decides it now.
     pub fn thread_read(
         &mut self,
         t: ThreadId,
         read_size: u64,
         read_consumed: u64,
+        woken: Option<bool>,
     ) -> Option<ReadResult> {
         let proc_id = self.threads.get(&t)?.proc;
         let capacity = (read_size.saturating_sub(read_consumed) as usize)
@@ -55,7 +58,7 @@ impl State {
         if read_consumed == 0 {
             put_u32(&mut buf, BR_NOOP);
         }
-        let wait_for_proc_work = self.available_for_proc_work(t);
+        let wait_for_proc_work = woken.unwrap_or_else(|| self.available_for_proc_work(t));
         if !self.has_work(t, wait_for_proc_work) {
             return None;
         }
@@ -320,7 +323,12 @@ impl State {
             p.waiting_threads.retain(|x| *x != t);
         }
         let bwr = pending.bwr;
-        match self.thread_read(t, bwr.read_size, bwr.read_consumed) {
+        match self.thread_read(
+            t,
+            bwr.read_size,
+            bwr.read_consumed,
+            Some(pending.wait_for_proc_work),
+        ) {
             Some(result) => {
                 if let Some(th) = self.threads.get_mut(&t) {
                     th.pending_read = None;
@@ -328,17 +336,20 @@ impl State {
                 }
                 self.finish_read(t, bwr, result);
             }
-            None => self.start_waiting(t, pending),
+            None => self.start_waiting(t, bwr),
         }
     }
 
     /// The thread sleeps: remember the read and, if it may take process work, offer it.
-    pub fn start_waiting(&mut self, t: ThreadId, pending: PendingRead) {
+    pub fn start_waiting(&mut self, t: ThreadId, bwr: BinderWriteRead) {
         let for_proc_work = self.available_for_proc_work(t);
         let Some(th) = self.threads.get_mut(&t) else {
             return;
         };
-        th.pending_read = Some(pending);
+        th.pending_read = Some(PendingRead {
+            bwr,
+            wait_for_proc_work: for_proc_work,
+        });
         th.looper |= LOOPER_WAITING;
         let proc_id = th.proc;
         if for_proc_work
