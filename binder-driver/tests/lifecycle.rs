@@ -13,7 +13,11 @@ use binder_sys::*;
 use common::*;
 
 fn unique(tag: &str) -> String {
-    format!("life-{tag}-{}-{:?}", std::process::id(), Instant::now())
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("life-{tag}-{}-{nanos}", std::process::id())
 }
 
 #[test]

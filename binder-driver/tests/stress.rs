@@ -230,7 +230,7 @@ fn deaths_during_copies() {
 #[test]
 fn deaths_in_the_middle_of_the_copy() {
     let inst = Instance::start_with("midcopy", |s| {
-        s.set_test_copy_delay(std::time::Duration::from_millis(300))
+        s.set_test_copy_delay(std::time::Duration::from_millis(1000))
     });
     // 1. The target dies: the caller gets BR_DEAD_REPLY, no TRANSACTION_COMPLETE.
     let Pair {
@@ -273,7 +273,7 @@ fn deaths_in_the_middle_of_the_copy() {
     assert!(state.transactions.is_empty());
     assert!(!readable_within(
         &st.sock,
-        std::time::Duration::from_millis(400)
+        std::time::Duration::from_millis(1100)
     ));
     assert!(state.processes[0].refs.is_empty());
 

@@ -86,7 +86,7 @@ impl Instance {
 
     /// Waits until `cond` holds for the driver's state (work done by other driver threads).
     pub fn wait_state(&self, what: &str, cond: impl Fn(&DriverState) -> bool) -> DriverState {
-        for _ in 0..400 {
+        for _ in 0..1000 {
             let st = self.state();
             if cond(&st) {
                 return st;
