@@ -27,7 +27,8 @@ pub mod state;
 
 /// Upper bound of one datagram in either direction. Command streams longer than this are sent
 /// in parts (the driver reports how much it consumed, as the kernel does with
-/// `write_consumed`).
+/// `write_consumed`). Split them between commands: a command cut short at the end of a part
+/// fails the ioctl with `-EFAULT`, as a short `copy_from_user` does in the kernel.
 pub const MAX_MESSAGE: usize = 64 * 1024;
 /// Maximum number of file descriptors carried by one reply (one transaction's fds).
 pub const MAX_FDS_PER_MESSAGE: usize = 253;
@@ -73,7 +74,9 @@ pub const OP_REGISTER_ARENA: u32 = 4;
 pub const MAX_ARENA_SIZE: u64 = 1 << 30;
 /// `{u32 op, u32 tid}` with one end of a fresh `SOCK_SEQPACKET` socketpair as `SCM_RIGHTS`:
 /// that socket becomes the thread connection of thread `tid`. Reply: [`OP_REPLY`] (sent on the
-/// process connection). The socket must be a `SOCK_SEQPACKET` Unix socket.
+/// process connection). The socket must be a `SOCK_SEQPACKET` Unix socket. After
+/// `BINDER_THREAD_EXIT` the connection stays usable: its next ioctl starts a new
+/// `binder_thread`, as the kernel's next ioctl from the same task does.
 pub const OP_NEW_THREAD: u32 = 5;
 
 // ---- thread connection, process -> driver --------------------------------------------------
