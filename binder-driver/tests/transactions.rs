@@ -516,3 +516,44 @@ fn oneway_spam_is_reported_when_enabled() {
     let first = txn_of(&st.recv_ioctl().br());
     assert_eq!(first.code, 0);
 }
+
+#[test]
+fn thread_exit_releases_the_thread_and_the_connection_goes_on() {
+    let inst = Instance::start("threadexit");
+    let Pair {
+        server: _s,
+        server_thread: st,
+        client: _c,
+        client_thread: ct,
+    } = pair(&inst);
+    st.start_read();
+    ct.send_write_read(&Cmds::new().transaction(0, 1, 0, b"hi", &[]).0, READ_SIZE);
+    let tr = recv_call(&st);
+    // The server thread exits while it owes a reply: the caller gets BR_DEAD_REPLY.
+    assert_eq!(st.ioctl(BINDER_THREAD_EXIT, &0i32.to_le_bytes()).ret, 0);
+    let brs = ct.recv_ioctl().br();
+    assert_eq!(brs, [Br::Noop, Br::TransactionComplete, Br::DeadReply]);
+    let state = inst.state();
+    let server = state
+        .processes
+        .iter()
+        .find(|p| !p.nodes.is_empty())
+        .unwrap();
+    assert!(server.threads.is_empty());
+    assert_eq!(
+        server.buffers.len(),
+        1,
+        "the buffer stays until the process frees it"
+    );
+    // The same connection carries on as a new thread (whose first read returns at once).
+    let r = st.write_read(&Cmds::new().free_buffer(tr.data_buffer).0, READ_SIZE);
+    assert_eq!((r.ret, r.br()), (0, vec![Br::Noop]));
+    let state = inst.state();
+    let server = state
+        .processes
+        .iter()
+        .find(|p| !p.nodes.is_empty())
+        .unwrap();
+    assert_eq!(server.threads.len(), 1);
+    assert!(server.buffers.is_empty());
+}
