@@ -127,6 +127,8 @@ pub struct Proc {
     pub thread_socks: Vec<Arc<OwnedFd>>,
     /// `process_vm_readv` was refused once already (logged once).
     pub vm_read_denied: bool,
+    /// `HELLO_FLAG_NO_REPLY_COMPLETE`: its replies get no `BR_TRANSACTION_COMPLETE`.
+    pub no_reply_complete: bool,
 }
 
 /// `binder_ref`: a process's handle on a node.
@@ -310,6 +312,7 @@ impl State {
                 oneway_spam_detection: false,
                 thread_socks: Vec::new(),
                 vm_read_denied: false,
+                no_reply_complete: false,
             },
         );
         ProcId(id)

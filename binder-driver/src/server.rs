@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use binder_sys::ud::state::DriverState;
 use binder_sys::ud::{
-    DebugQuery, HELLO_VERSION, MAX_MESSAGE, OP_IOCTL, ProcRequest, ThreadRequest, encode_reply,
-    socket_name,
+    DebugQuery, HELLO_FLAG_NO_REPLY_COMPLETE, HELLO_VERSION, MAX_MESSAGE, OP_IOCTL, ProcRequest,
+    ThreadRequest, encode_reply, socket_name,
 };
 
 use crate::driver::{Driver, Next, ThreadConn, send_all};
@@ -140,11 +140,14 @@ fn serve_connection(driver: &Arc<Driver>, sock: OwnedFd) -> bool {
         _ => return true,
     };
     match ProcRequest::decode(&buf.data[..first.len]) {
-        Some(ProcRequest::Hello { version }) if version == HELLO_VERSION => {
+        Some(ProcRequest::Hello { version, flags }) if version == HELLO_VERSION => {
             let id = match sys::peer_identity(&sock) {
                 Ok(peer) => {
                     let mut st = driver.lock();
                     let id = st.new_proc(peer.pid, peer.uid, peer.gid, peer.pidfd);
+                    if let Some(p) = st.procs.get_mut(&id) {
+                        p.no_reply_complete = flags & HELLO_FLAG_NO_REPLY_COMPLETE != 0;
+                    }
                     tracing::debug!(pid = peer.pid, uid = peer.uid, "process connected");
                     id
                 }
@@ -163,7 +166,7 @@ fn serve_connection(driver: &Arc<Driver>, sock: OwnedFd) -> bool {
             serve_debug(driver, &sock, query);
             false
         }
-        Some(ProcRequest::Hello { version }) => {
+        Some(ProcRequest::Hello { version, .. }) => {
             tracing::info!("process speaks protocol version {version}, not {HELLO_VERSION}");
             reply(&sock, -libc::EPROTO, &[], &[]);
             true

@@ -735,7 +735,15 @@ impl State {
             let (Some(tt), Some(irt)) = (prep.target_thread, prep.in_reply_to) else {
                 return;
             };
-            self.enqueue_thread_work(t, Work::TransactionComplete);
+            if self
+                .procs
+                .get(&proc_id)
+                .is_some_and(|p| p.no_reply_complete)
+            {
+                self.stats.deleted(Obj::TransactionComplete);
+            } else {
+                self.enqueue_thread_work(t, Work::TransactionComplete);
+            }
             let parent = self.txns.get_mut(&irt).map(|x| {
                 x.from = None;
                 x.from_parent

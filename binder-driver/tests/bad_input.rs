@@ -358,7 +358,14 @@ fn garbage_datagrams_get_errors() {
     assert!(recv(&sock).0.is_empty(), "closed after the refusal");
     // A hello of another version.
     let sock = connect(&inst.name);
-    let (ret, _, _) = request(&sock, ProcRequest::Hello { version: 7 }, &[]);
+    let (ret, _, _) = request(
+        &sock,
+        ProcRequest::Hello {
+            version: 7,
+            flags: 0,
+        },
+        &[],
+    );
     assert_eq!(ret, -libc::EPROTO);
 
     // On a process connection: unknown and short requests, bad thread sockets, mmap twice.

@@ -102,6 +102,7 @@ fn binderd_serves_in_the_foreground_and_exits_when_idle() {
             &sock,
             ProcRequest::Hello {
                 version: HELLO_VERSION,
+                flags: 0,
             },
             &[],
         );
@@ -124,7 +125,8 @@ fn the_receive_area_is_sealed_and_capped() {
         request(
             &sock,
             ProcRequest::Hello {
-                version: HELLO_VERSION
+                version: HELLO_VERSION,
+                flags: 0,
             },
             &[]
         )

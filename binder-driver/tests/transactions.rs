@@ -129,6 +129,54 @@ fn round_trip_lands_in_the_receivers_mapping() {
     assert_eq!(stats.objects["transaction"].active, 0);
 }
 
+#[test]
+fn a_process_may_go_without_the_completion_of_its_replies() {
+    let inst = Instance::start("noreplytc");
+    // The processes live as long as their connections: keep them.
+    let Pair {
+        server: _server,
+        server_thread,
+        client: _client,
+        client_thread,
+    } = pair_with(&inst, binder_sys::ud::HELLO_FLAG_NO_REPLY_COMPLETE);
+    server_thread.start_read();
+    for round in 0..3 {
+        client_thread.send_write_read(
+            &Cmds::new().transaction(0, 7, TF_ACCEPT_FDS, b"ping", &[]).0,
+            READ_SIZE,
+        );
+        let brs = server_thread.recv_ioctl().br();
+        assert!(
+            !brs.contains(&Br::TransactionComplete),
+            "round {round}: {brs:?}"
+        );
+        let tr = txn_of(&brs);
+        // The reply goes out with the read for the next work, and nothing wakes the server for
+        // it: no BR_TRANSACTION_COMPLETE.
+        server_thread.send_write_read(
+            &Cmds::new()
+                .free_buffer(tr.data_buffer)
+                .reply(0, b"pong", &[])
+                .0,
+            READ_SIZE,
+        );
+        let brs = client_thread.recv_ioctl().br();
+        assert_eq!(
+            brs[..2],
+            [Br::Noop, Br::TransactionComplete],
+            "the caller still gets its own"
+        );
+        let reply = txn_of(&brs);
+        client_thread.write(&Cmds::new().free_buffer(reply.data_buffer).0);
+        assert!(!readable_within(
+            &server_thread.sock,
+            std::time::Duration::from_millis(50)
+        ));
+    }
+    let stats = inst.stats();
+    assert_eq!(stats.objects["transaction_complete"].active, 0);
+}
+
 /// Serves one call on `t`: returns the transaction after reading it.
 fn recv_call(t: &Thread) -> binder_sys::TransactionData {
     let brs = t.recv_ioctl().br();

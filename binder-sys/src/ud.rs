@@ -42,12 +42,21 @@ pub fn socket_name(instance: &str) -> String {
 
 // ---- process connection, process -> driver ------------------------------------------------
 
-/// First message of a process connection: `{u32 op, u32 protocol_version}` where
-/// `protocol_version` is [`HELLO_VERSION`].
+/// First message of a process connection: `{u32 op, u32 protocol_version[, u32 flags]}` where
+/// `protocol_version` is [`HELLO_VERSION`] and `flags` (0 when absent) holds `HELLO_FLAG_*`
+/// options that depart from the kernel's behaviour on the process's request.
 /// Reply: [`OP_REPLY`] `{ret, u32 driver_pid}` with `ret` 0, or `-EPROTO` (and no payload) on a
 /// version mismatch, after which the driver closes the connection. `driver_pid` is what the
 /// runtime passes to `prctl(PR_SET_PTRACER, ..)` so that `process_vm_readv` is allowed.
 pub const OP_HELLO_PROC: u32 = 1;
+/// [`OP_HELLO_PROC`] flag: no `BR_TRANSACTION_COMPLETE` for the process's own `BC_REPLY`s.
+///
+/// The kernel queues one, and a thread that sends a reply together with a read for its next
+/// work is woken at once for it: cheap in the kernel, but two extra wake-ups per call through
+/// a userspace driver (the replier's, then its driver thread's for the next read). A runtime
+/// that does not wait for that completion (binder-rt; libbinder does wait) asks to go without
+/// it. Failures of a reply are still reported (`BR_DEAD_REPLY`, `BR_FAILED_REPLY`).
+pub const HELLO_FLAG_NO_REPLY_COMPLETE: u32 = 1;
 /// The version [`OP_HELLO_PROC`] carries: the binder protocol version of the 64-bit interface.
 pub const HELLO_VERSION: u32 = crate::BINDER_CURRENT_PROTOCOL_VERSION as u32;
 /// `mmap` of the binder fd: `{u32 op, u32 pad, u64 size}`.
@@ -157,7 +166,7 @@ impl DebugQuery {
 /// A request on a process connection, as the driver decodes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProcRequest {
-    Hello { version: u32 },
+    Hello { version: u32, flags: u32 },
     Mmap { size: u64 },
     MmapAddr { addr: u64 },
     RegisterArena { addr: u64, size: u64 },
@@ -170,7 +179,11 @@ impl ProcRequest {
     pub fn decode(msg: &[u8]) -> Option<Self> {
         let mut r = Reader::new(msg);
         Some(match r.u32()? {
-            OP_HELLO_PROC => ProcRequest::Hello { version: r.u32()? },
+            OP_HELLO_PROC => ProcRequest::Hello {
+                version: r.u32()?,
+                // Absent in older processes' hellos; a partial word is malformed.
+                flags: if r.remaining() == 0 { 0 } else { r.u32()? },
+            },
             OP_MMAP => {
                 r.u32()?;
                 ProcRequest::Mmap { size: r.u64()? }
@@ -200,7 +213,7 @@ impl ProcRequest {
                 .for_each(|v| out.extend_from_slice(&v.to_le_bytes()))
         };
         match *self {
-            ProcRequest::Hello { version } => u32s(&[OP_HELLO_PROC, version]),
+            ProcRequest::Hello { version, flags } => u32s(&[OP_HELLO_PROC, version, flags]),
             ProcRequest::NewThread { tid } => u32s(&[OP_NEW_THREAD, tid]),
             ProcRequest::Debug { query } => u32s(&[OP_DEBUG, query]),
             ProcRequest::Mmap { size } => {
@@ -393,6 +406,7 @@ mod tests {
         let reqs = [
             ProcRequest::Hello {
                 version: HELLO_VERSION,
+                flags: HELLO_FLAG_NO_REPLY_COMPLETE,
             },
             ProcRequest::Mmap { size: 1 << 20 },
             ProcRequest::MmapAddr {

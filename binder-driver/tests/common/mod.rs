@@ -275,11 +275,17 @@ impl Proc {
     }
 
     pub fn connect_with_area(inst: &Instance, size: u64) -> Proc {
+        Proc::connect_with(inst, size, 0)
+    }
+
+    /// A process that sends `HELLO_FLAG_*` options with its hello.
+    pub fn connect_with(inst: &Instance, size: u64, flags: u32) -> Proc {
         let sock = connect(&inst.name);
         let (ret, payload, _) = request(
             &sock,
             ProcRequest::Hello {
                 version: HELLO_VERSION,
+                flags,
             },
             &[],
         );
@@ -684,7 +690,12 @@ pub struct Pair {
 }
 
 pub fn pair(inst: &Instance) -> Pair {
-    let mut server = Proc::connect(inst);
+    pair_with(inst, 0)
+}
+
+/// A pair whose server sends `server_flags` with its hello.
+pub fn pair_with(inst: &Instance, server_flags: u32) -> Pair {
+    let mut server = Proc::connect_with(inst, AREA_SIZE, server_flags);
     let server_thread = server.new_thread();
     server_thread.set_context_manager();
     server_thread.enter_looper();
