@@ -32,13 +32,16 @@ struct ArenaState {
 impl SendArena {
     /// Creates the memfd and maps it read-write into this process.
     pub fn create() -> io::Result<SendArena> {
-        let fd = nix::sys::memfd::memfd_create(
-            c"binder-send-arena",
-            nix::sys::memfd::MFdFlags::MFD_CLOEXEC,
-        )
-        .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
-        nix::unistd::ftruncate(&fd, ARENA_SIZE as i64)
-            .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
+        use nix::fcntl::{FcntlArg, SealFlag, fcntl};
+        use nix::sys::memfd::{MFdFlags, memfd_create};
+        let errno = |e: nix::errno::Errno| io::Error::from_raw_os_error(e as i32);
+        let flags = MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING;
+        let fd = memfd_create(c"binder-send-arena", flags).map_err(errno)?;
+        nix::unistd::ftruncate(&fd, ARENA_SIZE as i64).map_err(errno)?;
+        // The driver maps it too and copies from it: it refuses an arena that could shrink
+        // under its mapping (a fault in the driver).
+        let seals = SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_GROW;
+        fcntl(&fd, FcntlArg::F_ADD_SEALS(seals)).map_err(errno)?;
         // SAFETY: maps our own memfd of ARENA_SIZE bytes shared read-write; the mapping is
         // never unmapped, and chunks of it are handed out exclusively (see `alloc`).
         let base = unsafe {

@@ -589,16 +589,4 @@ impl LocalNodes {
             nodes.remove(&ptr);
         }
     }
-
-    /// (nodes, nodes with driver references) for diagnostics and tests.
-    pub(crate) fn counts(&self) -> (usize, usize) {
-        let nodes = self.lock();
-        (
-            nodes.len(),
-            nodes
-                .values()
-                .filter(|e| e.driver_strong + e.driver_weak > 0)
-                .count(),
-        )
-    }
 }

@@ -34,11 +34,6 @@ impl OutBuf {
         }
     }
 
-    /// Whether the bytes live in the send arena.
-    pub fn is_in_arena(&self) -> bool {
-        matches!(self.repr, Repr::Arena { .. })
-    }
-
     pub fn as_slice(&self) -> &[u8] {
         match &self.repr {
             Repr::Heap(v) => v,
@@ -58,10 +53,6 @@ impl OutBuf {
             Repr::Heap(v) => v.len(),
             Repr::Arena { len, .. } => *len,
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Makes room for `additional` more bytes: a bigger arena chunk, or the heap when the

@@ -69,7 +69,6 @@ fn run_as_spawned_driver() {
     let config = binder_driver::DriverConfig {
         instance,
         idle_exit: Some(driver::userspace::AUTO_DRIVER_IDLE_EXIT),
-        ..Default::default()
     };
     let code = match binder_driver::serve(config) {
         Ok(()) | Err(binder_driver::DriverError::AlreadyRunning) => 0,

@@ -131,7 +131,7 @@ impl Parcel {
 
     /// Moves the read position; it must be 4-byte aligned and inside the data.
     pub fn set_data_position(&mut self, pos: usize) -> Result<(), StatusCode> {
-        if pos > self.data_size() || pos % 4 != 0 {
+        if pos > self.data_size() || !pos.is_multiple_of(4) {
             return Err(StatusCode::BadValue);
         }
         self.read_pos = pos;
@@ -201,10 +201,6 @@ impl Parcel {
                 b.offsets().len() as u64,
             ),
         }
-    }
-
-    pub(crate) fn is_received(&self) -> bool {
-        matches!(self.storage, Storage::Received(_))
     }
 
     /// The received buffer behind this Parcel, shared, for values read in place.
@@ -683,7 +679,7 @@ impl Parcel {
     /// locally-built reply into place; objects keep their meaning because offsets are shifted.
     pub fn append_from(&mut self, other: &Parcel) -> Result<(), StatusCode> {
         let base = self.out_mut()?.len() as u64;
-        if base % 4 != 0 {
+        if !base.is_multiple_of(4) {
             return Err(StatusCode::BadValue);
         }
         let offsets = other.object_offsets();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::binder::SpIBinder;
 use crate::buffer::ReceivedBuffer;
-use crate::parcel::{Parcel, pad4};
+use crate::parcel::Parcel;
 use crate::status::StatusCode;
 
 /// A value that can be written to a Parcel.
@@ -582,9 +582,4 @@ impl DeserializeOption for Payload {
         parcel.set_data_position(start)?;
         Payload::deserialize(parcel).map(Some)
     }
-}
-
-/// Bytes a writer reserves for packed data of `len` bytes (for capacity planning).
-pub fn packed_size(len: usize) -> usize {
-    4 + pad4(len)
 }

@@ -34,7 +34,6 @@ pub struct ProcessState {
     spec: DriverSpec,
     pub(crate) driver: Driver,
     mapping: Mapping,
-    pid: u32,
     handles: Mutex<HashMap<u32, WpIBinder>>,
     deferred: Mutex<Vec<u8>>,
     context_object: Mutex<Option<SpIBinder>>,
@@ -53,6 +52,14 @@ pub(crate) struct ThreadPool {
 
 static PROCESS: OnceLock<&'static ProcessState> = OnceLock::new();
 static INIT: Mutex<()> = Mutex::new(());
+/// Set in a child of `fork`: the driver connection and mapping belong to the parent (getpid
+/// is a system call, too slow to ask on every transaction).
+static FORKED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn mark_forked_child() {
+    FORKED.store(true, Ordering::Relaxed);
+}
+
 static REQUESTED_MAX_THREADS: AtomicU32 = AtomicU32::new(binder_sys::DEFAULT_MAX_BINDER_THREADS);
 
 impl fmt::Debug for ProcessState {
@@ -120,7 +127,6 @@ impl ProcessState {
             spec,
             driver,
             mapping,
-            pid: std::process::id(),
             handles: Mutex::new(HashMap::new()),
             deferred: Mutex::new(Vec::new()),
             context_object: Mutex::new(None),
@@ -133,6 +139,9 @@ impl ProcessState {
             arena,
         }));
         let _ = PROCESS.set(ps);
+        // SAFETY: registers a handler that only stores to an atomic, which is async-signal-safe
+        // as a fork child handler must be.
+        unsafe { libc::pthread_atfork(None, None, Some(mark_forked_child)) };
         let max = REQUESTED_MAX_THREADS.load(Ordering::Relaxed);
         if max != binder_sys::DEFAULT_MAX_BINDER_THREADS {
             let _ = crate::thread_state::ioctl_u32(BINDER_SET_MAX_THREADS, max);
@@ -145,11 +154,11 @@ impl ProcessState {
         PROCESS
             .get()
             .copied()
-            .filter(|ps| ps.pid == std::process::id())
+            .filter(|_| !FORKED.load(Ordering::Relaxed))
     }
 
     fn check_pid(&self) -> Result<(), InitError> {
-        if self.pid != std::process::id() {
+        if FORKED.load(Ordering::Relaxed) {
             return Err(InitError {
                 spec: self.spec.to_string(),
                 message:

@@ -165,7 +165,7 @@ enum Br {
     Reply(TransactionData),
     Node { cmd: u32, target: PtrCookie },
     DeadBinder(u64),
-    ClearDeathDone(u64),
+    ClearDeathDone,
     SpawnLooper,
     Finished,
     Unknown(u32),
@@ -204,7 +204,10 @@ fn next_command() -> Result<Option<Br>, StatusCode> {
                 target: PtrCookie::decode(&mut r).ok_or_else(short)?,
             },
             BR_DEAD_BINDER => Br::DeadBinder(r.u64().ok_or_else(short)?),
-            BR_CLEAR_DEATH_NOTIFICATION_DONE => Br::ClearDeathDone(r.u64().ok_or_else(short)?),
+            BR_CLEAR_DEATH_NOTIFICATION_DONE => {
+                r.u64().ok_or_else(short)?;
+                Br::ClearDeathDone
+            }
             BR_SPAWN_LOOPER => Br::SpawnLooper,
             BR_FINISHED => Br::Finished,
             other => Br::Unknown(other),
@@ -333,7 +336,7 @@ fn execute_command(cmd: Br) -> Result<(), StatusCode> {
                 t.out.extend_from_slice(&cookie.to_le_bytes());
             });
         }
-        Br::ClearDeathDone(_) => {}
+        Br::ClearDeathDone => {}
         Br::SpawnLooper => spawn_pooled_thread(false)?,
         Br::Finished => return Err(StatusCode::TimedOut),
         Br::Unknown(c) => {

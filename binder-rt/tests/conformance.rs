@@ -483,10 +483,11 @@ fn role_bytes_copied(args: &[String]) -> Result<(), String> {
         .map_err(st)?;
     let after = binder_rt::driver_stats().map_err(st)?;
     report(format!(
-        "COPIED transactions={} bytes={} payload={}",
+        "COPIED transactions={} bytes={} payload={} arena={}",
         after.transactions + after.replies - before.transactions - before.replies,
         after.bytes_copied - before.bytes_copied,
-        data_size + reply.data_size()
+        data_size + reply.data_size(),
+        after.bytes_copied_arena - before.bytes_copied_arena
     ));
     Ok(())
 }

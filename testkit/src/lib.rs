@@ -35,31 +35,37 @@ pub type RoleFn = fn(&[String]) -> Result<(), String>;
 /// The `main` of a multi-process test binary: runs a role when this process is one, else the
 /// tests with libtest's command line (filters, `--test-threads`, `--list`, ...).
 pub fn run(tests: &[(&'static str, TestFn)], roles: &[(&'static str, RoleFn)]) -> ! {
-    if let Ok(role) = std::env::var(ROLE_ENV) {
-        let args: Vec<String> = std::env::var(ROLE_ARGS_ENV)
-            .unwrap_or_default()
-            .split(ARG_SEP)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let Some((_, f)) = roles.iter().find(|(name, _)| *name == role) else {
-            eprintln!("no role named {role:?}");
-            std::process::exit(2);
-        };
-        match f(&args) {
-            Ok(()) => std::process::exit(0),
-            Err(e) => {
-                eprintln!("role {role} failed: {e}");
-                std::process::exit(1);
-            }
-        }
-    }
+    dispatch_role(roles);
     let args = libtest_mimic::Arguments::from_args();
     let trials = tests
         .iter()
         .map(|&(name, f)| libtest_mimic::Trial::test(name, move || f().map_err(Into::into)))
         .collect();
     libtest_mimic::run(&args, trials).exit()
+}
+
+/// If this process was started as a role, runs it and exits; otherwise returns.
+pub fn dispatch_role(roles: &[(&'static str, RoleFn)]) {
+    let Ok(role) = std::env::var(ROLE_ENV) else {
+        return;
+    };
+    let args: Vec<String> = std::env::var(ROLE_ARGS_ENV)
+        .unwrap_or_default()
+        .split(ARG_SEP)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let Some((_, f)) = roles.iter().find(|(name, _)| *name == role) else {
+        eprintln!("no role named {role:?}");
+        std::process::exit(2);
+    };
+    match f(&args) {
+        Ok(()) => std::process::exit(0),
+        Err(e) => {
+            eprintln!("role {role} failed: {e}");
+            std::process::exit(1);
+        }
+    }
 }
 
 /// Whether the tests run against Linux's binder driver (`BINDER_TEST_DRIVER=kernel`).

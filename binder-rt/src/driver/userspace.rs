@@ -27,7 +27,6 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(crate) struct UserspaceDriver {
     proc_sock: OwnedFd,
-    instance: String,
 }
 
 /// One thread's connection to the driver, with its reusable message buffers.
@@ -226,6 +225,9 @@ impl UserspaceDriver {
         let proc_sock = connect_or_start(instance)?;
         let mut hello = ud::OP_HELLO_PROC.to_le_bytes().to_vec();
         hello.extend_from_slice(&(BINDER_CURRENT_PROTOCOL_VERSION as u32).to_le_bytes());
+        // This runtime never waits for the completion of its replies (a reply goes out with the
+        // read for the next work), so it asks the driver not to wake it for them.
+        hello.extend_from_slice(&ud::HELLO_FLAG_NO_REPLY_COMPLETE.to_le_bytes());
         let (ret, _, _) = request(&proc_sock, &hello, &[])?;
         check(ret, "the connection")?;
 
@@ -265,19 +267,12 @@ impl UserspaceDriver {
         let (ret, _, _) = request(&proc_sock, &msg(ud::OP_MMAP_ADDR, &[base as u64]), &[])?;
         check(ret, "the mapping address")?;
         Ok((
-            UserspaceDriver {
-                proc_sock,
-                instance: instance.to_owned(),
-            },
+            UserspaceDriver { proc_sock },
             Mapping {
                 base: base as usize,
                 size: granted,
             },
         ))
-    }
-
-    pub fn instance(&self) -> &str {
-        &self.instance
     }
 
     /// Lets the driver map our send arena, so it copies Parcels built there with `memcpy`.
