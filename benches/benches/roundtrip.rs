@@ -36,10 +36,12 @@ fn pin(cpu: Option<usize>) -> Result<(), String> {
     nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set).map_err(|e| e.to_string())
 }
 
+const NAME: &str = "bench.roundtrip";
+
 fn role_server(_: &[String]) -> Result<(), String> {
     let b = BnBench::new_binder(Bench);
-    binder_testkit::become_context_manager(b.as_binder())?;
     ProcessState::start_thread_pool().map_err(|e| e.to_string())?;
+    binder_rt::add_service(NAME, b.as_binder()).map_err(|e| e.to_string())?;
     report("READY");
     while let Some(cmd) = next_command() {
         if cmd == "exit" {
@@ -92,11 +94,7 @@ fn main() -> Result<(), String> {
     unsafe { std::env::set_var("BINDER_DEVICE", &device) };
     let mut server = t.spawn_with_env("server", &[], &[("BINDER_DEVICE", &device)])?;
     server.expect("READY")?;
-    let ps = ProcessState::get().map_err(|e| e.to_string())?;
-    let svc = binder_rt::interface_cast::<dyn IBench>(
-        ps.context_object_proxy().map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| e.to_string())?;
+    let svc = binder_rt::get_interface::<dyn IBench>(NAME).map_err(|e| e.to_string())?;
     println!(
         "binder round trip, generated proxy and stub, driver {device}, cpu {}",
         args.cpu.map_or("unpinned".to_string(), |c| c.to_string())

@@ -37,6 +37,9 @@ pub struct DriverConfig {
     pub instance: String,
     /// Exit once no process connection has existed for this long (auto-started instances).
     pub idle_exit: Option<Duration>,
+    /// Connections from the driver's own process (a service manager running beside the
+    /// driver) do not keep it from being idle.
+    pub idle_ignores_own_process: bool,
 }
 
 impl DriverConfig {
@@ -44,6 +47,7 @@ impl DriverConfig {
         DriverConfig {
             instance: instance.into(),
             idle_exit: None,
+            idle_ignores_own_process: false,
         }
     }
 }

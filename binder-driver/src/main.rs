@@ -29,6 +29,7 @@ fn main() -> ExitCode {
     let config = DriverConfig {
         instance: args.instance,
         idle_exit: args.idle_exit_secs.map(Duration::from_secs),
+        idle_ignores_own_process: false,
     };
     match serve(config) {
         Ok(()) => ExitCode::SUCCESS,

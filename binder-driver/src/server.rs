@@ -27,6 +27,7 @@ pub struct Server {
     listener: OwnedFd,
     driver: Arc<Driver>,
     idle_exit: Option<Duration>,
+    idle_ignores_own_process: bool,
     instance: String,
 }
 
@@ -51,6 +52,7 @@ impl Server {
             listener,
             driver,
             idle_exit: config.idle_exit,
+            idle_ignores_own_process: config.idle_ignores_own_process,
             instance: config.instance,
         })
     }
@@ -96,11 +98,12 @@ impl Server {
     fn spawn_connection(&self, sock: OwnedFd) {
         self.driver.lock().live_connections += 1;
         let driver = self.driver.clone();
+        let ignore_own = self.idle_ignores_own_process;
         let spawned = std::thread::Builder::new()
             .name("binderd-conn".into())
             .stack_size(DRIVER_THREAD_STACK)
             .spawn(move || {
-                let counted = serve_connection(&driver, sock);
+                let counted = serve_connection(&driver, sock, ignore_own);
                 if counted {
                     connection_ended(&driver);
                 }
@@ -129,8 +132,9 @@ fn reply(sock: &OwnedFd, ret: i32, payload: &[u8], fds: &[OwnedFd]) {
 }
 
 /// Serves one accepted connection. Returns whether it still counts as a live connection
-/// (debug connections stop counting as soon as they identify themselves).
-fn serve_connection(driver: &Arc<Driver>, sock: OwnedFd) -> bool {
+/// (debug connections stop counting as soon as they identify themselves, and so do the
+/// driver's own process's when `ignore_own`).
+fn serve_connection(driver: &Arc<Driver>, sock: OwnedFd, ignore_own: bool) -> bool {
     if !sys::wait_readable(&sock, FIRST_MESSAGE_TIMEOUT).unwrap_or(false) {
         return true;
     }
@@ -157,9 +161,18 @@ fn serve_connection(driver: &Arc<Driver>, sock: OwnedFd) -> bool {
                     return true;
                 }
             };
+            let own = ignore_own
+                && driver
+                    .lock()
+                    .procs
+                    .get(&id)
+                    .is_some_and(|p| p.pid == std::process::id());
+            if own {
+                connection_ended(driver);
+            }
             reply(&sock, 0, &std::process::id().to_le_bytes(), &[]);
             serve_process(driver, id, &sock, &mut buf);
-            true
+            !own
         }
         Some(ProcRequest::Debug { query }) => {
             connection_ended(driver);

@@ -43,6 +43,7 @@ fn idle_exit_waits_for_processes_to_go() {
     let server = Server::bind(DriverConfig {
         instance: name.clone(),
         idle_exit: Some(Duration::from_millis(300)),
+        idle_ignores_own_process: false,
     })
     .unwrap();
     let inst = Instance { name: name.clone() };

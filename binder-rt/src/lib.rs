@@ -6,6 +6,9 @@
 //! has mapped read-only, on Linux's binder driver or on the userspace driver this project ships
 //! (started automatically where the kernel has no binder).
 
+// The macros' generated code names this crate `::binder_rt`, also inside it.
+extern crate self as binder_rt;
+
 mod arena;
 mod binder;
 mod buffer;
@@ -15,6 +18,7 @@ pub mod introspect;
 mod parcel;
 mod parcelable;
 mod process_state;
+pub mod service_manager;
 mod status;
 mod thread_state;
 
@@ -34,6 +38,10 @@ pub use parcelable::{
     ParcelFileDescriptor, Parcelable, Payload, Serialize, SerializeArray, SerializeOption,
 };
 pub use process_state::{InitError, ProcessState};
+pub use service_manager::{
+    add_service, check_service, get_interface, get_service, list_services, wait_for_interface,
+    wait_for_service,
+};
 pub use status::{ExceptionCode, Result, Status, StatusCode};
 pub use thread_state::{calling_pid, calling_uid};
 
@@ -59,23 +67,13 @@ pub mod __private {
 }
 
 /// When this binary was re-executed to become a userspace driver instance (see
-/// `docs/userspace-driver.md`, "Starting"), run the driver instead of the program.
+/// `docs/userspace-driver.md`, "Starting"), run the driver and its service manager instead of
+/// the program.
 #[ctor::ctor]
 fn run_as_spawned_driver() {
     let Some(instance) = std::env::var_os(driver::userspace::SPAWN_ENV) else {
         return;
     };
     let instance = instance.to_string_lossy().into_owned();
-    let config = binder_driver::DriverConfig {
-        instance,
-        idle_exit: Some(driver::userspace::AUTO_DRIVER_IDLE_EXIT),
-    };
-    let code = match binder_driver::serve(config) {
-        Ok(()) | Err(binder_driver::DriverError::AlreadyRunning) => 0,
-        Err(e) => {
-            eprintln!("binderd: {e}");
-            1
-        }
-    };
-    std::process::exit(code);
+    std::process::exit(driver::userspace::run_spawned_driver(&instance));
 }

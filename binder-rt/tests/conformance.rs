@@ -57,16 +57,11 @@ fn st(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+const SERVICE: &str = "conformance.service";
+
+/// The test's service, from the service manager (it was registered before clients start).
 fn service() -> Result<Strong<dyn IService>, String> {
-    let ps = ProcessState::get().map_err(st)?;
-    let deadline = Instant::now() + binder_testkit::patience();
-    loop {
-        match ps.context_object_proxy() {
-            Ok(b) => return binder_rt::interface_cast::<dyn IService>(b).map_err(st),
-            Err(e) if Instant::now() > deadline => return Err(format!("no context manager: {e}")),
-            Err(_) => std::thread::sleep(Duration::from_millis(10)),
-        }
-    }
+    binder_rt::get_interface::<dyn IService>(SERVICE).map_err(st)
 }
 
 // ---- the service (context manager) -----------------------------------------------------------
@@ -154,11 +149,12 @@ fn tempfile() -> Result<std::fs::File, String> {
     Ok(std::fs::File::from(fd))
 }
 
-/// The service process: context manager, thread pool, then waits for "exit" or end of input.
+/// The service process: registers with the service manager, serves on its thread pool, then
+/// waits for "exit" or end of input.
 fn role_service(_: &[String]) -> Result<(), String> {
     let svc = BnService::new_binder(Service::default());
-    binder_testkit::become_context_manager(svc.as_binder())?;
     ProcessState::start_thread_pool().map_err(st)?;
+    binder_rt::add_service(SERVICE, svc.as_binder()).map_err(st)?;
     report(format!("READY pid={}", pid()));
     while let Some(cmd) = next_command() {
         if cmd == "exit" {

@@ -44,11 +44,31 @@ pub fn run(tests: &[(&'static str, TestFn)], roles: &[(&'static str, RoleFn)]) -
     libtest_mimic::run(&args, trials).exit()
 }
 
+/// The role every test binary has: a service manager for a kernel device (a userspace driver
+/// instance starts its own).
+const SERVICE_MANAGER_ROLE: &str = "__servicemanager";
+
+fn role_service_manager(_: &[String]) -> Result<(), String> {
+    use binder_rt::service_manager::{BnServiceManager, server::ServiceManager};
+    let sm = BnServiceManager::new_binder(ServiceManager::new());
+    become_context_manager(sm.as_binder())?;
+    binder_rt::ProcessState::start_thread_pool().map_err(|e| e.to_string())?;
+    report("READY");
+    while let Some(cmd) = next_command() {
+        if cmd == "exit" {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// If this process was started as a role, runs it and exits; otherwise returns.
 pub fn dispatch_role(roles: &[(&'static str, RoleFn)]) {
     let Ok(role) = std::env::var(ROLE_ENV) else {
         return;
     };
+    let builtin: [(&'static str, RoleFn); 1] = [(SERVICE_MANAGER_ROLE, role_service_manager)];
+    let roles = &[&builtin[..], roles].concat();
     let args: Vec<String> = std::env::var(ROLE_ARGS_ENV)
         .unwrap_or_default()
         .split(ARG_SEP)
@@ -73,9 +93,11 @@ pub fn kernel_driver() -> bool {
     std::env::var("BINDER_TEST_DRIVER").is_ok_and(|v| v == "kernel")
 }
 
-/// One test's binder "device": a fresh userspace driver instance, or a leased kernel device.
+/// One test's binder "device": a fresh userspace driver instance (which starts its own service
+/// manager), or a leased kernel device with a service manager this test starts.
 pub struct TestBinder {
     device: String,
+    service_manager: Option<RoleProcess>,
     _lease: Option<DeviceLease>,
 }
 
@@ -86,10 +108,15 @@ impl TestBinder {
     pub fn new(name: &str) -> Result<TestBinder, String> {
         if kernel_driver() {
             let lease = DeviceLease::acquire(Duration::from_secs(120))?;
-            return Ok(TestBinder {
+            let mut t = TestBinder {
                 device: lease.device.clone(),
+                service_manager: None,
                 _lease: Some(lease),
-            });
+            };
+            let mut sm = t.spawn(SERVICE_MANAGER_ROLE, &[])?;
+            sm.expect("READY")?;
+            t.service_manager = Some(sm);
+            return Ok(t);
         }
         let n = INSTANCE.fetch_add(1, Ordering::Relaxed);
         let short: String = name
@@ -100,6 +127,7 @@ impl TestBinder {
         let device = format!("userspace:t{}-{n}-{short}", std::process::id());
         Ok(TestBinder {
             device,
+            service_manager: None,
             _lease: None,
         })
     }
@@ -111,6 +139,11 @@ impl TestBinder {
 
     pub fn is_kernel(&self) -> bool {
         self._lease.is_some()
+    }
+
+    /// The pid of the service manager this test started (kernel devices only).
+    pub fn service_manager_pid(&self) -> Option<u32> {
+        self.service_manager.as_ref().map(RoleProcess::pid)
     }
 
     /// Starts `role` as a separate process on this device.

@@ -188,6 +188,43 @@ fn spawn_driver(instance: &str) -> io::Result<()> {
     Ok(())
 }
 
+/// The body of a re-executed binary that became a driver instance: the driver, and beside it
+/// the service manager as its context manager. Returns the exit code: 0 when the driver exits
+/// idle or another process won the race to start it.
+pub(crate) fn run_spawned_driver(instance: &str) -> i32 {
+    let config = binder_driver::DriverConfig {
+        instance: instance.to_owned(),
+        idle_exit: Some(AUTO_DRIVER_IDLE_EXIT),
+        idle_ignores_own_process: true,
+    };
+    let server = match binder_driver::Server::bind(config) {
+        Ok(s) => s,
+        Err(binder_driver::DriverError::AlreadyRunning) => return 0,
+        Err(e) => {
+            eprintln!("binderd: {e}");
+            return 1;
+        }
+    };
+    let driver = std::thread::spawn(move || server.run());
+    let spec = super::DriverSpec::Userspace(instance.to_owned());
+    std::thread::spawn(move || {
+        let result = crate::ProcessState::init_with_driver(spec)
+            .map_err(|e| e.to_string())
+            .and_then(|_| crate::service_manager::server::run().map_err(|e| e.to_string()));
+        if let Err(e) = result {
+            eprintln!("servicemanager: {e}");
+        }
+    });
+    match driver.join() {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => {
+            eprintln!("binderd: {e}");
+            1
+        }
+        Err(_) => 1,
+    }
+}
+
 /// Connects to `instance`, starting the driver if nobody listens yet.
 fn connect_or_start(instance: &str) -> io::Result<OwnedFd> {
     match connect(instance) {

@@ -1,0 +1,241 @@
+//! The service manager: `android.os.IServiceManager` with Android 16's transaction codes and
+//! types (what rsbinder speaks on Linux, so its clients and ours can share one registry), the
+//! client helpers every binder program uses to find services by name, and the implementation
+//! ([`server::ServiceManager`]) that runs as the context manager.
+//!
+//! On the userspace driver the service manager starts together with the driver; on Linux's
+//! driver it is a binary (`servicemanager`, or `binder servicemanager`).
+
+pub mod server;
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::{
+    FromIBinder, Parcelable, ProcessState, SpIBinder, Status, StatusCode, Strong, binder_interface,
+};
+
+/// `IServiceManager.DUMP_FLAG_PRIORITY_*` and friends.
+pub const DUMP_FLAG_PRIORITY_CRITICAL: i32 = 1;
+pub const DUMP_FLAG_PRIORITY_HIGH: i32 = 2;
+pub const DUMP_FLAG_PRIORITY_NORMAL: i32 = 4;
+pub const DUMP_FLAG_PRIORITY_DEFAULT: i32 = 8;
+pub const DUMP_FLAG_PRIORITY_ALL: i32 = 15;
+pub const DUMP_FLAG_PROTO: i32 = 16;
+pub const FLAG_IS_LAZY_SERVICE: i32 = 1 << 30;
+
+/// The registry of services by name (Android 16's `IServiceManager`, codes 1..=16).
+#[binder_interface(descriptor = "android.os.IServiceManager")]
+pub trait IServiceManager {
+    /// The service, or `None`. (Android may start a lazy service first; there are none here.)
+    fn get_service(&self, name: &str) -> crate::Result<Option<SpIBinder>>;
+    fn get_service2(&self, name: &str) -> crate::Result<Service>;
+    /// The service if it is registered now, or `None`.
+    fn check_service(&self, name: &str) -> crate::Result<Option<SpIBinder>>;
+    fn check_service2(&self, name: &str) -> crate::Result<Service>;
+    fn add_service(
+        &self,
+        name: &str,
+        service: &SpIBinder,
+        allow_isolated: bool,
+        dump_priority: i32,
+    ) -> crate::Result<()>;
+    /// Names of the services whose dump priority matches `dump_priority`.
+    fn list_services(&self, dump_priority: i32) -> crate::Result<Vec<String>>;
+    fn register_for_notifications(
+        &self,
+        name: &str,
+        callback: &Strong<dyn IServiceCallback>,
+    ) -> crate::Result<()>;
+    fn unregister_for_notifications(
+        &self,
+        name: &str,
+        callback: &Strong<dyn IServiceCallback>,
+    ) -> crate::Result<()>;
+    /// Whether a VINTF manifest declares `name` (there is none on Linux: always false).
+    fn is_declared(&self, name: &str) -> crate::Result<bool>;
+    fn get_declared_instances(&self, iface: &str) -> crate::Result<Vec<String>>;
+    fn updatable_via_apex(&self, name: &str) -> crate::Result<Option<String>>;
+    fn get_updatable_names(&self, apex_name: &str) -> crate::Result<Vec<String>>;
+    fn get_connection_info(&self, name: &str) -> crate::Result<Option<ConnectionInfo>>;
+    fn register_client_callback(
+        &self,
+        name: &str,
+        service: &SpIBinder,
+        callback: &Strong<dyn IClientCallback>,
+    ) -> crate::Result<()>;
+    fn try_unregister_service(&self, name: &str, service: &SpIBinder) -> crate::Result<()>;
+    fn get_service_debug_info(&self) -> crate::Result<Vec<ServiceDebugInfo>>;
+}
+
+/// Told when a service is registered (`registerForNotifications`).
+#[binder_interface(descriptor = "android.os.IServiceCallback")]
+pub trait IServiceCallback {
+    #[oneway]
+    fn on_registration(&self, name: &str, binder: &SpIBinder) -> crate::Result<()>;
+}
+
+/// Told when a service gains or loses its clients (`registerClientCallback`).
+#[binder_interface(descriptor = "android.os.IClientCallback")]
+pub trait IClientCallback {
+    #[oneway]
+    fn on_clients(&self, registered: &SpIBinder, has_clients: bool) -> crate::Result<()>;
+}
+
+/// What `getService2`/`checkService2` return: an AIDL union.
+#[derive(Parcelable, Debug, Clone, PartialEq)]
+pub enum Service {
+    ServiceWithMetadata(ServiceWithMetadata),
+    Accessor(Option<SpIBinder>),
+}
+
+impl Service {
+    /// The service binder, if any (an accessor is not a service).
+    pub fn into_binder(self) -> Option<SpIBinder> {
+        match self {
+            Service::ServiceWithMetadata(m) => m.service,
+            Service::Accessor(_) => None,
+        }
+    }
+}
+
+#[derive(Parcelable, Debug, Clone, PartialEq, Default)]
+pub struct ServiceWithMetadata {
+    pub service: Option<SpIBinder>,
+    pub is_lazy_service: bool,
+}
+
+#[derive(Parcelable, Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceDebugInfo {
+    pub name: String,
+    pub debug_pid: i32,
+}
+
+#[derive(Parcelable, Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConnectionInfo {
+    pub ip_address: String,
+    pub port: i32,
+}
+
+// ---- client helpers -------------------------------------------------------------------------
+
+/// How long a process waits for the service manager of a userspace driver it (or a process
+/// racing with it) just started.
+const SERVICE_MANAGER_START: Duration = Duration::from_secs(3);
+
+/// The service manager of this process's driver (handle 0).
+pub fn service_manager() -> Result<Strong<dyn IServiceManager>, Status> {
+    let ps = ProcessState::get()?;
+    let deadline = std::time::Instant::now() + SERVICE_MANAGER_START;
+    let binder = loop {
+        match ps.context_object_proxy() {
+            Ok(b) => break b,
+            // A userspace driver starts its service manager a moment after it listens.
+            Err(StatusCode::DeadObject)
+                if !ps.is_kernel_driver() && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(StatusCode::DeadObject) => {
+                return Err(Status::transaction_error(
+                    StatusCode::DeadObject,
+                    format!(
+                        "no service manager is running on binder device {}",
+                        ps.driver_spec()
+                    ),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    Ok(crate::interface_cast(binder)?)
+}
+
+/// Registers `binder` under `name` (default dump priority, not isolated).
+pub fn add_service(name: &str, binder: SpIBinder) -> Result<(), Status> {
+    service_manager()?.add_service(name, &binder, false, DUMP_FLAG_PRIORITY_DEFAULT)
+}
+
+/// The service registered as `name` now, or `None`.
+pub fn check_service(name: &str) -> Result<Option<SpIBinder>, Status> {
+    Ok(service_manager()?.check_service2(name)?.into_binder())
+}
+
+/// The service registered as `name`; `NAME_NOT_FOUND` (with the name) if there is none.
+pub fn get_service(name: &str) -> Result<SpIBinder, Status> {
+    service_manager()?
+        .get_service2(name)?
+        .into_binder()
+        .ok_or_else(|| not_found(name))
+}
+
+fn not_found(name: &str) -> Status {
+    Status::transaction_error(
+        StatusCode::NameNotFound,
+        format!("no service named {name:?} is registered"),
+    )
+}
+
+/// The names of all registered services.
+pub fn list_services() -> Result<Vec<String>, Status> {
+    service_manager()?.list_services(DUMP_FLAG_PRIORITY_ALL)
+}
+
+/// The service registered as `name`, typed; `BAD_TYPE` if it implements another interface.
+pub fn get_interface<I: FromIBinder + ?Sized>(name: &str) -> Result<Strong<I>, Status> {
+    Ok(crate::interface_cast(get_service(name)?)?)
+}
+
+/// Waits until a service is registered as `name` and returns it. The service manager tells us
+/// through `registerForNotifications` (no polling), so this starts the thread pool that
+/// receives that call if it is not running yet.
+pub fn wait_for_service(name: &str) -> Result<SpIBinder, Status> {
+    wait_for_service_timeout(name, None)
+}
+
+/// [`wait_for_service`] with a limit: `TIMED_OUT` when it passes.
+pub fn wait_for_service_timeout(
+    name: &str,
+    timeout: Option<Duration>,
+) -> Result<SpIBinder, Status> {
+    let sm = service_manager()?;
+    if let Some(b) = sm.check_service2(name)?.into_binder() {
+        return Ok(b);
+    }
+    ProcessState::start_thread_pool()?;
+    let (tx, rx) = mpsc::channel();
+    let callback = BnServiceCallback::new_binder(Waiter {
+        name: name.to_owned(),
+        tx: std::sync::Mutex::new(tx),
+    });
+    sm.register_for_notifications(name, &callback)?;
+    let got = match timeout {
+        None => rx.recv().map_err(|_| StatusCode::DeadObject),
+        Some(t) => rx.recv_timeout(t).map_err(|_| StatusCode::TimedOut),
+    };
+    let _ = sm.unregister_for_notifications(name, &callback);
+    got.map_err(|e| Status::transaction_error(e, format!("service {name:?} did not appear")))
+}
+
+/// [`wait_for_service`], typed.
+pub fn wait_for_interface<I: FromIBinder + ?Sized>(name: &str) -> Result<Strong<I>, Status> {
+    Ok(crate::interface_cast(wait_for_service(name)?)?)
+}
+
+struct Waiter {
+    name: String,
+    tx: std::sync::Mutex<mpsc::Sender<SpIBinder>>,
+}
+
+impl IServiceCallback for Waiter {
+    fn on_registration(&self, name: &str, binder: &SpIBinder) -> crate::Result<()> {
+        if name == self.name {
+            let _ = self
+                .tx
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .send(binder.clone());
+        }
+        Ok(())
+    }
+}
