@@ -53,6 +53,18 @@ impl DriverSpec {
     }
 }
 
+impl DriverSpec {
+    /// Whether the driver exists without starting anything: the device node for the kernel,
+    /// a listening instance for the userspace driver. Tools use it to say "no driver running"
+    /// instead of starting one.
+    pub fn is_available(&self) -> bool {
+        match self {
+            DriverSpec::Kernel(path) => path.exists(),
+            DriverSpec::Userspace(name) => userspace::connect(name).is_ok(),
+        }
+    }
+}
+
 impl std::fmt::Display for DriverSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
