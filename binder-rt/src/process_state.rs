@@ -142,9 +142,10 @@ impl ProcessState {
         // SAFETY: registers a handler that only stores to an atomic, which is async-signal-safe
         // as a fork child handler must be.
         unsafe { libc::pthread_atfork(None, None, Some(mark_forked_child)) };
+        // As libbinder when it opens the driver: the pool may grow to this many threads.
         let max = REQUESTED_MAX_THREADS.load(Ordering::Relaxed);
-        if max != binder_sys::DEFAULT_MAX_BINDER_THREADS {
-            let _ = crate::thread_state::ioctl_u32(BINDER_SET_MAX_THREADS, max);
+        if let Err(e) = crate::thread_state::ioctl_u32(BINDER_SET_MAX_THREADS, max) {
+            tracing::warn!("BINDER_SET_MAX_THREADS: {e}");
         }
         Ok(ps)
     }

@@ -35,6 +35,9 @@ pub trait IService {
     fn read_fd(&self, fd: OwnedFd) -> binder_rt::Result<String>;
     fn crash(&self) -> binder_rt::Result<()>;
     fn fail(&self, code: i32) -> binder_rt::Result<()>;
+    /// Returns true once `n` calls are inside this method at the same time (false after a
+    /// timeout): only a thread pool that grew to `n` threads can answer true.
+    fn rendezvous(&self, n: i32) -> binder_rt::Result<bool>;
 }
 
 #[binder_interface(descriptor = "conformance.ICallback")]
@@ -71,6 +74,8 @@ struct Service {
     recorded: Mutex<Vec<i32>>,
     oneway_callers: Mutex<Vec<i32>>,
     held: Mutex<Option<SpIBinder>>,
+    inside: Mutex<i32>,
+    arrived: std::sync::Condvar,
 }
 
 impl IService for Service {
@@ -140,6 +145,16 @@ impl IService for Service {
             code,
             format!("failed with {code}"),
         ))
+    }
+    fn rendezvous(&self, n: i32) -> binder_rt::Result<bool> {
+        let mut inside = self.inside.lock().unwrap();
+        *inside += 1;
+        self.arrived.notify_all();
+        let (inside, _) = self
+            .arrived
+            .wait_timeout_while(inside, binder_testkit::patience(), |c| *c < n)
+            .unwrap();
+        Ok(*inside >= n)
     }
 }
 
@@ -277,6 +292,30 @@ fn role_oneway(_: &[String]) -> Result<(), String> {
     check(callers == vec![0], || {
         format!("oneway calling pid {callers:?}")
     })?;
+    report("OK");
+    Ok(())
+}
+
+/// Several threads call at once; the service's pool must grow to serve them together
+/// (`BR_SPAWN_LOOPER`).
+fn role_concurrent(_: &[String]) -> Result<(), String> {
+    let s = service()?;
+    const N: i32 = 4;
+    let handles: Vec<_> = (0..N)
+        .map(|_| {
+            let s = s.clone();
+            std::thread::spawn(move || s.rendezvous(N))
+        })
+        .collect();
+    for h in handles {
+        let met = h
+            .join()
+            .map_err(|_| "caller thread panicked")?
+            .map_err(st)?;
+        check(met, || {
+            format!("{N} concurrent calls were not served at the same time")
+        })?;
+    }
     report("OK");
     Ok(())
 }
@@ -518,6 +557,10 @@ fn oneway_calls_arrive_in_order() -> Result<(), String> {
     simple("oneway", "oneway")
 }
 
+fn the_thread_pool_grows_for_concurrent_calls() -> Result<(), String> {
+    simple("concurrent", "concurrent")
+}
+
 fn calling_pid_and_uid() -> Result<(), String> {
     simple("identity", "identity")
 }
@@ -621,6 +664,10 @@ fn main() {
         ),
         ("oneway_calls_arrive_in_order", oneway_calls_arrive_in_order),
         ("calling_pid_and_uid", calling_pid_and_uid),
+        (
+            "the_thread_pool_grows_for_concurrent_calls",
+            the_thread_pool_grows_for_concurrent_calls,
+        ),
         ("fd_passing", fd_passing),
         (
             "too_large_transactions_fail_cleanly",
@@ -659,6 +706,7 @@ fn main() {
             ("nested", role_nested),
             ("oneway", role_oneway),
             ("identity", role_identity),
+            ("concurrent", role_concurrent),
             ("provider", role_provider),
             ("consumer", role_consumer),
             ("drop_held", role_drop_held),

@@ -7,11 +7,55 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use binder_sys::{
-    BINDER_CURRENT_PROTOCOL_VERSION, BINDER_SET_MAX_THREADS, BINDER_VERSION, BINDER_WRITE_READ,
-    BinderVersion, BinderWriteRead, DEFAULT_MAX_BINDER_THREADS,
+    BINDER_CURRENT_PROTOCOL_VERSION, BINDER_SET_CONTEXT_MGR, BINDER_SET_CONTEXT_MGR_EXT,
+    BINDER_SET_MAX_THREADS, BINDER_THREAD_EXIT, BINDER_VERSION, BINDER_WRITE_READ, BinderVersion,
+    BinderWriteRead, FlatBinderObject,
 };
+use nix::sys::ioctl::ioctl_num_type;
 
 use super::Mapping;
+
+// The binder ioctls this runtime issues, as typed functions (request numbers from binder-sys).
+nix::ioctl_readwrite_bad!(
+    binder_write_read,
+    BINDER_WRITE_READ as ioctl_num_type,
+    BinderWriteRead
+);
+nix::ioctl_readwrite_bad!(
+    binder_version,
+    BINDER_VERSION as ioctl_num_type,
+    BinderVersion
+);
+nix::ioctl_write_ptr_bad!(
+    binder_set_max_threads,
+    BINDER_SET_MAX_THREADS as ioctl_num_type,
+    u32
+);
+nix::ioctl_write_ptr_bad!(
+    binder_set_context_mgr,
+    BINDER_SET_CONTEXT_MGR as ioctl_num_type,
+    i32
+);
+nix::ioctl_write_ptr_bad!(
+    binder_set_context_mgr_ext,
+    BINDER_SET_CONTEXT_MGR_EXT as ioctl_num_type,
+    FlatBinderObject
+);
+nix::ioctl_write_ptr_bad!(
+    binder_thread_exit,
+    BINDER_THREAD_EXIT as ioctl_num_type,
+    i32
+);
+
+/// Retries an ioctl interrupted by a signal.
+fn retry<T>(mut f: impl FnMut() -> nix::Result<T>) -> io::Result<T> {
+    loop {
+        match f() {
+            Err(nix::errno::Errno::EINTR) => continue,
+            r => return r.map_err(|e| io::Error::from_raw_os_error(e as i32)),
+        }
+    }
+}
 
 pub(crate) struct KernelDriver {
     file: File,
@@ -44,10 +88,6 @@ impl KernelDriver {
                 BINDER_CURRENT_PROTOCOL_VERSION
             )));
         }
-        d.ioctl(
-            BINDER_SET_MAX_THREADS,
-            &mut DEFAULT_MAX_BINDER_THREADS.to_le_bytes(),
-        )?;
         // SAFETY: maps the binder fd read-only as libbinder does; the kernel owns the pages.
         // The mapping is never unmapped (received buffers borrow it for the process's life).
         let base = unsafe {
@@ -72,26 +112,48 @@ impl KernelDriver {
         ))
     }
 
-    /// An ioctl whose argument structure is `arg` (the caller checked its size against `cmd`).
+    /// An ioctl whose argument structure is `arg` (the caller checked its size against `cmd`),
+    /// decoded into the ioctl's type, passed to the kernel and written back.
     pub fn ioctl(&self, cmd: u32, arg: &mut [u8]) -> io::Result<()> {
-        loop {
-            // SAFETY: `cmd` is a binder ioctl whose argument is `arg.len()` bytes; the kernel
-            // reads and writes at most that many bytes of the live buffer `arg`.
-            let r = unsafe {
-                libc::ioctl(
-                    self.file.as_raw_fd(),
-                    cmd as libc::c_ulong,
-                    arg.as_mut_ptr(),
-                )
-            };
-            if r >= 0 {
-                return Ok(());
+        let fd = self.file.as_raw_fd();
+        let word = |arg: &[u8]| {
+            arg.try_into()
+                .map(u32::from_le_bytes)
+                .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+        };
+        match cmd {
+            BINDER_VERSION => {
+                let mut v = BinderVersion {
+                    protocol_version: word(arg)? as i32,
+                };
+                // SAFETY: `v` is a live binder_version the kernel fills in.
+                retry(|| unsafe { binder_version(fd, &mut v) })?;
+                arg.copy_from_slice(&v.protocol_version.to_le_bytes());
             }
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
+            BINDER_SET_MAX_THREADS => {
+                let v = word(arg)?;
+                // SAFETY: the kernel reads one u32 from `v`.
+                retry(|| unsafe { binder_set_max_threads(fd, &v) })?;
             }
+            BINDER_SET_CONTEXT_MGR | BINDER_THREAD_EXIT => {
+                let v = word(arg)? as i32;
+                let call = if cmd == BINDER_THREAD_EXIT {
+                    binder_thread_exit
+                } else {
+                    binder_set_context_mgr
+                };
+                // SAFETY: the kernel reads one i32 from `v`.
+                retry(|| unsafe { call(fd, &v) })?;
+            }
+            BINDER_SET_CONTEXT_MGR_EXT => {
+                let obj = FlatBinderObject::decode(arg)
+                    .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
+                // SAFETY: the kernel reads one flat_binder_object from `obj`.
+                retry(|| unsafe { binder_set_context_mgr_ext(fd, &obj) })?;
+            }
+            _ => return Err(io::Error::from_raw_os_error(libc::EINVAL)),
         }
+        Ok(())
     }
 
     pub fn write_read(&self, write: &[u8], read: &mut [u8]) -> io::Result<(usize, usize)> {
@@ -103,27 +165,19 @@ impl KernelDriver {
             read_consumed: 0,
             read_buffer: read.as_mut_ptr() as u64,
         };
-        // The kernel restarts nothing itself: on EINTR it reports what it consumed, and the
-        // rest is retried.
         loop {
             // SAFETY: bwr describes `write` (readable) and `read` (writable) buffers that
-            // outlive the call; BINDER_WRITE_READ reads and updates the structure.
-            let r = unsafe {
-                libc::ioctl(
-                    self.file.as_raw_fd(),
-                    BINDER_WRITE_READ as libc::c_ulong,
-                    &mut bwr as *mut BinderWriteRead,
-                )
-            };
-            if r >= 0 {
-                return Ok((bwr.write_consumed as usize, bwr.read_consumed as usize));
-            }
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-            if bwr.write_consumed > 0 || bwr.read_consumed > 0 {
-                return Ok((bwr.write_consumed as usize, bwr.read_consumed as usize));
+            // outlive the call; BINDER_WRITE_READ reads them and updates the structure.
+            match unsafe { binder_write_read(self.file.as_raw_fd(), &mut bwr) } {
+                Ok(_) => return Ok((bwr.write_consumed as usize, bwr.read_consumed as usize)),
+                // Interrupted: what was consumed counts, the rest is retried by the caller.
+                Err(nix::errno::Errno::EINTR)
+                    if bwr.write_consumed > 0 || bwr.read_consumed > 0 =>
+                {
+                    return Ok((bwr.write_consumed as usize, bwr.read_consumed as usize));
+                }
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(io::Error::from_raw_os_error(e as i32)),
             }
         }
     }
