@@ -1,0 +1,142 @@
+//! The long-running commands: `binder driver` (a userspace driver instance with its service
+//! manager) and `binder servicemanager` (the service manager of a device).
+
+use std::time::{Duration, Instant};
+
+use binder_driver::{DriverConfig, DriverError, Server};
+use binder_rt::service_manager::BnServiceManager;
+use binder_rt::service_manager::server::ServiceManager;
+use binder_rt::{DriverSpec, ProcessState, StatusCode};
+
+use crate::device::{self, status_text};
+use crate::{CliError, CliResult, init_logging};
+
+#[derive(Debug, clap::Args)]
+pub struct DriverArgs {
+    /// Instance name: processes select it with BINDER_DEVICE=userspace:NAME. Default: the
+    /// instance named by --device/BINDER_DEVICE if it is a userspace one, else "default".
+    #[arg(long, value_name = "NAME")]
+    pub instance: Option<String>,
+    /// Do not run the service manager beside the driver (run one with "binder servicemanager").
+    #[arg(long)]
+    pub no_servicemanager: bool,
+    /// Exit once no process has been connected for this many seconds (the service manager
+    /// beside the driver does not count).
+    #[arg(long, value_name = "N")]
+    pub idle_exit_secs: Option<u64>,
+}
+
+/// `binder driver`: serves a userspace driver instance in the foreground until killed (or idle
+/// for `--idle-exit-secs`), with the service manager as its context manager, exactly as an
+/// automatically started instance does.
+pub fn run_driver(spec: &DriverSpec, args: &DriverArgs) -> CliResult {
+    init_logging();
+    let instance = match (&args.instance, spec) {
+        (Some(name), _) => name.clone(),
+        (None, DriverSpec::Userspace(name)) => name.clone(),
+        (None, DriverSpec::Kernel(_)) => "default".to_owned(),
+    };
+    let config = DriverConfig {
+        instance: instance.clone(),
+        idle_exit: args.idle_exit_secs.map(Duration::from_secs),
+        // The service manager is a process of this driver too; it must not keep it alive.
+        idle_ignores_own_process: true,
+    };
+    let server = Server::bind(config).map_err(|e| match e {
+        DriverError::AlreadyRunning => CliError::new(format!(
+            "a userspace binder driver instance {instance:?} is already running"
+        )),
+        e => CliError::new(format!("cannot start userspace driver {instance:?}: {e}")),
+    })?;
+    tracing::info!("processes use this driver with BINDER_DEVICE=userspace:{instance}");
+    let driver = std::thread::Builder::new()
+        .name("binderd".into())
+        .spawn(move || server.run())
+        .map_err(|e| CliError::new(format!("cannot start the driver thread: {e}")))?;
+    if !args.no_servicemanager {
+        let spec = DriverSpec::Userspace(instance.clone());
+        let started = std::thread::Builder::new()
+            .name("servicemanager".into())
+            .spawn(move || {
+                // The driver keeps serving if the service manager cannot start (someone else
+                // became context manager first): say why.
+                if let Err(e) = serve_service_manager(&spec) {
+                    tracing::error!("service manager: {e}");
+                }
+            });
+        if let Err(e) = started {
+            tracing::error!("cannot start the service manager thread: {e}");
+        }
+    }
+    match driver.join() {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(CliError::new(format!("userspace driver {instance:?}: {e}"))),
+        Err(_) => Err(CliError::new(format!(
+            "userspace driver {instance:?} stopped unexpectedly"
+        ))),
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServiceManagerArgs {}
+
+/// `binder servicemanager` and the `servicemanager` binary: becomes the device's context
+/// manager and serves the service manager until killed.
+pub fn run_service_manager(spec: &DriverSpec, _args: &ServiceManagerArgs) -> CliResult {
+    // Never start a userspace driver here: an automatically started one brings its own
+    // service manager, and this one could only fail.
+    device::ensure_available(spec)?;
+    serve_service_manager(spec)
+}
+
+/// How long the service manager retries when the device still has a context manager: Linux
+/// releases the previous one asynchronously after its process exits.
+const CONTEXT_MANAGER_RELEASE: Duration = Duration::from_secs(5);
+
+/// `binder_rt::service_manager::server::run`, with the failure to become the context manager
+/// told in one line. Logging starts once it is the context manager, so that a failure prints
+/// nothing but its message.
+fn serve_service_manager(spec: &DriverSpec) -> CliResult {
+    ProcessState::init_with_driver(spec.clone()).map_err(|e| {
+        CliError::new(format!(
+            "cannot open binder device {}: {}",
+            e.spec, e.message
+        ))
+    })?;
+    let sm = BnServiceManager::new_binder(ServiceManager::new());
+    let busy = StatusCode::Other(-nix::libc::EBUSY);
+    let deadline = Instant::now() + CONTEXT_MANAGER_RELEASE;
+    loop {
+        match ProcessState::become_context_manager(sm.as_binder()) {
+            Ok(()) => break,
+            Err(e) if e == busy && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) if e == busy => {
+                return Err(CliError::new(format!(
+                    "{spec} already has a context manager (another service manager is running)"
+                )));
+            }
+            Err(StatusCode::PermissionDenied) => {
+                return Err(CliError::new(format!(
+                    "permission denied becoming the context manager of {spec} (it is reserved for another uid)"
+                )));
+            }
+            Err(e) => {
+                return Err(CliError::new(format!(
+                    "cannot become the context manager of {spec}: {}",
+                    status_text(&e.into())
+                )));
+            }
+        }
+    }
+    init_logging();
+    tracing::info!(device = %spec, pid = std::process::id(), "service manager running");
+    let served = ProcessState::start_thread_pool().and_then(|()| ProcessState::join_thread_pool());
+    served.map_err(|e| {
+        CliError::new(format!(
+            "service manager on {spec}: {}",
+            status_text(&e.into())
+        ))
+    })
+}

@@ -1,0 +1,835 @@
+//! The `binder` tool against real binder processes, on the userspace driver (default) and on
+//! Linux's driver (`BINDER_TEST_DRIVER=kernel`, see scripts/kernel-tests). Each test gets its
+//! own driver instance or kernel device (binder-testkit), starts roles of this binary that
+//! register and call services, and runs the built `binder` binary against them.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use binder_rt::{DriverSpec, ProcessState, binder_interface};
+use binder_testkit::{TestBinder, fields, kernel_driver, next_command, patience, report};
+
+const BINDER: &str = env!("CARGO_BIN_EXE_binder");
+const SERVICEMANAGER: &str = env!("CARGO_BIN_EXE_servicemanager");
+
+#[binder_interface(descriptor = "binder.cli.test.IEcho")]
+pub trait IEcho {
+    fn echo(&self, text: &str) -> binder_rt::Result<String>;
+}
+
+const SERVICE: &str = "cli.test.echo";
+const DESCRIPTOR: &str = "binder.cli.test.IEcho";
+
+// ---- roles ----------------------------------------------------------------------------------
+
+struct Echo;
+
+impl IEcho for Echo {
+    fn echo(&self, text: &str) -> binder_rt::Result<String> {
+        Ok(text.to_owned())
+    }
+}
+
+/// Registers an `IEcho` as `args[0]`, prints `READY pid=N`, serves until "exit".
+fn role_service(args: &[String]) -> Result<(), String> {
+    let name = args.first().map_or(SERVICE, String::as_str);
+    ProcessState::start_thread_pool().map_err(|e| e.to_string())?;
+    let svc = BnEcho::new_binder(Echo);
+    binder_rt::add_service(name, svc.as_binder()).map_err(|e| e.to_string())?;
+    report(format!("READY pid={}", std::process::id()));
+    while let Some(cmd) = next_command() {
+        if cmd == "exit" {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Looks up `args[0]` by name, calls it, prints `ECHO text`, stays connected until "exit".
+fn role_client(args: &[String]) -> Result<(), String> {
+    let name = args.first().map_or(SERVICE, String::as_str);
+    let echo = binder_rt::get_interface::<dyn IEcho>(name).map_err(|e| e.to_string())?;
+    for i in 0..3 {
+        let got = echo
+            .echo(&format!("hello {i}"))
+            .map_err(|e| e.to_string())?;
+        if got != format!("hello {i}") {
+            return Err(format!("echo returned {got:?}"));
+        }
+    }
+    report(format!("ECHO hello pid={}", std::process::id()));
+    while let Some(cmd) = next_command() {
+        if cmd == "exit" {
+            break;
+        }
+    }
+    Ok(())
+}
+
+// ---- running the tool -----------------------------------------------------------------------
+
+/// What a run of the tool printed.
+struct Run {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+    what: String,
+}
+
+impl Run {
+    fn context(&self) -> String {
+        format!(
+            "`{}` exited with {}\n--- stdout:\n{}--- stderr:\n{}",
+            self.what, self.status, self.stdout, self.stderr
+        )
+    }
+
+    fn ok(self) -> Result<Run, String> {
+        if self.status.success() && !self.stderr.contains("panicked") {
+            Ok(self)
+        } else {
+            Err(format!("expected success: {}", self.context()))
+        }
+    }
+
+    /// Expects failure with exactly one line on stderr, no panic or backtrace.
+    fn fails(self) -> Result<Run, String> {
+        if self.status.success() || self.status.code().is_none() {
+            return Err(format!("expected a non-zero exit: {}", self.context()));
+        }
+        if self.stderr.lines().count() != 1
+            || self.stderr.contains("panicked")
+            || self.stderr.contains("backtrace")
+        {
+            return Err(format!(
+                "expected one line of error on stderr: {}",
+                self.context()
+            ));
+        }
+        Ok(self)
+    }
+}
+
+fn check(cond: bool, what: impl FnOnce() -> String) -> Result<(), String> {
+    if cond { Ok(()) } else { Err(what()) }
+}
+
+/// Runs `exe args` with `BINDER_DEVICE=device` (or unset), bounded by the test patience.
+fn run_exe(exe: &str, device: Option<&str>, args: &[&str]) -> Result<Run, String> {
+    let mut cmd = Command::new(exe);
+    cmd.args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("BINDER_DEVICE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(d) = device {
+        cmd.env("BINDER_DEVICE", d);
+    }
+    let what = format!(
+        "BINDER_DEVICE={} {} {}",
+        device.unwrap_or("(unset)"),
+        exe.rsplit('/').next().unwrap_or(exe),
+        args.join(" ")
+    );
+    let mut child = cmd.spawn().map_err(|e| format!("spawn {what}: {e}"))?;
+    let mut out = child.stdout.take().ok_or("no stdout")?;
+    let mut err = child.stderr.take().ok_or("no stderr")?;
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + patience();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("`{what}` did not finish in {:?}", patience()));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Ok(Run {
+        status,
+        stdout: out_reader.join().unwrap_or_default(),
+        stderr: err_reader.join().unwrap_or_default(),
+        what,
+    })
+}
+
+fn binder(device: &str, args: &[&str]) -> Result<Run, String> {
+    run_exe(BINDER, Some(device), args)
+}
+
+/// A long-running child (`binder driver`, `binder servicemanager`), killed when dropped.
+struct Daemon {
+    child: Child,
+    log: Arc<Mutex<String>>,
+    what: String,
+}
+
+impl Daemon {
+    fn start(exe: &str, device: Option<&str>, args: &[&str]) -> Result<Daemon, String> {
+        let mut cmd = Command::new(exe);
+        cmd.args(args)
+            .env("RUST_LOG", "info")
+            .env_remove("BINDER_DEVICE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(d) = device {
+            cmd.env("BINDER_DEVICE", d);
+        }
+        let what = format!(
+            "{} {}",
+            exe.rsplit('/').next().unwrap_or(exe),
+            args.join(" ")
+        );
+        let mut child = cmd.spawn().map_err(|e| format!("spawn {what}: {e}"))?;
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().ok_or("no stderr")?;
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                let mut s = sink.lock().unwrap_or_else(|e| e.into_inner());
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        Ok(Daemon { child, log, what })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Waits until its log contains `text`.
+    fn wait_log(&mut self, text: &str) -> Result<(), String> {
+        let deadline = Instant::now() + patience();
+        while !self.log().contains(text) {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                std::thread::sleep(Duration::from_millis(50));
+                return Err(format!(
+                    "`{}` exited with {status} before logging {text:?}; log:\n{}",
+                    self.what,
+                    self.log()
+                ));
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "`{}` did not log {text:?}; log:\n{}",
+                    self.what,
+                    self.log()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(())
+    }
+
+    /// Waits for it to exit (within `limit`).
+    fn wait_exit(&mut self, limit: Duration) -> Result<ExitStatus, String> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
+                return Ok(status);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "`{}` did not exit within {limit:?}; log:\n{}",
+                    self.what,
+                    self.log()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn signal(&self, signal: nix::sys::signal::Signal) -> Result<(), String> {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, signal).map_err(|e| format!("kill {}: {e}", self.what))
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Waits until `cond` holds.
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) -> Result<(), String> {
+    let deadline = Instant::now() + patience();
+    while !cond() {
+        if Instant::now() > deadline {
+            return Err(format!("timed out waiting until {what}"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+/// The userspace instance name of a test device (`userspace:NAME`).
+fn instance_of(t: &TestBinder) -> Result<String, String> {
+    t.device()
+        .strip_prefix("userspace:")
+        .map(str::to_owned)
+        .ok_or_else(|| format!("{} is not a userspace device", t.device()))
+}
+
+/// Starts `binder driver` for the test's userspace instance and waits until it listens.
+fn start_driver(t: &TestBinder, extra: &[&str]) -> Result<Daemon, String> {
+    let instance = instance_of(t)?;
+    let mut args = vec!["driver", "--instance", instance.as_str()];
+    args.extend_from_slice(extra);
+    let mut d = Daemon::start(BINDER, None, &args)?;
+    d.wait_log("binder driver listening")?;
+    let spec = DriverSpec::Userspace(instance);
+    wait_until("the driver accepts connections", || spec.is_available())?;
+    Ok(d)
+}
+
+fn skip(reason: &str) -> Result<(), String> {
+    println!("skipped: {reason}");
+    Ok(())
+}
+
+/// The cells of the table line of `out` whose first cell is `first`.
+fn row<'a>(out: &'a str, first: &str) -> Option<Vec<&'a str>> {
+    out.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|cells| cells.first() == Some(&first))
+}
+
+/// The value of a `COUNTER VALUE` row in a dump.
+fn counter(out: &str, name: &str) -> Option<u64> {
+    row(out, name).and_then(|cells| cells.get(1)?.parse().ok())
+}
+
+// ---- tests ----------------------------------------------------------------------------------
+
+fn list_shows_services_with_descriptor_and_pid() -> Result<(), String> {
+    let t = TestBinder::new("list")?;
+    let mut svc = t.spawn("service", &[SERVICE])?;
+    let pid = fields(&svc.expect("READY")?)["pid"].clone();
+
+    let run = binder(t.device(), &["list"])?.ok()?;
+    let cells = row(&run.stdout, SERVICE)
+        .ok_or_else(|| format!("{SERVICE} not listed: {}", run.context()))?;
+    check(cells == [SERVICE, DESCRIPTOR, pid.as_str()], || {
+        format!("expected `{SERVICE} {DESCRIPTOR} {pid}`: {}", run.context())
+    })?;
+    check(run.stdout.starts_with("NAME"), || {
+        format!("expected a header line: {}", run.context())
+    })?;
+
+    // JSON, and --device overriding BINDER_DEVICE.
+    let run = run_exe(
+        BINDER,
+        Some("userspace:cli-test-not-this-one"),
+        &["--device", t.device(), "list", "--json"],
+    )?
+    .ok()?;
+    let entries: serde_json::Value = serde_json::from_str(&run.stdout)
+        .map_err(|e| format!("bad JSON ({e}): {}", run.context()))?;
+    let entry = entries
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["name"] == SERVICE))
+        .ok_or_else(|| format!("{SERVICE} not in JSON: {}", run.context()))?;
+    check(
+        entry["interface"] == DESCRIPTOR
+            && entry["pid"].as_u64().map(|p| p.to_string()) == Some(pid.clone()),
+        || format!("wrong JSON entry {entry}: {}", run.context()),
+    )?;
+    svc.send("exit")?;
+    svc.finish()
+}
+
+fn ping_times_a_service_and_rejects_unknown_names() -> Result<(), String> {
+    let t = TestBinder::new("ping")?;
+    let mut svc = t.spawn("service", &[SERVICE])?;
+    svc.expect("READY")?;
+
+    let run = binder(t.device(), &["ping", SERVICE])?.ok()?;
+    let line = run.stdout.trim();
+    check(
+        line.starts_with(&format!("ping {SERVICE}: time=")) && line.ends_with(" ms"),
+        || format!("unexpected ping output: {}", run.context()),
+    )?;
+
+    let run = binder(t.device(), &["ping", "-c", "3", SERVICE])?.ok()?;
+    check(
+        run.stdout.lines().count() == 4
+            && run.stdout.contains("seq=3")
+            && run.stdout.contains("3 pings: min/avg/max = "),
+        || format!("unexpected ping -c 3 output: {}", run.context()),
+    )?;
+
+    let run = binder(t.device(), &["ping", "no.such.service"])?.fails()?;
+    check(
+        run.stderr == "binder: no service named \"no.such.service\"\n" && run.stdout.is_empty(),
+        || format!("unexpected error: {}", run.context()),
+    )?;
+    check(run.status.code() == Some(1), || run.context())?;
+    svc.send("exit")?;
+    svc.finish()
+}
+
+fn dump_shows_processes_and_counters() -> Result<(), String> {
+    let t = TestBinder::new("dump")?;
+    let mut svc = t.spawn("service", &[SERVICE])?;
+    let svc_pid = fields(&svc.expect("READY")?)["pid"].clone();
+    let mut client = t.spawn("client", &[SERVICE])?;
+    let client_pid = fields(&client.expect("ECHO")?)["pid"].clone();
+
+    if t.is_kernel() {
+        let run = binder(t.device(), &["dump"])?;
+        if !run.status.success() {
+            // Not root, or no debugfs: the tool must say so in one line.
+            let run = run.fails()?;
+            check(
+                run.stderr
+                    .starts_with("binder: cannot read the kernel binder driver's state: "),
+                || format!("unclear error: {}", run.context()),
+            )?;
+            println!("kernel debugfs not readable here: {}", run.stderr.trim());
+        } else {
+            let out = &run.stdout;
+            for needle in [
+                "binder driver: Linux kernel, device ",
+                "PROCESSES",
+                "THREADS",
+                "NODES",
+                "REFS",
+                "TRANSACTIONS IN FLIGHT",
+                "COUNTERS (all binder devices of the kernel)",
+                "bytes_copied",
+                "n/a (the kernel driver does not count this)",
+                "BC_TRANSACTION",
+            ] {
+                check(out.contains(needle), || {
+                    format!("dump lacks {needle:?}: {}", run.context())
+                })?;
+            }
+            for pid in [&svc_pid, &client_pid] {
+                check(row(out, pid).is_some(), || {
+                    format!("process {pid} not in the dump: {}", run.context())
+                })?;
+            }
+            check(counter(out, "transactions").is_some_and(|n| n > 0), || {
+                format!("no transactions counted: {}", run.context())
+            })?;
+        }
+        // JSON on the kernel: stats and the raw state, or what is unavailable.
+        let run = binder(t.device(), &["dump", "--json"])?;
+        if run.status.success() {
+            let doc: serde_json::Value = serde_json::from_str(&run.stdout)
+                .map_err(|e| format!("bad JSON ({e}): {}", run.context()))?;
+            check(doc["driver"] == "kernel", || run.context())?;
+        }
+    } else {
+        let run = binder(t.device(), &["dump"])?.ok()?;
+        let out = &run.stdout;
+        for needle in [
+            "binder driver: userspace instance ",
+            "context manager: pid ",
+            "PROCESSES",
+            "THREADS",
+            "NODES",
+            "REFS",
+            "BUFFERS IN USE",
+            "TRANSACTIONS IN FLIGHT",
+            "OBJECTS",
+            "BC_TRANSACTION",
+            "BR_REPLY",
+        ] {
+            check(out.contains(needle), || {
+                format!("dump lacks {needle:?}: {}", run.context())
+            })?;
+        }
+        for pid in [&svc_pid, &client_pid] {
+            let cells = row(out, pid)
+                .ok_or_else(|| format!("process {pid} not in the dump: {}", run.context()))?;
+            // PID COMMAND UID THREADS ...: the service has a node, the client a ref to it.
+            check(cells.len() >= 10, || {
+                format!("short process row {cells:?}: {}", run.context())
+            })?;
+        }
+        // The client made three calls: at least that many transactions and replies.
+        for name in ["transactions", "replies", "bytes_copied"] {
+            check(counter(out, name).is_some_and(|n| n >= 3), || {
+                format!("counter {name} < 3: {}", run.context())
+            })?;
+        }
+        let copied = counter(out, "bytes_copied").unwrap_or(0);
+        let arena = counter(out, "bytes_copied_arena").unwrap_or(0);
+        let vm = counter(out, "bytes_copied_vm").unwrap_or(0);
+        check(copied == arena + vm, || {
+            format!("bytes_copied != arena + vm: {}", run.context())
+        })?;
+        for name in ["oneway", "failed", "fds_passed"] {
+            check(counter(out, name).is_some(), || {
+                format!("no counter {name}: {}", run.context())
+            })?;
+        }
+
+        let run = binder(t.device(), &["dump", "--json"])?.ok()?;
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout)
+            .map_err(|e| format!("bad JSON ({e}): {}", run.context()))?;
+        let pids: Vec<String> = doc["state"]["processes"]
+            .as_array()
+            .map(|a| a.iter().map(|p| p["pid"].to_string()).collect())
+            .unwrap_or_default();
+        check(
+            pids.contains(&svc_pid) && pids.contains(&client_pid),
+            || format!("processes {pids:?} in JSON: {}", run.context()),
+        )?;
+        check(doc["stats"]["transactions"].as_u64() >= Some(3), || {
+            run.context()
+        })?;
+    }
+    client.send("exit")?;
+    client.finish()?;
+    svc.send("exit")?;
+    svc.finish()
+}
+
+fn help_for_every_subcommand() -> Result<(), String> {
+    let cases: [(&[&str], &str); 7] = [
+        (&["--help"], "Usage: binder [OPTIONS] <COMMAND>"),
+        (&["list", "--help"], "Usage: binder list"),
+        (&["ping", "--help"], "Usage: binder ping [OPTIONS] <NAME>"),
+        (&["dump", "--help"], "Usage: binder dump"),
+        (&["driver", "--help"], "--no-servicemanager"),
+        (
+            &["servicemanager", "--help"],
+            "Usage: binder servicemanager",
+        ),
+        (&["help", "dump"], "Usage: binder dump"),
+    ];
+    for (args, needle) in cases {
+        let run = run_exe(BINDER, None, args)?.ok()?;
+        check(run.stdout.contains(needle), || {
+            format!("help lacks {needle:?}: {}", run.context())
+        })?;
+        check(run.stdout.contains("--device <DEVICE>"), || {
+            format!("help lacks --device: {}", run.context())
+        })?;
+    }
+    let run = run_exe(SERVICEMANAGER, None, &["--help"])?.ok()?;
+    check(run.stdout.contains("Usage: servicemanager"), || {
+        run.context()
+    })?;
+    // A usage error: clap's message and exit status 2, no panic.
+    let run = run_exe(BINDER, None, &["frobnicate"])?;
+    check(
+        run.status.code() == Some(2) && run.stderr.contains("unrecognized subcommand"),
+        || run.context(),
+    )?;
+    Ok(())
+}
+
+fn no_driver_running_is_reported_and_nothing_is_started() -> Result<(), String> {
+    let name = format!("cli-absent-{}", std::process::id());
+    let device = format!("userspace:{name}");
+    let spec = DriverSpec::Userspace(name.clone());
+    check(!spec.is_available(), || format!("{device} is running"))?;
+    let expected = format!(
+        "binder: no binder driver running (userspace instance \"{name}\"); start one with \"binder driver --instance {name}\" or run a binder program\n"
+    );
+    for args in [
+        &["list"][..],
+        &["list", "--json"],
+        &["ping", SERVICE],
+        &["dump"],
+        &["dump", "--json"],
+        &["servicemanager"],
+    ] {
+        let run = binder(&device, args)?.fails()?;
+        check(run.stderr == expected, || {
+            format!("expected {expected:?}: {}", run.context())
+        })?;
+        check(!spec.is_available(), || {
+            format!("`{}` started a driver", run.what)
+        })?;
+    }
+    // An auto-started driver would have been listening before the tool returned; look once more
+    // in case one was still coming up.
+    std::thread::sleep(Duration::from_millis(300));
+    check(!spec.is_available(), || {
+        format!("a driver for {device} got started")
+    })?;
+    let servicemanager = run_exe(SERVICEMANAGER, Some(&device), &[])?.fails()?;
+    check(
+        servicemanager.stderr == expected.replacen("binder:", "servicemanager:", 1),
+        || servicemanager.context(),
+    )?;
+
+    // A device node that does not exist.
+    let run = binder("/dev/cli-test-no-such-binder", &["list"])?.fails()?;
+    check(
+        run.stderr.starts_with(
+            "binder: no binder driver running: /dev/cli-test-no-such-binder does not exist",
+        ),
+        || run.context(),
+    )?;
+    // A file that is not a binder device: opening it fails cleanly.
+    let run = binder("/dev/null", &["ping", SERVICE])?.fails()?;
+    check(
+        run.stderr
+            .starts_with("binder: cannot open binder device /dev/null: ")
+            || run
+                .stderr
+                .starts_with("binder: permission denied opening /dev/null"),
+        || run.context(),
+    )?;
+    Ok(())
+}
+
+/// A service manager other than the device's: refused with a clear message.
+fn second_service_manager_is_refused() -> Result<(), String> {
+    let t = TestBinder::new("secondsm")?;
+    // Make sure the device's own service manager is up (the userspace driver starts one with
+    // its first process).
+    let mut svc = t.spawn("service", &[SERVICE])?;
+    svc.expect("READY")?;
+    let run = binder(t.device(), &["servicemanager"])?.fails()?;
+    check(
+        run.stderr
+            == format!(
+                "binder: {} already has a context manager (another service manager is running)\n",
+                t.device()
+            ),
+        || run.context(),
+    )?;
+    // The running one still serves.
+    binder(t.device(), &["ping", SERVICE])?.ok()?;
+    svc.send("exit")?;
+    svc.finish()
+}
+
+/// `binder servicemanager` (and the `servicemanager` binary) on a device without one: on a
+/// leased kernel device, or on a userspace driver started with --no-servicemanager.
+fn servicemanager_serves_a_device_without_one() -> Result<(), String> {
+    for exe in [BINDER, SERVICEMANAGER] {
+        // Keeps the device (kernel) or driver (userspace) for this round.
+        let (device, _lease, _driver, t);
+        if kernel_driver() {
+            let lease = binder_testkit::DeviceLease::acquire(Duration::from_secs(120))?;
+            device = lease.device.clone();
+            _lease = Some(lease);
+            _driver = None;
+            t = None;
+        } else {
+            let test = TestBinder::new("nosm")?;
+            device = test.device().to_owned();
+            _driver = Some(start_driver(&test, &["--no-servicemanager"])?);
+            _lease = None;
+            t = Some(test);
+        }
+        let _ = &t;
+
+        // No service manager yet: list says so (and lists nothing), ping fails.
+        let run = binder(&device, &["list"])?.ok()?;
+        check(
+            run.stdout.is_empty() && run.stderr.starts_with("binder: no service manager on "),
+            || run.context(),
+        )?;
+        let run = binder(&device, &["list", "--json"])?.ok()?;
+        check(run.stdout.trim() == "[]", || run.context())?;
+        let run = binder(&device, &["ping", SERVICE])?.fails()?;
+        check(
+            run.stderr.starts_with("binder: no service manager on "),
+            || run.context(),
+        )?;
+
+        let args: &[&str] = if exe == BINDER {
+            &["servicemanager"]
+        } else {
+            &[]
+        };
+        let mut sm = Daemon::start(exe, Some(&device), args)?;
+        sm.wait_log("service manager running")?;
+        let run = binder(&device, &["list"])?.ok()?;
+        check(
+            run.stdout.trim() == "(no services registered)" && run.stderr.is_empty(),
+            || run.context(),
+        )?;
+        let run = binder(&device, &["ping", SERVICE])?.fails()?;
+        check(
+            run.stderr == format!("binder: no service named \"{SERVICE}\"\n"),
+            || run.context(),
+        )?;
+        if let Some(t) = &t {
+            // A program registers through it and is listed.
+            let mut svc = t.spawn("service", &[SERVICE])?;
+            let pid = fields(&svc.expect("READY")?)["pid"].clone();
+            let run = binder(&device, &["list"])?.ok()?;
+            check(
+                row(&run.stdout, SERVICE) == Some(vec![SERVICE, DESCRIPTOR, pid.as_str()]),
+                || run.context(),
+            )?;
+            let mut client = t.spawn("client", &[SERVICE])?;
+            client.expect("ECHO")?;
+            client.send("exit")?;
+            client.finish()?;
+            svc.send("exit")?;
+            svc.finish()?;
+        }
+        sm.signal(nix::sys::signal::Signal::SIGTERM)?;
+        sm.wait_exit(patience())?;
+    }
+    Ok(())
+}
+
+/// `binder driver --instance X` serves programs: one registers a service through it, another
+/// looks it up and calls it; SIGTERM stops it.
+fn driver_serves_programs_until_terminated() -> Result<(), String> {
+    if kernel_driver() {
+        return skip("`binder driver` runs the userspace driver; this run tests Linux's driver");
+    }
+    let t = TestBinder::new("driver")?;
+    let mut driver = start_driver(&t, &[])?;
+    let spec = DriverSpec::parse(t.device());
+    let state = binder_rt::introspect::state(&spec).map_err(|e| e.to_string())?;
+    check(state.driver_pid == driver.pid(), || {
+        format!(
+            "the driver answering is pid {}, not `binder driver` (pid {})",
+            state.driver_pid,
+            driver.pid()
+        )
+    })?;
+
+    let mut svc = t.spawn("service", &[SERVICE])?;
+    let svc_pid = fields(&svc.expect("READY")?)["pid"].clone();
+    let mut client = t.spawn("client", &[SERVICE])?;
+    client.expect("ECHO")?;
+    let run = binder(t.device(), &["list"])?.ok()?;
+    check(
+        row(&run.stdout, SERVICE) == Some(vec![SERVICE, DESCRIPTOR, svc_pid.as_str()]),
+        || run.context(),
+    )?;
+    // The service manager runs inside `binder driver` itself.
+    let run = binder(t.device(), &["dump"])?.ok()?;
+    check(
+        run.stdout
+            .contains(&format!("context manager: pid {}, ", driver.pid())),
+        || run.context(),
+    )?;
+
+    // A second driver for the same instance is refused.
+    let instance = instance_of(&t)?;
+    let run = run_exe(BINDER, None, &["driver", "--instance", &instance])?.fails()?;
+    check(
+        run.stderr
+            == format!(
+                "binder: a userspace binder driver instance \"{instance}\" is already running\n"
+            ),
+        || run.context(),
+    )?;
+
+    driver.signal(nix::sys::signal::Signal::SIGTERM)?;
+    let status = driver.wait_exit(patience())?;
+    check(!status.success(), || {
+        format!("driver exited with {status} on SIGTERM")
+    })?;
+    check(!spec.is_available(), || {
+        "the instance still answers after SIGTERM".to_owned()
+    })?;
+    let log = driver.log();
+    check(
+        log.contains("binder driver listening") && log.contains("service manager running"),
+        || format!("driver log:\n{log}"),
+    )?;
+    // Its programs see it gone: the service's process gets no more calls, the roles end.
+    drop(client);
+    drop(svc);
+    Ok(())
+}
+
+/// `--idle-exit-secs`: the driver exits by itself once no program is connected (its own
+/// service manager does not count), and `--device userspace:NAME` picks the instance.
+fn driver_exits_when_idle() -> Result<(), String> {
+    if kernel_driver() {
+        return skip("`binder driver` runs the userspace driver; this run tests Linux's driver");
+    }
+    let t = TestBinder::new("idle")?;
+    let mut driver = Daemon::start(
+        BINDER,
+        None,
+        &["--device", t.device(), "driver", "--idle-exit-secs", "1"],
+    )?;
+    driver.wait_log("binder driver listening")?;
+    let spec = DriverSpec::parse(t.device());
+    wait_until("the driver accepts connections", || spec.is_available())?;
+    let mut svc = t.spawn("service", &[SERVICE])?;
+    svc.expect("READY")?;
+    // Busy while a program is connected.
+    std::thread::sleep(Duration::from_millis(1500));
+    check(driver.child.try_wait().ok().flatten().is_none(), || {
+        format!("driver exited with a program connected:\n{}", driver.log())
+    })?;
+    svc.send("exit")?;
+    svc.finish()?;
+    let status = driver.wait_exit(patience())?;
+    check(status.success(), || {
+        format!("idle exit status {status}:\n{}", driver.log())
+    })?;
+    check(!spec.is_available(), || "still available".to_owned())
+}
+
+fn main() {
+    binder_testkit::run(
+        &[
+            (
+                "list_shows_services_with_descriptor_and_pid",
+                list_shows_services_with_descriptor_and_pid,
+            ),
+            (
+                "ping_times_a_service_and_rejects_unknown_names",
+                ping_times_a_service_and_rejects_unknown_names,
+            ),
+            (
+                "dump_shows_processes_and_counters",
+                dump_shows_processes_and_counters,
+            ),
+            ("help_for_every_subcommand", help_for_every_subcommand),
+            (
+                "no_driver_running_is_reported_and_nothing_is_started",
+                no_driver_running_is_reported_and_nothing_is_started,
+            ),
+            (
+                "second_service_manager_is_refused",
+                second_service_manager_is_refused,
+            ),
+            (
+                "servicemanager_serves_a_device_without_one",
+                servicemanager_serves_a_device_without_one,
+            ),
+            (
+                "driver_serves_programs_until_terminated",
+                driver_serves_programs_until_terminated,
+            ),
+            ("driver_exits_when_idle", driver_exits_when_idle),
+        ],
+        &[("service", role_service), ("client", role_client)],
+    )
+}
