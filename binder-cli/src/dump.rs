@@ -386,13 +386,13 @@ fn kernel(spec: &DriverSpec, path: &Path, args: &DumpArgs) -> CliResult {
     let state_text = introspect::kernel_state_text();
     let stats = introspect::stats(spec);
     if let (Err(a), Err(b)) = (&state_text, &stats) {
-        let (a, b) = (debugfs_note(a), debugfs_note(b));
-        let why = if a.contains("permission denied") && b.contains("permission denied") {
-            a.replace("state: ", "state and stats: ")
-        } else if a == b {
-            a
-        } else {
-            format!("{a}; {b}")
+        // Both files live in the same directory: usually one reason for both.
+        let why = match (a, b) {
+            (
+                IntrospectError::Debugfs { source: x, .. },
+                IntrospectError::Debugfs { source: y, .. },
+            ) if x.kind() == y.kind() => debugfs_note(a),
+            _ => format!("{}; {}", debugfs_note(a), debugfs_note(b)),
         };
         return Err(CliError::new(format!(
             "cannot read the kernel binder driver's state: {why}"
@@ -527,7 +527,8 @@ fn render_kernel_state(out: &mut String, state: &KernelState, context: &str) {
             nodes.row(vec![
                 n.id.to_string(),
                 p.pid.to_string(),
-                format!("0x{}", n.ptr.trim_start_matches('0')),
+                u64::from_str_radix(&n.ptr, 16)
+                    .map_or_else(|_| n.ptr.clone(), |p| format!("{p:#x}")),
                 yes(n.has_strong != 0),
                 yes(n.has_weak != 0),
                 format!("{}/{}", n.local_strong, n.local_weak),
@@ -546,16 +547,34 @@ fn render_kernel_state(out: &mut String, state: &KernelState, context: &str) {
     }
     out.push('\n');
 
-    let mut refs = Table::new("REFS", &["PID", "DESC", "NODE", "STRONG", "WEAK", "DEATH"]);
+    // Node ids are unique across the driver: find each ref's node owner among all processes.
+    let owners: std::collections::BTreeMap<u64, u32> = state
+        .procs
+        .iter()
+        .flat_map(|p| p.nodes.iter().map(move |n| (n.id, p.pid)))
+        .collect();
+    let mut refs = Table::new(
+        "REFS",
+        &[
+            "PID",
+            "DESC",
+            "NODE",
+            "NODE OWNER",
+            "STRONG",
+            "WEAK",
+            "DEATH",
+        ],
+    );
     for p in &procs {
         for r in &p.refs {
             refs.row(vec![
                 p.pid.to_string(),
                 r.desc.to_string(),
+                r.node.to_string(),
                 if r.node_dead {
-                    format!("{} (dead)", r.node)
+                    "dead".to_owned()
                 } else {
-                    r.node.to_string()
+                    opt(owners.get(&r.node))
                 },
                 r.strong.to_string(),
                 r.weak.to_string(),

@@ -118,7 +118,21 @@ fn check(cond: bool, what: impl FnOnce() -> String) -> Result<(), String> {
 
 /// Runs `exe args` with `BINDER_DEVICE=device` (or unset), bounded by the test patience.
 fn run_exe(exe: &str, device: Option<&str>, args: &[&str]) -> Result<Run, String> {
+    run_exe_as(exe, device, args, None)
+}
+
+/// [`run_exe`] as another user (uid and gid `uid`).
+fn run_exe_as(
+    exe: &str,
+    device: Option<&str>,
+    args: &[&str],
+    uid: Option<u32>,
+) -> Result<Run, String> {
     let mut cmd = Command::new(exe);
+    if let Some(uid) = uid {
+        use std::os::unix::process::CommandExt;
+        cmd.uid(uid).gid(uid);
+    }
     cmd.args(args)
         .env_remove("RUST_LOG")
         .env_remove("BINDER_DEVICE")
@@ -604,6 +618,64 @@ fn no_driver_running_is_reported_and_nothing_is_started() -> Result<(), String> 
     Ok(())
 }
 
+/// Permission problems are one clear line: a device node the user cannot open, and (on Linux's
+/// driver) debugfs, which only root can read.
+fn permission_denied_is_reported() -> Result<(), String> {
+    let root = nix::unistd::geteuid().is_root();
+    // Root bypasses file modes: check as nobody then.
+    let (mode, user) = if root {
+        (0o600, Some(65534))
+    } else {
+        (0o000, None)
+    };
+    let node = format!("/tmp/cli-test-binder-{}", std::process::id());
+    std::fs::write(&node, b"").map_err(|e| format!("create {node}: {e}"))?;
+    std::fs::set_permissions(&node, std::os::unix::fs::PermissionsExt::from_mode(mode))
+        .map_err(|e| e.to_string())?;
+    let runs = ["list", "dump"]
+        .iter()
+        .map(|cmd| run_exe_as(BINDER, Some(&node), &[cmd], user))
+        .collect::<Vec<_>>();
+    let _ = std::fs::remove_file(&node);
+    for run in runs {
+        let run = run?.fails()?;
+        check(
+            run.stderr
+                == format!(
+                    "binder: permission denied opening {node} (it needs read and write access: run as root or get access to the device)\n"
+                ),
+            || run.context(),
+        )?;
+    }
+
+    // debugfs, for the kernel driver: root only, or not there at all.
+    let t = TestBinder::new("debugfs")?;
+    if std::path::Path::new("/sys/kernel/debug/binder").exists() {
+        if !t.is_kernel() || !root {
+            return skip("the debugfs permission check needs the kernel driver and root");
+        }
+        let run = run_exe_as(BINDER, Some(t.device()), &["dump"], Some(65534))?.fails()?;
+        check(
+            run.stderr
+                .starts_with("binder: cannot read the kernel binder driver's state: ")
+                && run
+                    .stderr
+                    .contains("permission denied (debugfs is readable by root only)"),
+            || run.context(),
+        )?;
+    } else {
+        // Any device node passes for a kernel device here; the state is what is missing.
+        let run = binder("/dev/null", &["dump"])?.fails()?;
+        check(
+            run.stderr.starts_with(
+                "binder: cannot read the kernel binder driver's state: /sys/kernel/debug/binder/state does not exist: debugfs is not mounted",
+            ),
+            || run.context(),
+        )?;
+    }
+    Ok(())
+}
+
 /// A service manager other than the device's: refused with a clear message.
 fn second_service_manager_is_refused() -> Result<(), String> {
     let t = TestBinder::new("secondsm")?;
@@ -815,6 +887,10 @@ fn main() {
             (
                 "no_driver_running_is_reported_and_nothing_is_started",
                 no_driver_running_is_reported_and_nothing_is_started,
+            ),
+            (
+                "permission_denied_is_reported",
+                permission_denied_is_reported,
             ),
             (
                 "second_service_manager_is_refused",
