@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use binder_sys::ud::DebugQuery;
-pub use binder_sys::ud::state::{DriverState, DriverStats};
+pub use binder_sys::ud::state::{DriverState, DriverStats, ObjectCount};
 
 use crate::driver::DriverSpec;
 use crate::driver::userspace::debug_query;
@@ -101,10 +101,12 @@ pub fn buffers_in_use(device: &str, pids: &[u32]) -> Result<usize, IntrospectErr
     }
 }
 
-/// Parses debugfs `stats`: the global section's `BC_*:`/`BR_*:` counters and object counts.
+/// Parses debugfs `stats`: the global section's `BC_*:`/`BR_*:` counters and object counts
+/// (`proc: active 2 total 5`).
 fn parse_kernel_stats(text: &str) -> DriverStats {
     let mut bc = BTreeMap::new();
     let mut br = BTreeMap::new();
+    let mut objects = BTreeMap::new();
     for line in text.lines() {
         // Only the first (global) section; per-process sections start with "proc ".
         if line.starts_with("proc ") {
@@ -113,6 +115,12 @@ fn parse_kernel_stats(text: &str) -> DriverStats {
         let Some((name, value)) = line.trim().split_once(':') else {
             continue;
         };
+        if let ["active", active, "total", total] = value.split_whitespace().collect::<Vec<_>>()[..]
+            && let (Ok(active), Ok(total)) = (active.parse(), total.parse())
+        {
+            objects.insert(name.to_owned(), ObjectCount { active, total });
+            continue;
+        }
         let Ok(v) = value.trim().parse::<u64>() else {
             continue;
         };
@@ -129,6 +137,7 @@ fn parse_kernel_stats(text: &str) -> DriverStats {
         failed: get(&br, "BR_FAILED_REPLY") + get(&br, "BR_DEAD_REPLY"),
         bc,
         br,
+        objects,
         ..Default::default()
     }
 }
@@ -143,5 +152,12 @@ mod tests {
         let s = parse_kernel_stats(text);
         assert_eq!((s.transactions, s.replies, s.failed), (12, 10, 1));
         assert_eq!(s.bc["BC_TRANSACTION"], 12);
+        assert_eq!(
+            s.objects["proc"],
+            ObjectCount {
+                active: 2,
+                total: 5
+            }
+        );
     }
 }
