@@ -299,11 +299,16 @@ impl Default for Status {
 }
 
 impl From<StatusCode> for Status {
+    /// A transport failure. `FAILED_TRANSACTION` carries the reason the driver gave this thread
+    /// for its last refused transaction, when there is one.
     fn from(code: StatusCode) -> Status {
-        if code == StatusCode::Ok {
-            Status::ok()
-        } else {
-            Status::transaction_error(code, "")
+        match code {
+            StatusCode::Ok => Status::ok(),
+            StatusCode::FailedTransaction => Status::transaction_error(
+                code,
+                crate::thread_state::take_failure_reason().unwrap_or_default(),
+            ),
+            code => Status::transaction_error(code, ""),
         }
     }
 }

@@ -21,6 +21,49 @@ use crate::parcel::Parcel;
 use crate::process_state::{ProcessState, new_outgoing_parcel};
 use crate::status::StatusCode;
 
+thread_local! {
+    /// Why the driver refused this thread's last transaction (`BINDER_GET_EXTENDED_ERROR`'s
+    /// errno), for the message of the `FAILED_TRANSACTION` status.
+    static LAST_FAILURE: std::cell::Cell<Option<i32>> = const { std::cell::Cell::new(None) };
+}
+
+/// Asks the driver why it answered `BR_FAILED_REPLY` (both drivers keep the reason per thread).
+fn record_failure_reason() {
+    let mut arg = [0u8; 12];
+    let errno = match ioctl(binder_sys::BINDER_GET_EXTENDED_ERROR, &mut arg) {
+        Ok(()) => i32::from_le_bytes([arg[8], arg[9], arg[10], arg[11]]),
+        Err(_) => 0,
+    };
+    tracing::warn!(errno, "the binder driver refused a transaction");
+    LAST_FAILURE.with(|f| f.set(Some(errno)));
+}
+
+/// The reason of this thread's last refused transaction, once.
+pub(crate) fn take_failure_reason() -> Option<String> {
+    let errno = LAST_FAILURE.with(|f| f.take())?;
+    Some(match -errno {
+        libc::ENOSPC => {
+            "the binder driver refused the transaction: it does not fit in the receiver's buffer \
+                         (too large, or the space for oneway calls is used up)"
+                .to_string()
+        }
+        libc::EINVAL => {
+            "the binder driver refused the transaction: malformed data, offsets or objects"
+                .to_string()
+        }
+        libc::EPERM => {
+            "the binder driver refused the transaction: not permitted (e.g. file descriptors to a \
+                        receiver that does not accept them)"
+                .to_string()
+        }
+        0 => "the binder driver refused the transaction".to_string(),
+        e => format!(
+            "the binder driver refused the transaction: {}",
+            std::io::Error::from_raw_os_error(e)
+        ),
+    })
+}
+
 /// Size of the read buffer, as libbinder's initial `mIn` capacity.
 const READ_SIZE: usize = 256;
 
@@ -259,9 +302,7 @@ fn wait_for_response(expect_reply: bool) -> Result<Option<Parcel>, StatusCode> {
             }
             Br::DeadReply => return Err(StatusCode::DeadObject),
             Br::FailedReply => {
-                tracing::warn!(
-                    "transaction failed in the driver (too large, bad object, or no memory)"
-                );
+                record_failure_reason();
                 return Err(StatusCode::FailedTransaction);
             }
             Br::FrozenReply => return Err(StatusCode::FailedTransaction),

@@ -448,10 +448,19 @@ fn role_dead_reply(_: &[String]) -> Result<(), String> {
 fn role_too_large(_: &[String]) -> Result<(), String> {
     let s = service()?;
     let big = vec![1u8; 2 * 1024 * 1024];
-    let r = s.echo(&big);
+    let err = match s.echo(&big) {
+        Err(e) => e,
+        Ok(p) => return Err(format!("a 2 MiB echo returned {} bytes", p.len())),
+    };
     check(
-        matches!(r, Err(ref e) if e.transaction_error_code() == StatusCode::FailedTransaction),
-        || format!("2 MiB echo gave {:?}", r.map(|p| p.len())),
+        err.transaction_error_code() == StatusCode::FailedTransaction,
+        || format!("2 MiB echo gave {err}"),
+    )?;
+    // ...with the reason, from the driver.
+    check(
+        err.message()
+            .contains("does not fit in the receiver's buffer"),
+        || format!("2 MiB echo gave {err}"),
     )?;
     // Oneway transactions may use only half the receiver's area.
     let half = vec![2u8; 600 * 1024];

@@ -246,6 +246,17 @@ pub struct FlatBinderObject {
     pub cookie: u64,
 }
 
+/// `struct binder_extended_error` (`BINDER_GET_EXTENDED_ERROR`): the last error the driver
+/// returned to the calling thread: the transaction's debug id, the `BR_*` command and a
+/// negative errno.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ExtendedError {
+    pub id: u32,
+    pub command: u32,
+    pub param: i32,
+}
+
 /// `struct binder_ptr_cookie`.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct PtrCookie {

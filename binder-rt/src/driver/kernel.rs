@@ -7,9 +7,9 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use binder_sys::{
-    BINDER_CURRENT_PROTOCOL_VERSION, BINDER_SET_CONTEXT_MGR, BINDER_SET_CONTEXT_MGR_EXT,
-    BINDER_SET_MAX_THREADS, BINDER_THREAD_EXIT, BINDER_VERSION, BINDER_WRITE_READ, BinderVersion,
-    BinderWriteRead, FlatBinderObject,
+    BINDER_CURRENT_PROTOCOL_VERSION, BINDER_GET_EXTENDED_ERROR, BINDER_SET_CONTEXT_MGR,
+    BINDER_SET_CONTEXT_MGR_EXT, BINDER_SET_MAX_THREADS, BINDER_THREAD_EXIT, BINDER_VERSION,
+    BINDER_WRITE_READ, BinderVersion, BinderWriteRead, ExtendedError, FlatBinderObject,
 };
 use nix::sys::ioctl::ioctl_num_type;
 
@@ -45,6 +45,12 @@ nix::ioctl_write_ptr_bad!(
     binder_thread_exit,
     BINDER_THREAD_EXIT as ioctl_num_type,
     i32
+);
+
+nix::ioctl_readwrite_bad!(
+    binder_get_extended_error,
+    BINDER_GET_EXTENDED_ERROR as ioctl_num_type,
+    ExtendedError
 );
 
 /// Retries an ioctl interrupted by a signal.
@@ -150,6 +156,14 @@ impl KernelDriver {
                     .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
                 // SAFETY: the kernel reads one flat_binder_object from `obj`.
                 retry(|| unsafe { binder_set_context_mgr_ext(fd, &obj) })?;
+            }
+            BINDER_GET_EXTENDED_ERROR => {
+                let mut e = ExtendedError::default();
+                // SAFETY: `e` is a live binder_extended_error the kernel fills in.
+                retry(|| unsafe { binder_get_extended_error(fd, &mut e) })?;
+                arg[0..4].copy_from_slice(&e.id.to_le_bytes());
+                arg[4..8].copy_from_slice(&e.command.to_le_bytes());
+                arg[8..12].copy_from_slice(&e.param.to_le_bytes());
             }
             _ => return Err(io::Error::from_raw_os_error(libc::EINVAL)),
         }
