@@ -58,6 +58,11 @@ pub fn driver_stats() -> std::result::Result<introspect::DriverStats, introspect
     introspect::stats(ps.driver_spec())
 }
 
+/// The README's examples compile (`cargo test --doc`), so they stay true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 /// Items the macros' generated code refers to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
