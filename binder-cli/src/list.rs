@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use binder_rt::DriverSpec;
 use binder_rt::service_manager::{DUMP_FLAG_PRIORITY_ALL, IServiceManager};
+use binder_rt::{DriverSpec, SpIBinder};
 use serde::Serialize;
 
 use crate::device::{self, SmError, status_text};
@@ -74,11 +74,7 @@ fn entries(sm: &dyn IServiceManager, spec: &DriverSpec) -> CliResult<Vec<Entry>>
     Ok(names
         .into_iter()
         .map(|name| {
-            let interface = sm
-                .check_service2(&name)
-                .ok()
-                .and_then(|s| s.into_binder())
-                .and_then(|b| b.interface_descriptor().ok());
+            let interface = lookup(sm, &name).and_then(|b| b.interface_descriptor().ok());
             Entry {
                 pid: pids.get(&name).copied().filter(|&p| p > 0),
                 interface,
@@ -86,4 +82,13 @@ fn entries(sm: &dyn IServiceManager, spec: &DriverSpec) -> CliResult<Vec<Entry>>
             }
         })
         .collect())
+}
+
+/// The service registered as `name` now: `checkService2` (Android 16), else `checkService`
+/// for service managers that predate it.
+fn lookup(sm: &dyn IServiceManager, name: &str) -> Option<SpIBinder> {
+    match sm.check_service2(name) {
+        Ok(s) => s.into_binder(),
+        Err(_) => sm.check_service(name).ok().flatten(),
+    }
 }

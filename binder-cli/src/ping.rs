@@ -23,17 +23,18 @@ pub struct PingArgs {
 pub fn run(spec: &DriverSpec, args: &PingArgs) -> CliResult {
     device::open(spec)?;
     let sm = device::service_manager_of(spec)?;
-    let binder = sm
-        .check_service2(&args.name)
-        .map_err(|s| {
+    // checkService2 (Android 16), else checkService for service managers that predate it.
+    let found = match sm.check_service2(&args.name) {
+        Ok(s) => s.into_binder(),
+        Err(status) => sm.check_service(&args.name).map_err(|_| {
             CliError::new(format!(
                 "cannot look up {:?}: {}",
                 args.name,
-                status_text(&s)
+                status_text(&status)
             ))
-        })?
-        .into_binder()
-        .ok_or_else(|| CliError::new(format!("no service named {:?}", args.name)))?;
+        })?,
+    };
+    let binder = found.ok_or_else(|| CliError::new(format!("no service named {:?}", args.name)))?;
     let mut times = Vec::with_capacity(args.count as usize);
     for seq in 1..=args.count {
         if seq > 1 && args.interval_ms > 0 {

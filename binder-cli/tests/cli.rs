@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use binder_rt::{DriverSpec, ProcessState, binder_interface};
@@ -17,6 +17,8 @@ const SERVICEMANAGER: &str = env!("CARGO_BIN_EXE_servicemanager");
 #[binder_interface(descriptor = "binder.cli.test.IEcho")]
 pub trait IEcho {
     fn echo(&self, text: &str) -> binder_rt::Result<String>;
+    /// Returns once the service's orchestrator sends "release" (a call that stays in flight).
+    fn hold(&self) -> binder_rt::Result<()>;
 }
 
 const SERVICE: &str = "cli.test.echo";
@@ -26,9 +28,18 @@ const DESCRIPTOR: &str = "binder.cli.test.IEcho";
 
 struct Echo;
 
+/// Opened by "release" on the service's stdin; `hold` waits for it.
+static GATE: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+
 impl IEcho for Echo {
     fn echo(&self, text: &str) -> binder_rt::Result<String> {
         Ok(text.to_owned())
+    }
+    fn hold(&self) -> binder_rt::Result<()> {
+        let (open, cv) = &GATE;
+        let guard = open.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = cv.wait_timeout_while(guard, patience() * 2, |open| !*open);
+        Ok(())
     }
 }
 
@@ -40,10 +51,25 @@ fn role_service(args: &[String]) -> Result<(), String> {
     binder_rt::add_service(name, svc.as_binder()).map_err(|e| e.to_string())?;
     report(format!("READY pid={}", std::process::id()));
     while let Some(cmd) = next_command() {
-        if cmd == "exit" {
-            break;
+        match cmd.as_str() {
+            "exit" => break,
+            "release" => {
+                *GATE.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
+                GATE.1.notify_all();
+            }
+            _ => {}
         }
     }
+    Ok(())
+}
+
+/// Calls `hold` on `args[0]` (reporting `CALLING tid=N` first, `RETURNED` after).
+fn role_holder(args: &[String]) -> Result<(), String> {
+    let name = args.first().map_or(SERVICE, String::as_str);
+    let echo = binder_rt::get_interface::<dyn IEcho>(name).map_err(|e| e.to_string())?;
+    report(format!("CALLING tid={}", nix::unistd::gettid()));
+    echo.hold().map_err(|e| e.to_string())?;
+    report("RETURNED");
     Ok(())
 }
 
@@ -526,6 +552,53 @@ fn dump_shows_processes_and_counters() -> Result<(), String> {
     svc.finish()
 }
 
+/// A call that is being handled shows in the dump's transactions, from the caller's thread to
+/// the service's, with its code.
+fn dump_shows_a_transaction_in_flight() -> Result<(), String> {
+    let t = TestBinder::new("inflight")?;
+    let mut svc = t.spawn("service", &[SERVICE])?;
+    let svc_pid = fields(&svc.expect("READY")?)["pid"].clone();
+    let mut holder = t.spawn("holder", &[SERVICE])?;
+    let tid = fields(&holder.expect("CALLING")?)["tid"].clone();
+    let from = format!("{}:{tid}", holder.pid());
+    // `hold` is the second method: FIRST_CALL_TRANSACTION + 1.
+    let code = format!("{:#x}", binder_rt::FIRST_CALL_TRANSACTION + 1);
+    let mut last = None;
+    let found = wait_until("the call shows in the dump", || {
+        let Ok(run) = binder(t.device(), &["dump"]) else {
+            return false;
+        };
+        let seen = run.status.success()
+            && run
+                .stdout
+                .split("TRANSACTIONS IN FLIGHT")
+                .nth(1)
+                .is_some_and(|section| {
+                    section.lines().any(|l| {
+                        let cells: Vec<&str> = l.split_whitespace().collect();
+                        cells.get(1) == Some(&from.as_str())
+                            && cells.get(2).is_some_and(|to| to.starts_with(&svc_pid))
+                            && cells.get(3) == Some(&code.as_str())
+                    })
+                });
+        last = Some(run);
+        seen
+    });
+    if found.is_err() && t.is_kernel() && last.as_ref().is_some_and(|r| !r.status.success()) {
+        println!("kernel debugfs not readable here; the transaction cannot be seen");
+    } else if let Err(e) = found {
+        return Err(format!(
+            "{e}: no transaction {from} -> {svc_pid} code {code}: {}",
+            last.map_or_else(String::new, |r| r.context())
+        ));
+    }
+    svc.send("release")?;
+    holder.expect("RETURNED")?;
+    holder.finish()?;
+    svc.send("exit")?;
+    svc.finish()
+}
+
 fn help_for_every_subcommand() -> Result<(), String> {
     let cases: [(&[&str], &str); 7] = [
         (&["--help"], "Usage: binder [OPTIONS] <COMMAND>"),
@@ -883,6 +956,10 @@ fn main() {
                 "dump_shows_processes_and_counters",
                 dump_shows_processes_and_counters,
             ),
+            (
+                "dump_shows_a_transaction_in_flight",
+                dump_shows_a_transaction_in_flight,
+            ),
             ("help_for_every_subcommand", help_for_every_subcommand),
             (
                 "no_driver_running_is_reported_and_nothing_is_started",
@@ -906,6 +983,10 @@ fn main() {
             ),
             ("driver_exits_when_idle", driver_exits_when_idle),
         ],
-        &[("service", role_service), ("client", role_client)],
+        &[
+            ("service", role_service),
+            ("client", role_client),
+            ("holder", role_holder),
+        ],
     )
 }
