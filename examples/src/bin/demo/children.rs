@@ -62,7 +62,7 @@ impl Children {
     fn print(&self, label: &str, text: &str) {
         let t = self.t0.elapsed().as_secs_f64();
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "  {t:>8.3}s  {label:<LABEL_WIDTH$}| {text}");
+        let _ = writeln!(out, "  {t:>8.3}s  {label:<LABEL_WIDTH$} | {text}");
         let _ = out.flush();
     }
 

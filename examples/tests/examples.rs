@@ -1,0 +1,364 @@
+//! The example pairs across processes, and the demo.
+//!
+//! Each test gets its own binder device from the testkit (a fresh userspace driver instance, or
+//! with `BINDER_TEST_DRIVER=kernel` a leased kernel device with a service manager) and runs the
+//! library's server and client roles as separate processes of this binary, then checks what the
+//! client (and the server) reported. The demo tests run the `demo` binary itself.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use binder_examples::{calculator, fileshare};
+use binder_testkit::{DeviceLease, RoleProcess, TestBinder, fields, kernel_driver, patience};
+
+fn check(cond: bool, what: impl FnOnce() -> String) -> Result<(), String> {
+    if cond { Ok(()) } else { Err(what()) }
+}
+
+fn check_eq<T: PartialEq + std::fmt::Debug>(got: T, expected: T, what: &str) -> Result<(), String> {
+    check(got == expected, || {
+        format!("{what}: got {got:?}, expected {expected:?}")
+    })
+}
+
+/// The number right after `marker` in `line`.
+fn number_after(line: &str, marker: &str) -> Result<i64, String> {
+    let rest = line
+        .split_once(marker)
+        .ok_or_else(|| format!("no {marker:?} in {line:?}"))?
+        .1;
+    let digits: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '-')
+        .collect();
+    digits
+        .parse()
+        .map_err(|_| format!("no number after {marker:?} in {line:?}"))
+}
+
+/// A server role, registered and serving.
+fn start_server(t: &TestBinder, role: &str) -> Result<RoleProcess, String> {
+    let mut server = t.spawn(role, &[])?;
+    server.expect("ready:")?;
+    Ok(server)
+}
+
+fn stop_server(mut server: RoleProcess) -> Result<(), String> {
+    server.send("exit")?;
+    server.finish()
+}
+
+/// Operands the client cannot know in advance (they change with every run).
+fn operands() -> (i64, i64) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos()) as i64;
+    (1000 + nanos % 90_000, -(3 + (nanos / 7) % 500))
+}
+
+fn calculator_pair() -> Result<(), String> {
+    let t = TestBinder::new("calculator")?;
+    let mut server = start_server(&t, "calculator-server")?;
+    let (a, b) = operands();
+    let mut client = t.spawn("calculator-client", &[&a.to_string(), &b.to_string()])?;
+    let client_pid = client.pid();
+    for (op, expected) in [("add", a + b), ("multiply", a * b), ("divide", a / b)] {
+        let line = client.expect(&format!("{op}({a}, {b}) = "))?;
+        let got: i64 = line
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("no result in {line:?}"))?;
+        check_eq(got, expected, op)?;
+    }
+    // The service-specific errors arrive with their codes and messages.
+    check_eq(
+        client.expect(&format!("divide({a}, 0) failed: "))?,
+        format!(
+            "service-specific error code={} message=\"division by zero\"",
+            calculator::ERROR_DIVISION_BY_ZERO
+        ),
+        "division by zero",
+    )?;
+    let max = i64::MAX;
+    check_eq(
+        client.expect(&format!("multiply({max}, 2) failed: "))?,
+        format!(
+            "service-specific error code={} message=\"multiply({max}, 2) does not fit in 64 bits\"",
+            calculator::ERROR_OVERFLOW
+        ),
+        "overflow",
+    )?;
+    // The oneway note returned at once and was delivered.
+    let note = format!("client pid {client_pid} was here");
+    client.expect(&format!("oneway: note({note:?}) returned after"))?;
+    client.expect(&format!("oneway: delivered; notes() lists {note:?}"))?;
+    client.expect("done:")?;
+    client.finish()?;
+
+    // The server saw each call from the client, and the note without a sender.
+    for (op, x, y, answer) in [
+        ("add", a, b, (a + b).to_string()),
+        ("multiply", a, b, (a * b).to_string()),
+        ("divide", a, b, (a / b).to_string()),
+    ] {
+        server.expect(&format!(
+            "call: {op}({x}, {y}) from pid {client_pid} -> {answer}"
+        ))?;
+    }
+    server.expect(&format!(
+        "call: divide({a}, 0) from pid {client_pid} -> refused: Service-specific error 1: division by zero"
+    ))?;
+    server.expect(&format!("call: note({note:?}) (oneway;"))?;
+    stop_server(server)
+}
+
+fn callbacks_nested_calls_stay_on_the_waiting_threads() -> Result<(), String> {
+    let t = TestBinder::new("callbacks")?;
+    let mut server = start_server(&t, "callbacks-server")?;
+    let count = 4;
+    let mut client = t.spawn("callbacks-client", &[&count.to_string()])?;
+    let client_pid = client.pid() as i64;
+    let waiting = number_after(
+        &client.expect(&format!("publish: calling publish(listener, {count})"))?,
+        "client thread ",
+    )?;
+    // The client calls publish from its main thread, whose id is the process id.
+    check_eq(waiting, client_pid, "thread calling publish")?;
+    let mut nested_tids = Vec::new();
+    for seq in 1..=count {
+        let line = client.expect(&format!("callback {seq}: "))?;
+        check_eq(
+            number_after(&line, "ran on client thread ")?,
+            waiting,
+            &format!("thread of callback {seq}"),
+        )?;
+        nested_tids.push(number_after(&line, "ran on server thread ")?);
+    }
+    let publish_tid = number_after(&client.expect("publish: returned after")?, "server thread ")?;
+    for (i, tid) in nested_tids.iter().enumerate() {
+        check_eq(
+            *tid,
+            publish_tid,
+            &format!("server thread of nested call {}", i + 1),
+        )?;
+    }
+    client.expect("nested: every callback ran on client thread")?;
+    client.expect("done:")?;
+    client.finish()?;
+
+    // The server's view agrees: publish and every nested call on one thread.
+    let line = server.expect(&format!("publish: {count} events"))?;
+    check_eq(
+        number_after(&line, "from pid ")?,
+        client_pid,
+        "publish caller",
+    )?;
+    check_eq(
+        number_after(&line, "server thread ")?,
+        publish_tid,
+        "publish thread",
+    )?;
+    for seq in 1..=count {
+        check_eq(
+            server.expect("where_am_i: ")?,
+            format!(
+                "from pid {client_pid}, on server thread {publish_tid}, the one inside publish"
+            ),
+            &format!("nested call {seq} on the server"),
+        )?;
+    }
+    stop_server(server)
+}
+
+fn fileshare_fd_and_payload_copied_once() -> Result<(), String> {
+    let t = TestBinder::new("fileshare")?;
+    let server = start_server(&t, "fileshare-server")?;
+    let seed = (std::process::id() % 10_000) as i32;
+    let mut client = t.spawn("fileshare-client", &[&seed.to_string()])?;
+    let file = client.expect("file: got fd ")?;
+    check(
+        file.contains(&format!(
+            "{} bytes, content as expected",
+            fileshare::FILE_LEN
+        )) && file.contains("memfd:binder-examples-fileshare")
+            && file.contains("sealed against write, grow, shrink, seal, so a write fails"),
+        || format!("file line: {file:?}"),
+    )?;
+    let payload = client.expect("payload: ")?;
+    check(
+        payload.starts_with(&format!("{} bytes in ", fileshare::PAYLOAD_LEN))
+            && payload.contains("content as expected, read in place at offset"),
+        || format!("payload line: {payload:?}"),
+    )?;
+    if t.is_kernel() {
+        client.expect(
+            "copied: not measurable here: the kernel binder driver keeps no byte counters",
+        )?;
+    } else {
+        // The driver's byte counter moved by exactly the two Parcels' size: one copy each.
+        let f = fields(&client.expect("copied: ")?);
+        let f = |k: &str| -> Result<u64, String> {
+            f.get(k)
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| format!("no {k}= in {f:?}"))
+        };
+        check_eq(f("transfers")?, 2, "transfers")?;
+        check(f("reply")? > fileshare::PAYLOAD_LEN as u64, || {
+            "the reply is smaller than the payload".into()
+        })?;
+        check_eq(
+            f("driver_copied")?,
+            f("request")? + f("reply")?,
+            "bytes copied",
+        )?;
+        client.expect("copied: exactly once")?;
+    }
+    let buffers = client.expect("buffers: ")?;
+    check_eq(
+        buffers.as_str(),
+        "this process holds 1 driver buffer(s) while the payload is alive, 0 after dropping it",
+        "driver buffers",
+    )?;
+    client.expect("done:")?;
+    client.finish()?;
+    stop_server(server)
+}
+
+fn deathwatch_notified_after_kill_9() -> Result<(), String> {
+    let t = TestBinder::new("deathwatch")?;
+    let mut server = start_server(&t, "deathwatch-server")?;
+    let server_pid = server.pid();
+    let mut client = t.spawn("deathwatch-client", &[&patience().as_secs().to_string()])?;
+    let linked = client.expect("linked:")?;
+    check(linked.contains(&format!("(pid {server_pid})")), || {
+        format!("linked to the wrong process: {linked:?}")
+    })?;
+    server.kill9()?;
+    let notified = client.expect("notified:")?;
+    check(
+        notified.starts_with(&format!("deathwatch-server (pid {server_pid}) died")),
+        || format!("notification: {notified:?}"),
+    )?;
+    client.expect("after death: the proxy is marked dead and a call fails with DEAD_OBJECT")?;
+    client.expect("done:")?;
+    client.finish()
+}
+
+/// Runs the demo with `BINDER_DEVICE=device`; returns (success, stdout, stderr).
+fn run_demo(device: &str) -> Result<(bool, String, String), String> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_demo"))
+        .env("BINDER_DEVICE", device)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run the demo: {e}"))?;
+    let read_all = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = r.read_to_string(&mut s);
+            s
+        })
+    };
+    let out = read_all(Box::new(child.stdout.take().expect("piped")));
+    let err = read_all(Box::new(child.stderr.take().expect("piped")));
+    let deadline = Instant::now() + patience() * 6;
+    let status = loop {
+        if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "the demo did not finish in {} s",
+                (patience() * 6).as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = out.join().unwrap_or_default();
+    let err = err.join().unwrap_or_default();
+    Ok((status.success(), out, err))
+}
+
+fn demo_runs_every_pair() -> Result<(), String> {
+    // On the kernel, a device of our own without a service manager: the demo starts one.
+    let (device, _lease) = if kernel_driver() {
+        let lease = DeviceLease::acquire(Duration::from_secs(120))?;
+        (lease.device.clone(), Some(lease))
+    } else {
+        (format!("userspace:ex-demo-{}", std::process::id()), None)
+    };
+    let (ok, out, err) = run_demo(&device)?;
+    let context = || format!("demo stdout:\n{out}\ndemo stderr:\n{err}");
+    check(ok, || format!("the demo failed\n{}", context()))?;
+    let mut expected = vec![
+        "demo: all 5 steps succeeded".to_owned(),
+        format!("binder device: {device} (from BINDER_DEVICE)"),
+    ];
+    for pair in ["calculator", "callbacks", "fileshare", "deathwatch"] {
+        expected.push(format!("✓ {pair} succeeded in"));
+        expected.push(format!("| ready: registered \"binder-examples.{pair}\""));
+        expected.push(format!("{pair}-client["));
+    }
+    expected.push("| kill -9 ".into());
+    expected.push("| notified: deathwatch-server".into());
+    if kernel_driver() {
+        expected.push("no service manager answers".into());
+        expected.push("stopping the service manager this demo started".into());
+        expected.push("✓ stop the service manager".into());
+    } else {
+        expected.push("| copied: exactly once".into());
+    }
+    for e in &expected {
+        check(out.contains(e.as_str()), || {
+            format!("the demo's output lacks {e:?}\n{}", context())
+        })?;
+    }
+    Ok(())
+}
+
+fn demo_fails_clearly_without_a_driver() -> Result<(), String> {
+    let (ok, out, err) = run_demo("/nonexistent/binder")?;
+    check(!ok, || {
+        format!("the demo succeeded without a driver:\n{out}")
+    })?;
+    check(
+        err.contains("demo: FAILED: cannot open the binder driver")
+            && err.contains("/nonexistent/binder"),
+        || format!("unclear failure message:\n{err}"),
+    )?;
+    check(
+        out.contains("✗ FAILED: cannot open the binder driver"),
+        || format!("the narrative does not show the failure:\n{out}"),
+    )
+}
+
+fn main() {
+    binder_testkit::run(
+        &[
+            ("calculator_pair", calculator_pair),
+            (
+                "callbacks_nested_calls_stay_on_the_waiting_threads",
+                callbacks_nested_calls_stay_on_the_waiting_threads,
+            ),
+            (
+                "fileshare_fd_and_payload_copied_once",
+                fileshare_fd_and_payload_copied_once,
+            ),
+            (
+                "deathwatch_notified_after_kill_9",
+                deathwatch_notified_after_kill_9,
+            ),
+            ("demo_runs_every_pair", demo_runs_every_pair),
+            (
+                "demo_fails_clearly_without_a_driver",
+                demo_fails_clearly_without_a_driver,
+            ),
+        ],
+        binder_examples::ROLES,
+    )
+}
