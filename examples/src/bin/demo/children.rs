@@ -306,7 +306,9 @@ impl Children {
     pub fn signal(&mut self, id: ChildId, signal: nix::sys::signal::Signal) -> Result<(), String> {
         let pid = nix::unistd::Pid::from_raw(self.pid(id) as i32);
         nix::sys::signal::kill(pid, signal).map_err(|e| format!("kill -{signal} {pid}: {e}"))?;
-        self.wait_exit(id, Duration::from_secs(10)).map(|_| ())
+        let status = self.wait_exit(id, Duration::from_secs(10))?;
+        self.say(format!("{} exited ({status})", self.label(id)));
+        Ok(())
     }
 }
 

@@ -155,8 +155,9 @@ fn run() -> Result<(), String> {
             "stopping the service manager this demo started (pid {})",
             demo.c.pid(sm)
         ));
+        let t = Instant::now();
         let stopped = demo.c.signal(sm, nix::sys::signal::Signal::SIGTERM);
-        results.push(("stop the service manager", Duration::ZERO, stopped));
+        results.push(("stop the service manager", t.elapsed(), stopped));
     } else if !kernel {
         demo.c.say(format!(
             "the userspace driver instance {spec} and its service manager exit by themselves a few seconds after this process, the last one connected, exits"
