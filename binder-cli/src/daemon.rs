@@ -97,7 +97,7 @@ const CONTEXT_MANAGER_RELEASE: Duration = Duration::from_secs(5);
 /// told in one line. Logging starts once it is the context manager, so that a failure prints
 /// nothing but its message.
 fn serve_service_manager(spec: &DriverSpec) -> CliResult {
-    ProcessState::init_with_driver(spec.clone()).map_err(|e| {
+    ProcessState::init_existing(spec.clone()).map_err(|e| {
         CliError::new(format!(
             "cannot open binder device {}: {}",
             e.spec, e.message

@@ -65,11 +65,11 @@ fn permission_denied(path: &Path) -> CliError {
     ))
 }
 
-/// Opens the driver for this process, after checking that it exists (so that a userspace
-/// driver is never started by an inspecting command).
+/// Opens the driver for this process, after checking that it exists; a userspace driver is
+/// never started by an inspecting command (`init_existing` refuses to).
 pub fn open(spec: &DriverSpec) -> CliResult<&'static ProcessState> {
     ensure_available(spec)?;
-    ProcessState::init_with_driver(spec.clone()).map_err(|e| {
+    ProcessState::init_existing(spec.clone()).map_err(|e| {
         if e.message.contains("Permission denied") {
             CliError::new(format!("permission denied opening {}", e.spec))
         } else {

@@ -93,6 +93,16 @@ impl ProcessState {
     /// Opens a specific driver (libbinder's `initWithDriver`). Must come before any other binder
     /// use; later calls return the existing state if it uses the same driver.
     pub fn init_with_driver(spec: DriverSpec) -> Result<&'static ProcessState, InitError> {
+        Self::init(spec, true)
+    }
+
+    /// Like [`ProcessState::init_with_driver`], but never starts a userspace driver instance:
+    /// for tools that report "no driver running" instead.
+    pub fn init_existing(spec: DriverSpec) -> Result<&'static ProcessState, InitError> {
+        Self::init(spec, false)
+    }
+
+    fn init(spec: DriverSpec, start: bool) -> Result<&'static ProcessState, InitError> {
         let _init = INIT.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(ps) = PROCESS.get() {
             if ps.spec != spec {
@@ -107,7 +117,7 @@ impl ProcessState {
             spec: spec.to_string(),
             message: e.to_string(),
         };
-        let (driver, mapping) = Driver::open(&spec).map_err(fail)?;
+        let (driver, mapping) = Driver::open(&spec, start).map_err(fail)?;
         let arena = match &driver {
             Driver::Userspace(d) => match SendArena::create().and_then(|a| {
                 let a: &'static SendArena = Box::leak(Box::new(a));

@@ -122,11 +122,18 @@ impl Drop for ThreadState {
 }
 
 fn io_to_status(e: std::io::Error) -> StatusCode {
-    tracing::error!("binder driver: {e}");
     match e.raw_os_error() {
-        Some(libc::EBADF) | Some(libc::ENODEV) => StatusCode::DeadObject,
-        Some(errno) => StatusCode::from_i32(-errno),
-        None => StatusCode::DeadObject,
+        // The driver refused an ioctl: an answer, not a fault (e.g. EBUSY for a second
+        // context manager). The caller decides how to report it.
+        Some(errno) if errno != libc::EBADF && errno != libc::ENODEV => {
+            tracing::debug!("binder driver: {e}");
+            StatusCode::from_i32(-errno)
+        }
+        // The connection to the driver is gone.
+        _ => {
+            tracing::error!("binder driver: {e}");
+            StatusCode::DeadObject
+        }
     }
 }
 

@@ -116,14 +116,16 @@ pub(crate) enum ThreadLink {
 
 impl Driver {
     /// Opens the driver and maps the receive area.
-    pub fn open(spec: &DriverSpec) -> io::Result<(Driver, Mapping)> {
+    /// `start` lets a missing userspace driver instance be started (see
+    /// [`ProcessState::init_existing`](crate::ProcessState::init_existing) for tools that must not).
+    pub fn open(spec: &DriverSpec, start: bool) -> io::Result<(Driver, Mapping)> {
         match spec {
             DriverSpec::Kernel(path) => {
                 let (d, m) = KernelDriver::open(path, BINDER_VM_SIZE)?;
                 Ok((Driver::Kernel(d), m))
             }
             DriverSpec::Userspace(name) => {
-                let (d, m) = UserspaceDriver::open(name, BINDER_VM_SIZE)?;
+                let (d, m) = UserspaceDriver::open(name, BINDER_VM_SIZE, start)?;
                 Ok((Driver::Userspace(d), m))
             }
         }

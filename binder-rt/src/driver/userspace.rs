@@ -258,8 +258,16 @@ fn connect_or_start(instance: &str) -> io::Result<OwnedFd> {
 }
 
 impl UserspaceDriver {
-    pub fn open(instance: &str, vm_size: usize) -> io::Result<(UserspaceDriver, Mapping)> {
-        let proc_sock = connect_or_start(instance)?;
+    pub fn open(
+        instance: &str,
+        vm_size: usize,
+        start: bool,
+    ) -> io::Result<(UserspaceDriver, Mapping)> {
+        let proc_sock = if start {
+            connect_or_start(instance)?
+        } else {
+            connect(instance)?
+        };
         let mut hello = ud::OP_HELLO_PROC.to_le_bytes().to_vec();
         hello.extend_from_slice(&(BINDER_CURRENT_PROTOCOL_VERSION as u32).to_le_bytes());
         // This runtime never waits for the completion of its replies (a reply goes out with the
