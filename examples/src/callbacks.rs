@@ -84,7 +84,7 @@ impl IPublisher for Publisher {
     ) -> binder_rt::Result<PublishReport> {
         let me = here(true);
         say(format!(
-            "publish: {count} events for the listener of the caller, from pid {}, on server thread {}",
+            "publish: {count} events for the caller's listener (call from pid {}), on server thread {}",
             binder_rt::calling_pid(),
             me.tid
         ));
@@ -211,15 +211,12 @@ pub fn client(args: &[String]) -> Result<(), String> {
         check(*tid == me, || {
             format!("callback {seq} ran on client thread {tid}, not on {me} which waits in publish")
         })?;
-        check(
-            nested.tid == report.thread.tid && nested.inside_publish,
-            || {
-                format!(
-                    "the nested call of callback {seq} ran on server thread {} (inside publish: {}), not on {} which waits for the callback",
-                    nested.tid, nested.inside_publish, report.thread.tid
-                )
-            },
-        )?;
+        check(*nested == report.thread, || {
+            format!(
+                "the nested call of callback {seq} ran at {nested:?}, not on the server thread that waits for the callback ({:?})",
+                report.thread
+            )
+        })?;
         let expected = format!("ack {seq} from thread {tid}");
         check(report.answers.get(i) == Some(&expected), || {
             format!(

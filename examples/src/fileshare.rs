@@ -211,15 +211,15 @@ fn check_payload(share: &Strong<dyn IFileShare>, seed: i32) -> Result<(), String
     data.write(&seed).map_err(st)?;
     data.write(&(PAYLOAD_LEN as i32)).map_err(st)?;
     let request_bytes = data.data_size() + 8 * data.object_count();
-    // Queued commands (freed buffers) go now, not in the middle of the measurement.
-    binder_rt::flush_commands().map_err(st)?;
-    let before = binder_rt::driver_stats();
+    // The kernel driver counts no bytes: only the userspace driver's counters are read.
+    let counters = || (!ps.is_kernel_driver()).then(binder_rt::driver_stats);
+    let before = counters();
     let t0 = Instant::now();
     let mut reply = binder
         .submit_transact(BnFileShare::TRANSACTION_PAYLOAD, data, 0)
         .map_err(|e| format!("payload failed: {e}"))?;
     let elapsed = t0.elapsed();
-    let after = binder_rt::driver_stats();
+    let after = counters();
     let reply_bytes = reply.data_size() + 8 * reply.object_count();
     let status = reply.read_status().map_err(st)?;
     if !status.is_ok() {
@@ -250,11 +250,7 @@ fn check_payload(share: &Strong<dyn IFileShare>, seed: i32) -> Result<(), String
         area / 1024
     ));
 
-    if ps.is_kernel_driver() {
-        say(
-            "copied: not measurable here: the kernel binder driver keeps no byte counters (it copies each transaction once, with copy_from_user into the receiver's buffer); checked instead: the content, the in-place read, and the driver buffer below",
-        );
-    } else {
+    if let (Some(before), Some(after)) = (before, after) {
         let (before, after) = (before.map_err(st)?, after.map_err(st)?);
         let copied = after.bytes_copied - before.bytes_copied;
         let transfers =
@@ -274,6 +270,10 @@ fn check_payload(share: &Strong<dyn IFileShare>, seed: i32) -> Result<(), String
             "copied: exactly once: the driver copied {copied} bytes for the request and the reply, their exact size; the {} KiB payload was not copied again",
             PAYLOAD_LEN / 1024
         ));
+    } else {
+        say(
+            "copied: not measurable here: the kernel binder driver keeps no byte counters (it copies each transaction once, with copy_from_user into the receiver's buffer); checked instead: the content, the in-place read, and the driver buffer below",
+        );
     }
 
     // The payload borrows the driver's buffer; dropping it gives the buffer back.

@@ -7,9 +7,6 @@ use std::time::{Duration, Instant};
 
 use binder_rt::{FromIBinder, ProcessState, SpIBinder, Status, StatusCode, Strong};
 
-/// How long a client waits for its service to be registered.
-pub const FIND_TIMEOUT: Duration = Duration::from_secs(60);
-
 /// The role that runs a service manager (for a kernel binder device that has none).
 pub const SERVICE_MANAGER_ROLE: &str = "servicemanager";
 
@@ -96,27 +93,24 @@ pub fn register_and_serve(name: &str, binder: SpIBinder, serve: Serve) -> Result
     }
 }
 
-/// The service registered as `name`, typed, waiting up to [`FIND_TIMEOUT`] for it to be
-/// registered; reports `found ...`. `server` names the binary that registers it, for the
-/// message when it never appears.
+/// The service registered as `name`, typed; when it is not registered yet, reports
+/// `waiting: ...` and waits until it is (the service manager notifies us: no polling). Reports
+/// `found: ...`. `server` names the binary that registers it, for the messages.
 pub fn find<I: FromIBinder + ?Sized>(name: &str, server: &str) -> Result<Strong<I>, String> {
     let ps = ProcessState::try_get().map_err(st)?;
     let t0 = Instant::now();
-    let registered = binder_rt::check_service(name)
-        .map_err(|e| format!("cannot ask the service manager for {name:?}: {e}"))?;
-    let binder = match registered {
-        Some(b) => b,
-        None => {
+    let service = match binder_rt::get_interface::<I>(name) {
+        Ok(service) => service,
+        Err(e) if e.transaction_error_code() == StatusCode::NameNotFound => {
             say(format!(
                 "waiting: {name:?} is not registered yet on {} (start {server})",
                 ps.driver_spec()
             ));
-            binder_rt::service_manager::wait_for_service_timeout(name, Some(FIND_TIMEOUT))
-                .map_err(|e| format!("{e} (is {server} running on {}?)", ps.driver_spec()))?
+            binder_rt::wait_for_interface::<I>(name)
+                .map_err(|e| format!("waiting for {name:?} failed: {e}"))?
         }
+        Err(e) => return Err(format!("cannot get {name:?} from the service manager: {e}")),
     };
-    let service = binder_rt::interface_cast::<I>(binder)
-        .map_err(|e| format!("{name:?} is not a {}: {e}", I::DESCRIPTOR))?;
     say(format!(
         "found: {name:?} through the service manager of {} in {}",
         ps.driver_spec(),
