@@ -275,23 +275,7 @@ pub(crate) fn transact(
     flags: TransactionFlags,
 ) -> Result<Option<Parcel>, StatusCode> {
     let _span = tracing::trace_span!("transact", handle, code, size = data.data_size()).entered();
-    let (buffer, size, offsets, offsets_size) = data.raw_parts();
-    let tr = TransactionData {
-        target: handle as u64,
-        cookie: 0,
-        code,
-        flags: flags | TF_ACCEPT_FDS,
-        sender_pid: 0,
-        sender_euid: 0,
-        data_size: size,
-        offsets_size,
-        data_buffer: buffer,
-        data_offsets: offsets,
-    };
-    with(|t| {
-        t.out.extend_from_slice(&BC_TRANSACTION.to_le_bytes());
-        tr.encode(&mut t.out);
-    });
+    with(|t| write_transaction_data(t, BC_TRANSACTION, handle, code, flags | TF_ACCEPT_FDS, data));
     // `data` stays borrowed until the loop returns, so its memory stays put until the driver
     // has copied it.
     wait_for_response(flags & TF_ONE_WAY == 0)
@@ -449,11 +433,29 @@ fn handle_transaction(ps: &ProcessState, tr: TransactionData) -> Result<(), Stat
         }
     };
     let flags = if result.is_err() { TF_STATUS_CODE } else { 0 };
-    let (buffer, size, offsets, offsets_size) = reply.raw_parts();
-    let out = TransactionData {
-        target: u64::MAX,
+    with(|t| {
+        // A reply names no target (libbinder writes handle -1).
+        write_transaction_data(t, BC_REPLY, u32::MAX, 0, flags, &reply);
+        t.pending.push(reply);
+    });
+    Ok(())
+}
+
+/// Queues `cmd` (`BC_TRANSACTION` or `BC_REPLY`) for `parcel`, as libbinder's
+/// `writeTransactionData`: the driver reads the Parcel's bytes and offsets where they are.
+fn write_transaction_data(
+    t: &mut ThreadState,
+    cmd: u32,
+    handle: u32,
+    code: u32,
+    flags: u32,
+    parcel: &Parcel,
+) {
+    let (buffer, size, offsets, offsets_size) = parcel.raw_parts();
+    let tr = TransactionData {
+        target: handle as u64,
         cookie: 0,
-        code: 0,
+        code,
         flags,
         sender_pid: 0,
         sender_euid: 0,
@@ -462,12 +464,8 @@ fn handle_transaction(ps: &ProcessState, tr: TransactionData) -> Result<(), Stat
         data_buffer: buffer,
         data_offsets: offsets,
     };
-    with(|t| {
-        t.out.extend_from_slice(&BC_REPLY.to_le_bytes());
-        out.encode(&mut t.out);
-        t.pending.push(reply);
-    });
-    Ok(())
+    t.out.extend_from_slice(&cmd.to_le_bytes());
+    tr.encode(&mut t.out);
 }
 
 /// Reads and executes one command, reading from the driver first if needed.
