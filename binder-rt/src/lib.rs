@@ -40,7 +40,7 @@ pub use parcelable::{
 pub use process_state::{InitError, ProcessState};
 pub use service_manager::{
     add_service, check_service, get_interface, get_service, list_services, wait_for_interface,
-    wait_for_service,
+    wait_for_interface_timeout, wait_for_service, wait_for_service_timeout,
 };
 pub use status::{ExceptionCode, Result, Status, StatusCode};
 pub use thread_state::{calling_pid, calling_uid};

@@ -138,6 +138,17 @@ fn role_lookups(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+fn role_wait_in_vain(_: &[String]) -> Result<(), String> {
+    let r =
+        binder_rt::wait_for_interface_timeout::<dyn IPid>("sm.never", Duration::from_millis(300));
+    check(
+        matches!(&r, Err(e) if e.transaction_error_code() == StatusCode::TimedOut),
+        || format!("{r:?}"),
+    )?;
+    report("TIMED_OUT");
+    Ok(())
+}
+
 fn role_wait(args: &[String]) -> Result<(), String> {
     report("WAITING");
     let svc = binder_rt::wait_for_interface::<dyn IPid>(&args[0]).map_err(st)?;
@@ -231,7 +242,10 @@ fn wait_for_service_returns_once_registered() -> Result<(), String> {
     check(got == pid, || format!("got pid {got}, service is {pid}"))?;
     waiter.finish()?;
     svc.send("exit")?;
-    svc.finish()
+    svc.finish()?;
+    let mut in_vain = t.spawn("wait_in_vain", &[])?;
+    in_vain.expect("TIMED_OUT")?;
+    in_vain.finish()
 }
 
 fn main() {
@@ -255,6 +269,7 @@ fn main() {
             ("register", role_register),
             ("lookups", role_lookups),
             ("wait", role_wait),
+            ("wait_in_vain", role_wait_in_vain),
             ("check_gone", role_check_gone),
         ],
     )

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use binder_sys::BINDER_VM_SIZE;
 
 pub(crate) use kernel::KernelDriver;
+pub use userspace::AUTO_DRIVER_IDLE_EXIT;
 pub(crate) use userspace::UserspaceDriver;
 
 /// Which driver to use, from `BINDER_DEVICE` or the machine.

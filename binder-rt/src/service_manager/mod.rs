@@ -222,6 +222,17 @@ pub fn wait_for_interface<I: FromIBinder + ?Sized>(name: &str) -> Result<Strong<
     Ok(crate::interface_cast(wait_for_service(name)?)?)
 }
 
+/// [`wait_for_service_timeout`], typed.
+pub fn wait_for_interface_timeout<I: FromIBinder + ?Sized>(
+    name: &str,
+    timeout: Duration,
+) -> Result<Strong<I>, Status> {
+    Ok(crate::interface_cast(wait_for_service_timeout(
+        name,
+        Some(timeout),
+    )?)?)
+}
+
 struct Waiter {
     name: String,
     tx: std::sync::Mutex<mpsc::Sender<SpIBinder>>,
