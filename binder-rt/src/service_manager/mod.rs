@@ -250,3 +250,85 @@ impl IServiceCallback for Waiter {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Parcel, Remotable};
+
+    #[test]
+    fn transaction_codes_are_android_16s() {
+        let codes = [
+            BnServiceManager::TRANSACTION_GET_SERVICE,
+            BnServiceManager::TRANSACTION_GET_SERVICE2,
+            BnServiceManager::TRANSACTION_CHECK_SERVICE,
+            BnServiceManager::TRANSACTION_CHECK_SERVICE2,
+            BnServiceManager::TRANSACTION_ADD_SERVICE,
+            BnServiceManager::TRANSACTION_LIST_SERVICES,
+            BnServiceManager::TRANSACTION_REGISTER_FOR_NOTIFICATIONS,
+            BnServiceManager::TRANSACTION_UNREGISTER_FOR_NOTIFICATIONS,
+            BnServiceManager::TRANSACTION_IS_DECLARED,
+            BnServiceManager::TRANSACTION_GET_DECLARED_INSTANCES,
+            BnServiceManager::TRANSACTION_UPDATABLE_VIA_APEX,
+            BnServiceManager::TRANSACTION_GET_UPDATABLE_NAMES,
+            BnServiceManager::TRANSACTION_GET_CONNECTION_INFO,
+            BnServiceManager::TRANSACTION_REGISTER_CLIENT_CALLBACK,
+            BnServiceManager::TRANSACTION_TRY_UNREGISTER_SERVICE,
+            BnServiceManager::TRANSACTION_GET_SERVICE_DEBUG_INFO,
+        ];
+        assert_eq!(codes.to_vec(), (1..=16).collect::<Vec<u32>>());
+        assert_eq!(BnServiceCallback::TRANSACTION_ON_REGISTRATION, 1);
+        assert_eq!(BnServiceManager::DESCRIPTOR, "android.os.IServiceManager");
+    }
+
+    fn bytes(words: &[u32]) -> Vec<u8> {
+        words.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn the_service_union_is_a_tag_then_the_field() {
+        // As a value, the union has its presence flag 1; then tag 0, the field's own flag 1,
+        // its size 36 (4 + 24-byte null binder object + 4 stability + 4 for the bool), the
+        // object, stability 0, false.
+        let mut p = Parcel::new();
+        p.write(&Service::ServiceWithMetadata(ServiceWithMetadata::default()))
+            .unwrap();
+        let mut expected = bytes(&[1, 0, 1, 36]);
+        expected.extend(bytes(&[0x7362_2a85, 0x13, 0, 0, 0, 0, 0, 0]));
+        assert_eq!(p.data(), &expected[..]);
+        // The accessor arm: flag, tag 1, then a nullable binder.
+        let mut p = Parcel::new();
+        p.write(&Service::Accessor(None)).unwrap();
+        let mut expected = bytes(&[1, 1]);
+        expected.extend(bytes(&[0x7362_2a85, 0x13, 0, 0, 0, 0, 0]));
+        assert_eq!(p.data(), &expected[..]);
+        p.set_data_position(0).unwrap();
+        assert_eq!(p.read::<Service>().unwrap(), Service::Accessor(None));
+    }
+
+    #[test]
+    fn unsupported_methods_answer_an_exception() {
+        let sm = server::ServiceManager::new();
+        let bn = BnServiceManager::new_binder(sm);
+        let b = bn.as_binder();
+        let stub = b.as_remotable().unwrap();
+        let mut data = Parcel::new();
+        data.write_interface_token(BnServiceManager::DESCRIPTOR)
+            .unwrap();
+        data.write("x").unwrap();
+        let mut reply = Parcel::new();
+        stub.on_transact(
+            BnServiceManager::TRANSACTION_GET_DECLARED_INSTANCES,
+            &mut data,
+            &mut reply,
+        )
+        .unwrap();
+        reply.set_data_position(0).unwrap();
+        let status = reply.read_status().unwrap();
+        assert_eq!(
+            status.exception_code(),
+            crate::ExceptionCode::UnsupportedOperation
+        );
+        assert!(status.message().contains("getDeclaredInstances"));
+    }
+}

@@ -263,19 +263,19 @@ impl IServiceManager for ServiceManager {
     }
 
     fn get_declared_instances(&self, _iface: &str) -> crate::Result<Vec<String>> {
-        Ok(Vec::new())
+        Err(Self::unsupported("getDeclaredInstances (VINTF manifests)"))
     }
 
     fn updatable_via_apex(&self, _name: &str) -> crate::Result<Option<String>> {
-        Ok(None)
+        Err(Self::unsupported("updatableViaApex (APEX)"))
     }
 
     fn get_updatable_names(&self, _apex_name: &str) -> crate::Result<Vec<String>> {
-        Ok(Vec::new())
+        Err(Self::unsupported("getUpdatableNames (APEX)"))
     }
 
     fn get_connection_info(&self, _name: &str) -> crate::Result<Option<ConnectionInfo>> {
-        Ok(None)
+        Err(Self::unsupported("getConnectionInfo (RPC binder)"))
     }
 
     fn register_client_callback(
