@@ -254,7 +254,7 @@ impl IServiceCallback for Waiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Parcel, Remotable};
+    use crate::Parcel;
 
     #[test]
     fn transaction_codes_are_android_16s() {
