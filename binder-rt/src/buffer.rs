@@ -34,6 +34,14 @@ impl OutBuf {
         }
     }
 
+    /// The send arena the bytes live in, if they do.
+    pub(crate) fn arena(&self) -> Option<&'static SendArena> {
+        match &self.repr {
+            Repr::Arena { chunk, .. } => Some(chunk.arena()),
+            Repr::Heap(_) => None,
+        }
+    }
+
     pub fn as_slice(&self) -> &[u8] {
         match &self.repr {
             Repr::Heap(v) => v,
@@ -121,6 +129,35 @@ impl OutBuf {
 
     pub fn clear(&mut self) {
         self.truncate(0)
+    }
+}
+
+/// The offsets array of a written Parcel: where its objects are, as the driver reads it
+/// (little-endian `binder_size_t`s). It lives in the send arena when the Parcel's data does, so
+/// the driver copies both with `memcpy`.
+#[derive(Default)]
+pub struct Offsets {
+    bytes: Option<OutBuf>,
+}
+
+impl Offsets {
+    /// Records an object at `offset`; `arena` is where the Parcel's data lives.
+    pub fn push(&mut self, offset: u64, arena: Option<&'static SendArena>) {
+        let buf = self.bytes.get_or_insert_with(|| match arena {
+            Some(a) => OutBuf::in_arena(a),
+            None => OutBuf::heap(),
+        });
+        buf.extend_from_slice(&offset.to_le_bytes());
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.as_ref().map_or(&[], OutBuf::as_slice)
+    }
+
+    pub fn clear(&mut self) {
+        if let Some(b) = &mut self.bytes {
+            b.clear();
+        }
     }
 }
 

@@ -20,7 +20,7 @@ use binder_sys::{
 };
 
 use crate::binder::SpIBinder;
-use crate::buffer::{OutBuf, ReceivedBuffer};
+use crate::buffer::{Offsets, OutBuf, ReceivedBuffer};
 use crate::parcelable::{Deserialize, Serialize};
 use crate::status::{ExceptionCode, Status, StatusCode};
 
@@ -53,7 +53,7 @@ pub struct Parcel {
 }
 
 enum Storage {
-    Written { data: OutBuf, objects: Vec<u64> },
+    Written { data: OutBuf, objects: Offsets },
     Received(Arc<ReceivedBuffer>),
 }
 
@@ -84,7 +84,7 @@ impl Parcel {
         Parcel {
             storage: Storage::Written {
                 data,
-                objects: Vec::new(),
+                objects: Offsets::default(),
             },
             read_pos: 0,
             binders: Vec::new(),
@@ -143,12 +143,17 @@ impl Parcel {
         self.data_size().saturating_sub(self.read_pos)
     }
 
+    /// The offsets array as the driver reads it (little-endian `binder_size_t`s).
+    fn offsets_bytes(&self) -> &[u8] {
+        match &self.storage {
+            Storage::Written { objects, .. } => objects.as_bytes(),
+            Storage::Received(b) => b.offsets(),
+        }
+    }
+
     /// Number of objects recorded in the offsets array.
     pub fn object_count(&self) -> usize {
-        match &self.storage {
-            Storage::Written { objects, .. } => objects.len(),
-            Storage::Received(b) => b.offsets().len() / 8,
-        }
+        self.offsets_bytes().len() / 8
     }
 
     /// The object offsets as the driver sees them (little-endian `binder_size_t`s).
@@ -159,13 +164,8 @@ impl Parcel {
     }
 
     fn object_offset(&self, i: usize) -> Option<u64> {
-        match &self.storage {
-            Storage::Written { objects, .. } => objects.get(i).copied(),
-            Storage::Received(b) => {
-                let bytes = b.offsets().get(i * 8..i * 8 + 8)?;
-                Some(u64::from_le_bytes(bytes.try_into().ok()?))
-            }
-        }
+        let bytes = self.offsets_bytes().get(i * 8..i * 8 + 8)?;
+        Some(u64::from_le_bytes(bytes.try_into().ok()?))
     }
 
     /// Whether an object is recorded at `pos` (offsets are ascending: the driver checks that
@@ -187,20 +187,13 @@ impl Parcel {
     /// Pointers to data and offsets for `binder_transaction_data`; valid while `self` is not
     /// modified or dropped.
     pub(crate) fn raw_parts(&self) -> (u64, u64, u64, u64) {
-        match &self.storage {
-            Storage::Written { data, objects } => (
-                data.as_slice().as_ptr() as u64,
-                data.len() as u64,
-                objects.as_ptr() as u64,
-                (objects.len() * 8) as u64,
-            ),
-            Storage::Received(b) => (
-                b.data().as_ptr() as u64,
-                b.data().len() as u64,
-                b.offsets().as_ptr() as u64,
-                b.offsets().len() as u64,
-            ),
-        }
+        let (data, offsets) = (self.data(), self.offsets_bytes());
+        (
+            data.as_ptr() as u64,
+            data.len() as u64,
+            offsets.as_ptr() as u64,
+            offsets.len() as u64,
+        )
     }
 
     /// The received buffer behind this Parcel, shared, for values read in place.
@@ -295,7 +288,7 @@ impl Parcel {
         out.extend_from_slice(&obj.to_bytes());
         if record {
             match &mut self.storage {
-                Storage::Written { objects, .. } => objects.push(pos as u64),
+                Storage::Written { data, objects } => objects.push(pos as u64, data.arena()),
                 Storage::Received(_) => return Err(StatusCode::InvalidOperation),
             }
         }
@@ -675,64 +668,11 @@ impl Parcel {
         Ok(())
     }
 
-    /// Appends the whole of `other` (data, objects, the references it holds). Used to move a
-    /// locally-built reply into place; objects keep their meaning because offsets are shifted.
-    pub fn append_from(&mut self, other: &Parcel) -> Result<(), StatusCode> {
-        let base = self.out_mut()?.len() as u64;
-        if !base.is_multiple_of(4) {
-            return Err(StatusCode::BadValue);
-        }
-        let offsets = other.object_offsets();
-        self.out_mut()?.extend_from_slice(other.data());
-        let mut fd_map = Vec::new();
-        for off in &offsets {
-            let at = (base + off) as usize;
-            let Some(obj) = FlatBinderObject::decode(self.data().get(at..).unwrap_or(&[])) else {
-                return Err(StatusCode::BadValue);
-            };
-            if obj.hdr_type == BINDER_TYPE_FD {
-                // Our own dup, so that both Parcels own their descriptors independently.
-                let raw = obj.handle() as RawFd;
-                let owned = other
-                    .fds
-                    .iter()
-                    .find(|f| f.as_raw_fd() == raw)
-                    .ok_or(StatusCode::BadValue)?;
-                let dup = owned.try_clone().map_err(|_| StatusCode::NoMemory)?;
-                fd_map.push((at, dup));
-            }
-        }
-        for (at, dup) in fd_map {
-            let bytes = (dup.as_raw_fd() as u32).to_le_bytes();
-            self.out_mut()?.as_mut_slice()[at + 8..at + 12].copy_from_slice(&bytes);
-            self.fds.push(dup);
-        }
-        match &mut self.storage {
-            Storage::Written { objects, .. } => objects.extend(offsets.iter().map(|o| o + base)),
-            Storage::Received(_) => return Err(StatusCode::InvalidOperation),
-        }
-        self.binders.extend(other.binders.iter().cloned());
-        Ok(())
-    }
-
-    /// The number of file descriptors this Parcel owns.
-    pub fn fd_count(&self) -> usize {
-        self.fds.len()
-    }
-
-    /// Takes ownership of a descriptor for a hand-built FD object (see [`Parcel::from_bytes`]).
-    /// Returns its number.
-    pub fn adopt_fd(&mut self, fd: OwnedFd) -> RawFd {
-        let raw = fd.as_raw_fd();
-        self.fds.push(fd);
-        raw
-    }
-
     /// Records an object at `offset` of a hand-built Parcel (tests and tools).
     pub fn record_object(&mut self, offset: usize) -> Result<(), StatusCode> {
         match &mut self.storage {
-            Storage::Written { objects, .. } => {
-                objects.push(offset as u64);
+            Storage::Written { data, objects } => {
+                objects.push(offset as u64, data.arena());
                 Ok(())
             }
             Storage::Received(_) => Err(StatusCode::InvalidOperation),

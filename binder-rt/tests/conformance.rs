@@ -533,6 +533,19 @@ fn role_bytes_copied(args: &[String]) -> Result<(), String> {
         data_size + reply.data_size(),
         after.bytes_copied_arena - before.bytes_copied_arena
     ));
+    // A call carrying a binder object: its offsets array comes from the arena too.
+    let obj = BnCallback::new_binder(Callback {
+        service: None,
+        dropped: None,
+    });
+    let before = binder_rt::driver_stats().map_err(st)?;
+    s.hold(&obj.as_binder()).map_err(st)?;
+    let after = binder_rt::driver_stats().map_err(st)?;
+    report(format!(
+        "OBJECTS bytes={} arena={}",
+        after.bytes_copied - before.bytes_copied,
+        after.bytes_copied_arena - before.bytes_copied_arena
+    ));
     Ok(())
 }
 
@@ -653,7 +666,11 @@ fn bytes_copied_equal_payload_bytes() -> Result<(), String> {
     for size in [0usize, 4096, 300_000] {
         let mut c = t.spawn("bytes_copied", &[&size.to_string()])?;
         let f = fields(&c.expect("COPIED")?);
+        let o = fields(&c.expect("OBJECTS")?);
         c.finish()?;
+        check(o["bytes"] != "0" && o["arena"] == o["bytes"], || {
+            format!("{o:?}: a call with an object was not all copied from the arena")
+        })?;
         check(f["transactions"] == "2", || {
             format!("{f:?}: expected the call and its reply")
         })?;
