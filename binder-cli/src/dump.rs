@@ -31,6 +31,27 @@ pub fn run(spec: &DriverSpec, args: &DumpArgs) -> CliResult {
     }
 }
 
+/// Columns both drivers' node and ref tables show (the kernel's from debugfs).
+const NODE_COLUMNS: [&str; 8] = [
+    "ID",
+    "OWNER",
+    "PTR",
+    "STRONG",
+    "WEAK",
+    "LOCAL S/W",
+    "REF HOLDERS",
+    "ASYNC QUEUED",
+];
+const REF_COLUMNS: [&str; 7] = [
+    "PID",
+    "DESC",
+    "NODE",
+    "NODE OWNER",
+    "STRONG",
+    "WEAK",
+    "DEATH",
+];
+
 fn introspect_error(spec: &DriverSpec, e: IntrospectError) -> CliError {
     match e {
         IntrospectError::NotRunning(name) => CliError::new(format!(
@@ -159,19 +180,7 @@ pub fn render_userspace(out: &mut String, state: &DriverState, stats: &DriverSta
     threads.render(out);
     out.push('\n');
 
-    let mut nodes = Table::new(
-        "NODES",
-        &[
-            "ID",
-            "OWNER",
-            "PTR",
-            "STRONG",
-            "WEAK",
-            "LOCAL S/W",
-            "REF HOLDERS",
-            "ASYNC QUEUED",
-        ],
-    );
+    let mut nodes = Table::new("NODES", &NODE_COLUMNS);
     let node_rows = state
         .processes
         .iter()
@@ -192,18 +201,7 @@ pub fn render_userspace(out: &mut String, state: &DriverState, stats: &DriverSta
     nodes.render(out);
     out.push('\n');
 
-    let mut refs = Table::new(
-        "REFS",
-        &[
-            "PID",
-            "DESC",
-            "NODE",
-            "NODE OWNER",
-            "STRONG",
-            "WEAK",
-            "DEATH",
-        ],
-    );
+    let mut refs = Table::new("REFS", &REF_COLUMNS);
     for p in &state.processes {
         for r in &p.refs {
             refs.row(vec![
@@ -509,19 +507,7 @@ fn render_kernel_state(out: &mut String, state: &KernelState, context: &str) {
     threads.render(out);
     out.push('\n');
 
-    let mut nodes = Table::new(
-        "NODES",
-        &[
-            "ID",
-            "OWNER",
-            "PTR",
-            "STRONG",
-            "WEAK",
-            "LOCAL S/W",
-            "REF HOLDERS",
-            "ASYNC QUEUED",
-        ],
-    );
+    let mut nodes = Table::new("NODES", &NODE_COLUMNS);
     for p in &procs {
         for n in &p.nodes {
             nodes.row(vec![
@@ -553,18 +539,7 @@ fn render_kernel_state(out: &mut String, state: &KernelState, context: &str) {
         .iter()
         .flat_map(|p| p.nodes.iter().map(move |n| (n.id, p.pid)))
         .collect();
-    let mut refs = Table::new(
-        "REFS",
-        &[
-            "PID",
-            "DESC",
-            "NODE",
-            "NODE OWNER",
-            "STRONG",
-            "WEAK",
-            "DEATH",
-        ],
-    );
+    let mut refs = Table::new("REFS", &REF_COLUMNS);
     for p in &procs {
         for r in &p.refs {
             refs.row(vec![
