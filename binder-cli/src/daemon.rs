@@ -1,7 +1,7 @@
 //! The long-running commands: `binder driver` (a userspace driver instance with its service
 //! manager) and `binder servicemanager` (the service manager of a device).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use binder_driver::{DriverConfig, DriverError, Server};
 use binder_rt::service_manager::BnServiceManager;
@@ -105,29 +105,23 @@ fn serve_service_manager(spec: &DriverSpec) -> CliResult {
     })?;
     let sm = BnServiceManager::new_binder(ServiceManager::new());
     let busy = StatusCode::Other(-nix::libc::EBUSY);
-    let deadline = Instant::now() + CONTEXT_MANAGER_RELEASE;
-    loop {
-        match ProcessState::become_context_manager(sm.as_binder()) {
-            Ok(()) => break,
-            Err(e) if e == busy && Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(e) if e == busy => {
-                return Err(CliError::new(format!(
-                    "{spec} already has a context manager (another service manager is running)"
-                )));
-            }
-            Err(StatusCode::PermissionDenied) => {
-                return Err(CliError::new(format!(
-                    "permission denied becoming the context manager of {spec} (it is reserved for another uid)"
-                )));
-            }
-            Err(e) => {
-                return Err(CliError::new(format!(
-                    "cannot become the context manager of {spec}: {}",
-                    status_text(&e.into())
-                )));
-            }
+    match ProcessState::become_context_manager_within(sm.as_binder(), CONTEXT_MANAGER_RELEASE) {
+        Ok(()) => {}
+        Err(e) if e == busy => {
+            return Err(CliError::new(format!(
+                "{spec} already has a context manager (another service manager is running)"
+            )));
+        }
+        Err(StatusCode::PermissionDenied) => {
+            return Err(CliError::new(format!(
+                "permission denied becoming the context manager of {spec} (it is reserved for another uid)"
+            )));
+        }
+        Err(e) => {
+            return Err(CliError::new(format!(
+                "cannot become the context manager of {spec}: {}",
+                status_text(&e.into())
+            )));
         }
     }
     init_logging();

@@ -244,6 +244,26 @@ impl ProcessState {
         Ok(())
     }
 
+    /// [`ProcessState::become_context_manager`], waiting up to `timeout` while the device still
+    /// has one (`EBUSY`): Linux releases the context manager of a process that exited
+    /// asynchronously, so a restarted service manager may have to wait a moment. Other errors
+    /// return at once.
+    pub fn become_context_manager_within(
+        binder: SpIBinder,
+        timeout: std::time::Duration,
+    ) -> Result<(), StatusCode> {
+        let busy = StatusCode::from_i32(-libc::EBUSY);
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            match Self::become_context_manager(binder.clone()) {
+                Err(e) if e == busy && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                r => return r,
+            }
+        }
+    }
+
     pub(crate) fn context_object(&self) -> Option<SpIBinder> {
         self.context_object
             .lock()

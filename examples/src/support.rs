@@ -120,19 +120,10 @@ pub fn find<I: FromIBinder + ?Sized>(name: &str, server: &str) -> Result<Strong<
 }
 
 /// The `servicemanager` role: runs the service manager (`binder_rt`'s, as the context manager)
-/// until it is killed. A kernel device's previous context manager is released asynchronously
-/// after its process exits, so becoming the context manager is retried for a while.
+/// until it is killed (it waits while a kernel device's previous context manager is released).
 pub fn service_manager(_: &[String]) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match binder_rt::service_manager::server::run() {
-            Ok(()) => return Ok(()),
-            Err(e) if Instant::now() > deadline => {
-                return Err(format!("cannot run the service manager: {e}"));
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(50)),
-        }
-    }
+    binder_rt::service_manager::server::run()
+        .map_err(|e| format!("cannot run the service manager: {e}"))
 }
 
 /// Parses the `i`-th argument, or returns `default` when there is none.

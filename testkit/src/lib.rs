@@ -381,19 +381,11 @@ impl DeviceLease {
     }
 }
 
-/// Makes this role process the context manager with `binder`. A kernel device's previous
-/// context manager is released asynchronously after its process exits, so retry for a while.
+/// Makes this role process the context manager with `binder`, waiting while a kernel device's
+/// previous context manager (of an earlier test) is being released.
 pub fn become_context_manager(binder: binder_rt::SpIBinder) -> Result<(), String> {
-    let deadline = Instant::now() + patience();
-    loop {
-        match binder_rt::ProcessState::become_context_manager(binder.clone()) {
-            Ok(()) => return Ok(()),
-            Err(e) if Instant::now() > deadline => {
-                return Err(format!("cannot become context manager: {e}"));
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(20)),
-        }
-    }
+    binder_rt::ProcessState::become_context_manager_within(binder, patience())
+        .map_err(|e| format!("cannot become context manager: {e}"))
 }
 
 /// Parses `key=value` words of a report line.

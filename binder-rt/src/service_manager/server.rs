@@ -304,11 +304,15 @@ impl IServiceManager for ServiceManager {
     }
 }
 
+/// How long [`run`] waits for a device's previous context manager to be released.
+pub const CONTEXT_MANAGER_RELEASE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Makes this process the context manager serving a [`ServiceManager`], and serves until the
-/// driver goes away. Fails if another process already is the context manager.
+/// driver goes away. Fails (`EBUSY`) if another process still is the context manager after
+/// [`CONTEXT_MANAGER_RELEASE`].
 pub fn run() -> Result<(), StatusCode> {
     let sm = BnServiceManager::new_binder(ServiceManager::new());
-    ProcessState::become_context_manager(sm.as_binder())?;
+    ProcessState::become_context_manager_within(sm.as_binder(), CONTEXT_MANAGER_RELEASE)?;
     tracing::info!("service manager running");
     ProcessState::start_thread_pool()?;
     ProcessState::join_thread_pool()
