@@ -89,6 +89,30 @@ impl ServiceManager {
         })
     }
 
+    /// Runs `forget` on the registry (with `name` and the dead binder) when the process behind
+    /// `binder` dies; nothing for a local binder, which cannot. The recipient returned must be
+    /// kept with the registry entry it cleans up after.
+    fn on_death(
+        &self,
+        binder: &SpIBinder,
+        name: &str,
+        forget: fn(&mut Registry, &str, &SpIBinder),
+    ) -> Result<Option<DeathRecipient>, StatusCode> {
+        if binder.is_local() {
+            return Ok(None);
+        }
+        let registry = Arc::downgrade(&self.registry);
+        let dead = binder.downgrade();
+        let name = name.to_owned();
+        let recipient = DeathRecipient::new(move || {
+            if let (Some(registry), Some(dead)) = (registry.upgrade(), dead.upgrade()) {
+                forget(&mut lock(&registry), &name, &dead);
+            }
+        });
+        binder.link_to_death(&recipient)?;
+        Ok(Some(recipient))
+    }
+
     fn unsupported(what: &str) -> Status {
         Status::new_exception(
             ExceptionCode::UnsupportedOperation,
@@ -137,27 +161,16 @@ impl IServiceManager for ServiceManager {
                     ),
                 ));
             }
-            let death = if service.is_remote() {
-                let registry = Arc::downgrade(&self.registry);
-                let dead = service.downgrade();
-                let key = name.to_owned();
-                let recipient = DeathRecipient::new(move || {
-                    let (Some(registry), Some(dead)) = (registry.upgrade(), dead.upgrade()) else {
-                        return;
-                    };
-                    let mut reg = lock(&registry);
-                    if reg.services.get(&key).is_some_and(|e| e.binder == dead) {
-                        reg.services.remove(&key);
-                        tracing::info!(name = key, "service died; removed");
+            let death = self
+                .on_death(service, name, |reg, name, dead| {
+                    if reg.services.get(name).is_some_and(|e| e.binder == *dead) {
+                        reg.services.remove(name);
+                        tracing::info!(name, "service died; removed");
                     }
-                });
-                service.link_to_death(&recipient).map_err(|e| {
+                })
+                .map_err(|e| {
                     Status::transaction_error(e, format!("service {name:?} is already dead"))
                 })?;
-                Some(recipient)
-            } else {
-                None
-            };
             reg.services.insert(
                 name.to_owned(),
                 Entry {
@@ -199,26 +212,13 @@ impl IServiceManager for ServiceManager {
         callback: &Strong<dyn IServiceCallback>,
     ) -> crate::Result<()> {
         check_name(name)?;
-        let cb_binder = callback.as_binder();
-        let death = if cb_binder.is_remote() {
-            let registry = Arc::downgrade(&self.registry);
-            let dead = cb_binder.downgrade();
-            let key = name.to_owned();
-            let recipient = DeathRecipient::new(move || {
-                let (Some(registry), Some(dead)) = (registry.upgrade(), dead.upgrade()) else {
-                    return;
-                };
-                if let Some(list) = lock(&registry).watchers.get_mut(&key) {
-                    list.retain(|w| w.callback.as_binder() != dead);
+        let death = self
+            .on_death(&callback.as_binder(), name, |reg, name, dead| {
+                if let Some(list) = reg.watchers.get_mut(name) {
+                    list.retain(|w| w.callback.as_binder() != *dead);
                 }
-            });
-            cb_binder.link_to_death(&recipient).map_err(|e| {
-                Status::transaction_error(e, "the callback's process is already dead")
-            })?;
-            Some(recipient)
-        } else {
-            None
-        };
+            })
+            .map_err(|e| Status::transaction_error(e, "the callback's process is already dead"))?;
         let current = {
             let mut reg = lock(&self.registry);
             reg.watchers
