@@ -168,16 +168,25 @@ pub struct ReceivedBuffer {
     offsets: &'static [u8],
     /// The address the driver knows the buffer by, or `None` for a buffer nobody must free.
     free_ptr: Option<u64>,
+    /// The data of a oneway transaction: the driver delivers the node's next oneway
+    /// transaction only once this buffer is freed.
+    oneway: bool,
 }
 
 impl ReceivedBuffer {
     /// `data` and `offsets` must lie inside the receive mapping (the process state checks the
     /// driver's addresses before building one).
-    pub(crate) fn new(data: &'static [u8], offsets: &'static [u8], free_ptr: u64) -> Self {
+    pub(crate) fn new(
+        data: &'static [u8],
+        offsets: &'static [u8],
+        free_ptr: u64,
+        oneway: bool,
+    ) -> Self {
         ReceivedBuffer {
             data,
             offsets,
             free_ptr: Some(free_ptr),
+            oneway,
         }
     }
 
@@ -194,6 +203,13 @@ impl Drop for ReceivedBuffer {
     fn drop(&mut self) {
         if let Some(ptr) = self.free_ptr.take() {
             crate::process_state::queue_free_buffer(ptr);
+            // The free normally rides with the next driver write of any thread. But the next
+            // oneway call to the same object waits for it, and if this thread is not one that
+            // talks to the driver anyway (say, a worker that kept a oneway call's Payload), no
+            // thread may write for a long time: send it now.
+            if self.oneway {
+                crate::thread_state::flush_unless_in_loop();
+            }
         }
     }
 }

@@ -364,7 +364,8 @@ impl ProcessState {
             queue_free_buffer(tr.data_buffer);
             return Err(StatusCode::BadValue);
         }
-        let buffer = ReceivedBuffer::new(data, offsets, tr.data_buffer);
+        let oneway = tr.flags & binder_sys::TF_ONE_WAY != 0;
+        let buffer = ReceivedBuffer::new(data, offsets, tr.data_buffer, oneway);
         // The driver installed the fds of FD objects in our table: the Parcel owns them now.
         let mut fds: Vec<OwnedFd> = Vec::new();
         let mut seen = std::collections::HashSet::new();

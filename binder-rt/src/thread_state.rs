@@ -201,6 +201,43 @@ pub(crate) fn flush_commands() -> Result<(), StatusCode> {
     talk_with_driver(false)
 }
 
+thread_local! {
+    /// How deep this thread is in loops that talk to the driver again soon (waiting for a
+    /// reply, serving the thread pool): commands queued there ride with that next write.
+    static LOOP_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Marks the thread as inside a driver loop while it lives.
+struct InLoop;
+
+impl InLoop {
+    fn enter() -> InLoop {
+        LOOP_DEPTH.with(|d| d.set(d.get() + 1));
+        InLoop
+    }
+}
+
+impl Drop for InLoop {
+    fn drop(&mut self) {
+        LOOP_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
+/// Flushes queued commands unless this thread is in a loop that writes to the driver soon
+/// anyway (libbinder's `flushIfNeeded`).
+pub(crate) fn flush_unless_in_loop() {
+    let idle = LOOP_DEPTH.try_with(|d| d.get() == 0).unwrap_or(false);
+    let free = STATE
+        .try_with(|s| s.try_borrow_mut().is_ok())
+        .unwrap_or(false);
+    if idle
+        && free
+        && let Err(e) = flush_commands()
+    {
+        tracing::debug!("flushing a freed buffer: {e}");
+    }
+}
+
 /// A return command, decoded out of the read buffer so that no borrow of the thread state is
 /// held while it is executed.
 #[derive(Debug)]
@@ -282,6 +319,7 @@ pub(crate) fn transact(
 }
 
 fn wait_for_response(expect_reply: bool) -> Result<Option<Parcel>, StatusCode> {
+    let _in_loop = InLoop::enter();
     loop {
         talk_with_driver(true)?;
         let Some(cmd) = next_command()? else { continue };
@@ -480,6 +518,7 @@ fn get_and_execute_command() -> Result<(), StatusCode> {
 /// The looper: serves transactions until the driver goes away (or, for a spawned thread,
 /// until the driver says `BR_FINISHED`).
 pub(crate) fn join_thread_pool(is_main: bool) {
+    let _in_loop = InLoop::enter();
     with(|t| {
         let cmd = if is_main {
             BC_ENTER_LOOPER

@@ -38,6 +38,9 @@ pub trait IService {
     /// Returns true once `n` calls are inside this method at the same time (false after a
     /// timeout): only a thread pool that grew to `n` threads can answer true.
     fn rendezvous(&self, n: i32) -> binder_rt::Result<bool>;
+    /// Keeps `data` (a buffer in the service's receive area) for a worker thread to drop later.
+    #[oneway]
+    fn keep(&self, data: Payload) -> binder_rt::Result<()>;
 }
 
 #[binder_interface(descriptor = "conformance.ICallback")]
@@ -76,6 +79,8 @@ struct Service {
     held: Mutex<Option<SpIBinder>>,
     inside: Mutex<i32>,
     arrived: std::sync::Condvar,
+    kept: Arc<Mutex<Vec<Payload>>>,
+    kept_total: std::sync::atomic::AtomicI32,
 }
 
 impl IService for Service {
@@ -156,6 +161,12 @@ impl IService for Service {
             .unwrap();
         Ok(*inside >= n)
     }
+    fn keep(&self, data: Payload) -> binder_rt::Result<()> {
+        self.kept.lock().unwrap().push(data);
+        let n = self.kept_total.fetch_add(1, Ordering::SeqCst) + 1;
+        report(format!("KEPT {n}"));
+        Ok(())
+    }
 }
 
 fn tempfile() -> Result<std::fs::File, String> {
@@ -167,7 +178,16 @@ fn tempfile() -> Result<std::fs::File, String> {
 /// The service process: registers with the service manager, serves on its thread pool, then
 /// waits for "exit" or end of input.
 fn role_service(_: &[String]) -> Result<(), String> {
-    let svc = BnService::new_binder(Service::default());
+    let service = Service::default();
+    // Drops what `keep` kept, a little later, on a thread that never talks to the driver.
+    let kept = service.kept.clone();
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_millis(20));
+            drop(std::mem::take(&mut *kept.lock().unwrap()));
+        }
+    });
+    let svc = BnService::new_binder(service);
     ProcessState::start_thread_pool().map_err(st)?;
     binder_rt::add_service(SERVICE, svc.as_binder()).map_err(st)?;
     report(format!("READY pid={}", pid()));
@@ -317,6 +337,17 @@ fn role_concurrent(_: &[String]) -> Result<(), String> {
         })?;
     }
     report("OK");
+    Ok(())
+}
+
+/// Oneway calls whose buffers the service keeps for a while: each next one is delivered only
+/// once the previous buffer is freed, by a thread that is not a binder thread.
+fn role_keep(_: &[String]) -> Result<(), String> {
+    let s = service()?;
+    for i in 0..3u8 {
+        s.keep(Payload::from(vec![i; 1000])).map_err(st)?;
+    }
+    report("SENT");
     Ok(())
 }
 
@@ -583,6 +614,17 @@ fn the_thread_pool_grows_for_concurrent_calls() -> Result<(), String> {
     simple("concurrent", "concurrent")
 }
 
+fn oneway_buffers_freed_by_other_threads_let_the_next_call_in() -> Result<(), String> {
+    let t = TestBinder::new("keep")?;
+    let mut svc = start_service(&t)?;
+    let mut c = t.spawn("keep", &[])?;
+    c.expect("SENT")?;
+    c.finish()?;
+    svc.expect("KEPT 3")?;
+    svc.send("exit")?;
+    svc.finish()
+}
+
 fn calling_pid_and_uid() -> Result<(), String> {
     simple("identity", "identity")
 }
@@ -691,6 +733,10 @@ fn main() {
         ("oneway_calls_arrive_in_order", oneway_calls_arrive_in_order),
         ("calling_pid_and_uid", calling_pid_and_uid),
         (
+            "oneway_buffers_freed_by_other_threads_let_the_next_call_in",
+            oneway_buffers_freed_by_other_threads_let_the_next_call_in,
+        ),
+        (
             "the_thread_pool_grows_for_concurrent_calls",
             the_thread_pool_grows_for_concurrent_calls,
         ),
@@ -732,6 +778,7 @@ fn main() {
             ("nested", role_nested),
             ("oneway", role_oneway),
             ("identity", role_identity),
+            ("keep", role_keep),
             ("concurrent", role_concurrent),
             ("provider", role_provider),
             ("consumer", role_consumer),
