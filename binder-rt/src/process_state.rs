@@ -416,6 +416,9 @@ pub(crate) fn release_proxy(handle: u32, death_cookie: Option<u64>) {
     }
     ps.defer_handle_command(BC_RELEASE, handle);
     ps.defer_handle_command(BC_DECREFS, handle);
+    // The owner keeps its object until it hears of this; don't leave that to whichever thread
+    // writes next, which may be never (libbinder flushes here too).
+    crate::thread_state::flush_unless_in_loop();
 }
 
 /// A Parcel for an outgoing transaction or reply: in the send arena when there is one.

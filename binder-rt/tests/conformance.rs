@@ -659,6 +659,37 @@ fn objects_across_three_processes_and_release() -> Result<(), String> {
     svc.finish()
 }
 
+/// Holds the only reference to the provider's object, then drops it on its main thread (not a
+/// binder thread) and stays alive: the owner must still hear of the release.
+fn role_last_holder(_: &[String]) -> Result<(), String> {
+    let s = service()?;
+    let obj = s.held().map_err(st)?.ok_or("nothing held")?;
+    s.drop_held().map_err(st)?;
+    drop(obj);
+    report("RELEASED");
+    while let Some(cmd) = next_command() {
+        if cmd == "exit" {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn releases_from_a_non_binder_thread_reach_the_owner() -> Result<(), String> {
+    let t = TestBinder::new("last_holder")?;
+    let svc = start_service(&t)?;
+    let mut provider = t.spawn("provider", &[])?;
+    provider.expect("HELD")?;
+    let mut holder = t.spawn("last_holder", &[])?;
+    holder.expect("RELEASED")?;
+    provider.expect("DROPPED object")?;
+    for mut p in [holder, provider, svc] {
+        p.send("exit")?;
+        p.finish()?;
+    }
+    Ok(())
+}
+
 fn role_drop_held(_: &[String]) -> Result<(), String> {
     service()?.drop_held().map_err(st)?;
     report("OK");
@@ -754,6 +785,10 @@ fn main() {
             death_notification_after_kill_9,
         ),
         (
+            "releases_from_a_non_binder_thread_reach_the_owner",
+            releases_from_a_non_binder_thread_reach_the_owner,
+        ),
+        (
             "dead_reply_when_the_target_dies_during_a_call",
             dead_reply_when_the_target_dies_during_a_call,
         ),
@@ -783,6 +818,7 @@ fn main() {
             ("provider", role_provider),
             ("consumer", role_consumer),
             ("drop_held", role_drop_held),
+            ("last_holder", role_last_holder),
             ("fds", role_fds),
             ("watch_death", role_watch_death),
             ("dead_reply", role_dead_reply),
