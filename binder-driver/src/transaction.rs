@@ -735,10 +735,14 @@ impl State {
             let (Some(tt), Some(irt)) = (prep.target_thread, prep.in_reply_to) else {
                 return;
             };
-            if self
-                .procs
-                .get(&proc_id)
-                .is_some_and(|p| p.no_reply_complete)
+            // A reply without objects needs no completion if the process opted out; one with
+            // objects gets it as in the kernel: the replier keeps the objects' references until
+            // it hears that the driver has taken its own.
+            if req.tr.offsets_size == 0
+                && self
+                    .procs
+                    .get(&proc_id)
+                    .is_some_and(|p| p.no_reply_complete)
             {
                 self.stats.deleted(Obj::TransactionComplete);
             } else {

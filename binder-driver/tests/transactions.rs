@@ -173,6 +173,25 @@ fn a_process_may_go_without_the_completion_of_its_replies() {
             std::time::Duration::from_millis(50)
         ));
     }
+    // A reply carrying an object still gets its completion (the replier holds the object's
+    // references until then).
+    client_thread.send_write_read(
+        &Cmds::new().transaction(0, 8, TF_ACCEPT_FDS, b"obj?", &[]).0,
+        READ_SIZE,
+    );
+    let tr = txn_of(&server_thread.recv_ioctl().br());
+    let obj = flat(binder_sys::BINDER_TYPE_BINDER, 0x5000, 0x5000);
+    server_thread.send_write_read(
+        &Cmds::new()
+            .free_buffer(tr.data_buffer)
+            .reply(0, &obj, &[0])
+            .0,
+        READ_SIZE,
+    );
+    let brs = server_thread.recv_ioctl().br();
+    assert!(brs.contains(&Br::TransactionComplete), "{brs:?}");
+    let reply = txn_of(&client_thread.recv_ioctl().br());
+    assert_eq!(reply.offsets_size, 8);
     let stats = inst.stats();
     assert_eq!(stats.objects["transaction_complete"].active, 0);
 }

@@ -168,9 +168,10 @@ pub struct ReceivedBuffer {
     offsets: &'static [u8],
     /// The address the driver knows the buffer by, or `None` for a buffer nobody must free.
     free_ptr: Option<u64>,
-    /// The data of a oneway transaction: the driver delivers the node's next oneway
-    /// transaction only once this buffer is freed.
-    oneway: bool,
+    /// Freeing this buffer unblocks something, so it must not wait for an unrelated write:
+    /// the data of a oneway transaction (the node's next oneway transaction is delivered only
+    /// once it is freed), or a buffer with objects (it holds references on their nodes).
+    urgent_free: bool,
 }
 
 impl ReceivedBuffer {
@@ -186,7 +187,7 @@ impl ReceivedBuffer {
             data,
             offsets,
             free_ptr: Some(free_ptr),
-            oneway,
+            urgent_free: oneway || !offsets.is_empty(),
         }
     }
 
@@ -203,11 +204,12 @@ impl Drop for ReceivedBuffer {
     fn drop(&mut self) {
         if let Some(ptr) = self.free_ptr.take() {
             crate::process_state::queue_free_buffer(ptr);
-            // The free normally rides with the next driver write of any thread. But the next
-            // oneway call to the same object waits for it, and if this thread is not one that
-            // talks to the driver anyway (say, a worker that kept a oneway call's Payload), no
+            // The free normally rides with the next driver write of any thread (a reply read
+            // after a call is freed with the next call). But when the free unblocks something
+            // and this thread is not one that talks to the driver anyway (a worker that kept a
+            // oneway call's Payload, a client done with a reply that carried objects), no
             // thread may write for a long time: send it now.
-            if self.oneway {
+            if self.urgent_free {
                 crate::thread_state::flush_unless_in_loop();
             }
         }

@@ -49,7 +49,9 @@ pub fn socket_name(instance: &str) -> String {
 /// version mismatch, after which the driver closes the connection. `driver_pid` is what the
 /// runtime passes to `prctl(PR_SET_PTRACER, ..)` so that `process_vm_readv` is allowed.
 pub const OP_HELLO_PROC: u32 = 1;
-/// [`OP_HELLO_PROC`] flag: no `BR_TRANSACTION_COMPLETE` for the process's own `BC_REPLY`s.
+/// [`OP_HELLO_PROC`] flag: no `BR_TRANSACTION_COMPLETE` for the process's own `BC_REPLY`s that
+/// carry no objects (a reply with objects still gets it: the replier holds the objects'
+/// references until it knows the driver has taken its own).
 ///
 /// The kernel queues one, and a thread that sends a reply together with a read for its next
 /// work is woken at once for it: cheap in the kernel, but two extra wake-ups per call through
