@@ -188,6 +188,11 @@ fn lookups_and_errors() -> Result<(), String> {
 }
 
 fn another_uid_cannot_replace_a_name() -> Result<(), String> {
+    if !nix::unistd::geteuid().is_root() {
+        // A process of another uid can only be made by root.
+        println!("skipped: running a role as uid 65534 needs root");
+        return Ok(());
+    }
     let t = TestBinder::new("sm_uid")?;
     let mut first = t.spawn("register", &["sm.owned"])?;
     first.expect("ADDED sm.owned")?;
