@@ -37,10 +37,10 @@ pub fn run_driver(spec: &DriverSpec, args: &DriverArgs) -> CliResult {
         (None, DriverSpec::Kernel(_)) => "default".to_owned(),
     };
     let config = DriverConfig {
-        instance: instance.clone(),
         idle_exit: args.idle_exit_secs.map(Duration::from_secs),
         // The service manager is a process of this driver too; it must not keep it alive.
         idle_ignores_own_process: true,
+        ..DriverConfig::new(instance.clone())
     };
     let server = Server::bind(config).map_err(|e| match e {
         DriverError::AlreadyRunning => CliError::new(format!(

@@ -7,24 +7,28 @@
 //! wake-up is ever forgotten and nothing is sent while the lock is held.
 
 use std::os::fd::OwnedFd;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+
+use parking_lot::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use binder_sys::ud::{
-    MAX_AREA_SIZE, MAX_ARENA_SIZE, decode_bwr, encode_bwr, encode_ioctl_done, encode_reply,
+    MAX_AREA_SIZE, MAX_ARENA_SIZE, decode_bwr, decode_fd_table, encode_bwr, encode_ioctl_done,
+    encode_reply,
 };
 use binder_sys::*;
 
 use crate::alloc::BinderAlloc;
 use crate::model::*;
 use crate::sys;
-use crate::transaction::TxnRequest;
+use crate::transaction::{FileTable, TxnRequest};
+use crate::{Access, Limits};
 
 type Guard<'a> = MutexGuard<'a, State>;
 
-/// Most threads one process may register.
-const MAX_THREADS_PER_PROC: usize = 4096;
+/// Objects of one transaction translated per hold of the state lock.
+const OBJECTS_PER_LOCK: usize = 256;
 
 /// One driver instance.
 pub struct Driver {
@@ -36,6 +40,8 @@ pub struct Driver {
 /// A thread connection, owned by the driver thread that serves it.
 pub struct ThreadConn {
     pub proc: ProcId,
+    /// The user of the process (the connection is counted against it).
+    pub uid: u32,
     pub tid: u32,
     pub sock: Arc<OwnedFd>,
     /// The `binder_thread` of this connection; a new one is made after `BINDER_THREAD_EXIT`.
@@ -76,9 +82,9 @@ fn le_u64(b: &[u8], at: usize) -> Option<u64> {
 }
 
 impl Driver {
-    pub fn new(instance: &str) -> Self {
+    pub fn new(instance: &str, owner: u32, access: Access, limits: Limits) -> Self {
         Driver {
-            state: Mutex::new(State::new(instance)),
+            state: Mutex::new(State::new(instance, owner, access, limits)),
             copy_delay_us: AtomicU64::new(0),
         }
     }
@@ -89,8 +95,9 @@ impl Driver {
     }
 
     pub fn lock(&self) -> Guard<'_> {
-        // A panic in another driver thread must not take the whole driver down with it.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        // (parking_lot's lock is not poisoned: a panic in another driver thread does not take
+        // the whole driver down with it.)
+        self.state.lock()
     }
 
     /// Finishes the woken reads and releases the lock; the caller sends the result.
@@ -101,24 +108,55 @@ impl Driver {
         out
     }
 
-    /// `binder_transaction` around the unlocked copy.
-    fn transaction<'a>(&'a self, mut st: Guard<'a>, t: ThreadId, req: TxnRequest) -> Guard<'a> {
+    /// `binder_transaction` around the unlocked copy; objects are translated in batches with
+    /// the lock released in between, so that no transaction holds up other processes for long.
+    fn transaction<'a>(
+        &'a self,
+        mut st: Guard<'a>,
+        t: ThreadId,
+        req: TxnRequest,
+        files: &FileTable,
+    ) -> Guard<'a> {
         let Ok(prep) = st.txn_prepare(t, &req) else {
             return st;
         };
         // Wake-ups queued so far are finished and sent now, so that nobody waits on our copy.
-        st.process_wakeups();
-        let early = std::mem::take(&mut st.outgoing);
-        drop(st);
-        send_all(early);
+        self.release(st);
         let copied = prep.copy.run();
         let delay = self.copy_delay_us.load(Ordering::Relaxed);
         if delay > 0 {
             std::thread::sleep(Duration::from_micros(delay));
         }
         let mut st = self.lock();
-        st.txn_finish(t, prep, copied);
-        st
+        let Some(mut tr) = st.txn_copied(t, prep, copied) else {
+            return st;
+        };
+        loop {
+            match st.txn_translate(t, &mut tr, files, OBJECTS_PER_LOCK) {
+                Err(()) => return st,
+                Ok(true) => {
+                    st.txn_queue(t, tr);
+                    return st;
+                }
+                Ok(false) => {
+                    // Hand the lock to whoever waits for it (a fair unlock), then queue again.
+                    let mut st_out = st;
+                    st_out.process_wakeups();
+                    let out = std::mem::take(&mut st_out.outgoing);
+                    MutexGuard::unlock_fair(st_out);
+                    send_all(out);
+                    st = self.lock();
+                    if !st.txn_ends_alive(t, &mut tr) {
+                        return st;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Finishes the wake-ups queued so far, sends what they produced and releases the lock.
+    fn release(&self, st: Guard<'_>) {
+        send_all(self.unlock(st));
     }
 
     /// `binder_thread_write`: runs the command stream from `*consumed`; stops at the first
@@ -128,6 +166,7 @@ impl Driver {
         mut st: Guard<'a>,
         t: ThreadId,
         cmds: &[u8],
+        files: &FileTable,
         consumed: &mut u64,
     ) -> (Guard<'a>, Result<(), i32>) {
         let mut pos = *consumed as usize;
@@ -175,6 +214,7 @@ impl Driver {
                             reply,
                             extra_buffers_size,
                         },
+                        files,
                     );
                     size
                 }
@@ -224,8 +264,14 @@ impl Driver {
         });
     }
 
-    /// An `OP_IOCTL` request.
-    pub fn ioctl(&self, conn: &mut ThreadConn, cmd: u32, arg: &[u8]) -> (Vec<Outgoing>, Next) {
+    /// An `OP_IOCTL` request; `files` came with it as `SCM_RIGHTS`.
+    pub fn ioctl(
+        &self,
+        conn: &mut ThreadConn,
+        cmd: u32,
+        arg: &[u8],
+        files: Vec<OwnedFd>,
+    ) -> (Vec<Outgoing>, Next) {
         let mut st = self.lock();
         let Some(t) = self.begin(&mut st, conn) else {
             return (self.unlock(st), Next::Close);
@@ -237,7 +283,7 @@ impl Driver {
         let sock = conn.sock.clone();
         let (ret, out): (i32, Vec<u8>) = match cmd {
             BINDER_WRITE_READ => {
-                st = self.write_read(st, t, &sock, arg);
+                st = self.write_read(st, t, &sock, arg, files);
                 return (self.unlock(st), Next::Continue);
             }
             BINDER_SET_MAX_THREADS => match le_u32(arg, 0) {
@@ -313,6 +359,7 @@ impl Driver {
         t: ThreadId,
         sock: &Arc<OwnedFd>,
         arg: &[u8],
+        files: Vec<OwnedFd>,
     ) -> Guard<'a> {
         let Some(mut bwr) = decode_bwr(&mut Reader::new(arg)) else {
             Self::reply_ioctl(&mut st, sock, -libc::EFAULT, &[]);
@@ -326,18 +373,32 @@ impl Driver {
             }
             Self::reply_ioctl(st, sock, ret, &out);
         };
+        let inline = &arg[WRITE_READ_SIZE..];
+        let Some((cmds, trailer)) = usize::try_from(bwr.write_size)
+            .ok()
+            .filter(|n| *n <= inline.len())
+            .map(|n| inline.split_at(n))
+        else {
+            bwr.read_consumed = 0;
+            reply(&mut st, -libc::EFAULT, &bwr);
+            return st;
+        };
+        // The files of the stream's fd objects, by the sender's numbers.
+        let files: FileTable = match decode_fd_table(trailer) {
+            Some(numbers) if numbers.len() == files.len() => {
+                numbers.into_iter().zip(files).collect()
+            }
+            _ => {
+                bwr.read_consumed = 0;
+                reply(&mut st, -libc::EINVAL, &bwr);
+                return st;
+            }
+        };
         if bwr.write_size > 0 {
-            let inline = &arg[WRITE_READ_SIZE..];
-            let result = match usize::try_from(bwr.write_size)
-                .ok()
-                .and_then(|n| inline.get(..n))
-            {
-                Some(cmds) => {
-                    let (guard, r) = self.thread_write(st, t, cmds, &mut bwr.write_consumed);
-                    st = guard;
-                    r
-                }
-                None => Err(-libc::EFAULT),
+            let result = {
+                let (guard, r) = self.thread_write(st, t, cmds, &files, &mut bwr.write_consumed);
+                st = guard;
+                r
             };
             if let Err(e) = result {
                 bwr.read_consumed = 0;
@@ -411,6 +472,7 @@ impl Driver {
         if let Some(p) = st.procs.get_mut(&conn.proc) {
             p.thread_socks.retain(|s| !Arc::ptr_eq(s, &conn.sock));
         }
+        st.connection_closed(conn.uid, false);
         self.unlock(st)
     }
 
@@ -425,15 +487,38 @@ impl Driver {
             return Err(-libc::EBUSY);
         }
         let granted = size.min(MAX_AREA_SIZE as u64) as usize;
-        let (fd, mapping) = sys::create_area(granted).map_err(|e| {
+        let uid = {
+            let mut st = self.lock();
+            let uid = st.procs.get(&p).map(|p| p.uid).ok_or(-libc::ESRCH)?;
+            if !st.charge_area(uid, granted as u64) {
+                tracing::warn!(
+                    uid,
+                    "refusing a receive area: the user's processes hold their limit"
+                );
+                return Err(-libc::ENOMEM);
+            }
+            uid
+        };
+        let created = sys::create_area(granted).map_err(|e| {
             tracing::error!("cannot create a {granted} byte receive area: {e}");
             -e.raw_os_error().unwrap_or(libc::ENOMEM)
-        })?;
+        });
         let mut st = self.lock();
-        let proc = st.procs.get_mut(&p).ok_or(-libc::ESRCH)?;
-        if proc.area.is_some() {
+        let (fd, mapping) = match created {
+            Ok(c) => c,
+            Err(e) => {
+                st.uncharge_area(uid, granted as u64);
+                return Err(e);
+            }
+        };
+        let Some(proc) = st
+            .procs
+            .get_mut(&p)
+            .filter(|p| p.area.is_none() && !p.is_dead)
+        else {
+            st.uncharge_area(uid, granted as u64);
             return Err(-libc::EBUSY);
-        }
+        };
         proc.area = Some(Area {
             mapping: Arc::new(mapping),
             alloc: BinderAlloc::new(granted),
@@ -481,33 +566,43 @@ impl Driver {
         0
     }
 
-    /// `OP_NEW_THREAD`: a new thread connection; the caller serves it.
-    pub fn new_thread(
-        &self,
-        p: ProcId,
-        tid: u32,
-        sock: Option<OwnedFd>,
-    ) -> Result<ThreadConn, i32> {
-        let sock = sock.ok_or(-libc::EINVAL)?;
-        if !sys::is_seqpacket(&sock) {
-            return Err(-libc::EINVAL);
-        }
-        let sock = Arc::new(sock);
+    /// `OP_NEW_THREAD`: a new thread connection, created here so that it can only lead to
+    /// the driver. Returns the driver's end (the caller serves it) and the process's end.
+    pub fn new_thread(&self, p: ProcId, tid: u32) -> Result<(ThreadConn, OwnedFd), i32> {
+        let (ours, theirs) = sys::seqpacket_pair().map_err(|e| {
+            tracing::warn!("cannot create a thread connection: {e}");
+            -e.raw_os_error().unwrap_or(libc::EMFILE)
+        })?;
+        let sock = Arc::new(ours);
         let mut st = self.lock();
-        if st
-            .procs
-            .get(&p)
-            .is_some_and(|p| p.threads.len() >= MAX_THREADS_PER_PROC)
-        {
+        let (uid, threads) = st
+            .proc_alive(p)
+            .map(|p| (p.uid, p.thread_socks.len()))
+            .ok_or(-libc::ESRCH)?;
+        if threads >= st.limits.max_threads_per_proc || !st.admit_connection(uid, false) {
+            tracing::warn!(uid, threads, "refusing a thread connection: limit reached");
             return Err(-libc::EAGAIN);
         }
-        let thread = st.new_thread(p, tid, sock.clone()).ok_or(-libc::ESRCH)?;
-        Ok(ThreadConn {
-            proc: p,
-            tid,
-            sock,
-            thread: Some(thread),
-        })
+        let Some(thread) = st.new_thread(p, tid, sock.clone()) else {
+            st.connection_closed(uid, false);
+            return Err(-libc::ESRCH);
+        };
+        Ok((
+            ThreadConn {
+                proc: p,
+                uid,
+                tid,
+                sock,
+                thread: Some(thread),
+            },
+            theirs,
+        ))
+    }
+
+    /// A thread connection that was admitted but could not be served.
+    pub fn thread_not_served(&self, conn: ThreadConn) {
+        let mut conn = conn;
+        send_all(self.thread_eof(&mut conn));
     }
 
     /// End of file on a process connection: the process died.
@@ -772,12 +867,10 @@ impl State {
     }
 
     fn dead_binder_done(&mut self, t: ThreadId, proc_id: ProcId, cookie: u64) {
-        let found = self.procs.get(&proc_id).and_then(|p| {
-            p.delivered_death
-                .iter()
-                .copied()
-                .find(|d| self.deaths.get(d).is_some_and(|x| x.cookie == cookie))
-        });
+        let found = self
+            .procs
+            .get(&proc_id)
+            .and_then(|p| p.delivered_death.find(cookie));
         let Some(d) = found else {
             tracing::info!("BC_DEAD_BINDER_DONE {cookie:#x} not found");
             return;
@@ -801,6 +894,10 @@ impl State {
         let Some(uid) = self.procs.get(&proc_id).map(|p| p.uid) else {
             return -libc::ESRCH;
         };
+        if !self.is_admin(uid) && self.access.context_manager_uid != Some(uid) {
+            tracing::info!("BINDER_SET_CONTEXT_MGR by uid {uid}, who may not");
+            return -libc::EPERM;
+        }
         match self.context_mgr_uid {
             Some(owner) if owner != uid => {
                 tracing::info!("BINDER_SET_CONTEXT_MGR bad uid {uid} != {owner}");

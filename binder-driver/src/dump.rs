@@ -285,3 +285,70 @@ impl State {
         }
     }
 }
+
+impl State {
+    /// The state as a user who does not administer the instance may see it: only the
+    /// processes of `uid`, no node addresses (`ptr`, `cookie`: heap addresses of a process), and
+    /// no pids of other users' processes.
+    pub fn dump_for_user(&self, uid: u32) -> DriverState {
+        let mut state = self.dump();
+        let own: std::collections::BTreeSet<u32> = self
+            .procs
+            .values()
+            .filter(|p| !p.is_dead && p.uid == uid)
+            .map(|p| p.pid)
+            .collect();
+        let mine = |pid: &mut Option<u32>| {
+            if pid.is_some_and(|p| !own.contains(&p)) {
+                *pid = None;
+            }
+        };
+        let txn = |t: &mut TransactionState| {
+            mine(&mut t.from_pid);
+            mine(&mut t.to_pid);
+            if t.from_pid.is_none() {
+                t.from_tid = None;
+            }
+            if t.to_pid.is_none() {
+                t.to_tid = None;
+            }
+        };
+        let work = |w: &mut WorkState| match w {
+            WorkState::Transaction { transaction } => txn(transaction),
+            WorkState::Node { ptr, cookie, .. } => {
+                *ptr = 0;
+                *cookie = 0;
+            }
+            _ => {}
+        };
+        state.processes.retain(|p| p.uid == uid);
+        for p in &mut state.processes {
+            for n in &mut p.nodes {
+                n.ptr = 0;
+                n.cookie = 0;
+                n.ref_holders.retain(|pid| own.contains(pid));
+                n.async_todo.iter_mut().for_each(txn);
+            }
+            for r in &mut p.refs {
+                mine(&mut r.node_owner_pid);
+            }
+            p.todo.iter_mut().for_each(work);
+            for t in &mut p.threads {
+                t.todo.iter_mut().for_each(work);
+                for e in &mut t.transaction_stack {
+                    txn(&mut e.transaction);
+                }
+            }
+        }
+        state.dead_nodes.clear();
+        state.transactions.retain(|t| {
+            t.from_pid.is_some_and(|p| own.contains(&p))
+                || t.to_pid.is_some_and(|p| own.contains(&p))
+        });
+        state.transactions.iter_mut().for_each(txn);
+        if let Some(ctx) = &mut state.context_manager {
+            mine(&mut ctx.pid);
+        }
+        state
+    }
+}

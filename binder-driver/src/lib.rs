@@ -25,6 +25,7 @@ mod server;
 mod stats;
 mod sys;
 mod transaction;
+mod worklist;
 
 use std::time::Duration;
 
@@ -33,13 +34,98 @@ pub use server::Server;
 /// Configuration of one driver instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DriverConfig {
-    /// Instance name: the driver listens on `\0binder-ud/<instance>`.
+    /// Instance name: the driver listens on the abstract socket `\0binder-ud/<uid>/<instance>`
+    /// of the user running it, or on a filesystem socket if the name is an absolute path
+    /// (see [`binder_sys::ud::Endpoint`]).
     pub instance: String,
     /// Exit once no process connection has existed for this long (auto-started instances).
     pub idle_exit: Option<Duration>,
     /// Connections from the driver's own process (a service manager running beside the
     /// driver) do not keep it from being idle.
     pub idle_ignores_own_process: bool,
+    /// Who may use the instance.
+    pub access: Access,
+    /// Mode of a filesystem socket (e.g. `0o660`); `None` leaves what the umask gave.
+    pub socket_mode: Option<u32>,
+    /// Group of a filesystem socket.
+    pub socket_group: Option<u32>,
+    /// Limits on what one process, one user and the instance may hold.
+    pub limits: Limits,
+}
+
+/// Who may use an instance. The instance's **owner** is the user running the driver; the
+/// owner and root are its administrators: only they read the full state dump and the
+/// counters and ask the driver to shut down.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Access {
+    /// Any user who can connect to the socket may open processes on the instance (a
+    /// machine-wide instance whose socket permissions, set by its administrator, decide, as
+    /// `/dev/binder`'s do). Only for filesystem sockets. When `false` (the default), only the
+    /// owner and root may connect.
+    pub shared: bool,
+    /// A user other than the owner and root that may become the context manager.
+    pub context_manager_uid: Option<u32>,
+}
+
+/// Bounds on what the instance holds for its peers, so that no process or user can exhaust
+/// the driver (the kernel driver bounds the same things per process).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Connections of every kind (not yet identified, process, thread) of the instance. Each is
+    /// served by one driver thread and holds one or two file descriptors.
+    pub max_connections: usize,
+    /// Connections of one user.
+    pub max_connections_per_uid: usize,
+    /// Connections of one user that have not said what they are yet.
+    pub max_unidentified_per_uid: usize,
+    /// Thread connections of one process, counted from `OP_NEW_THREAD` until the connection
+    /// closes (`BINDER_THREAD_EXIT` does not end the connection).
+    pub max_threads_per_proc: usize,
+    /// Bytes of receive areas of one user's processes.
+    pub max_area_bytes_per_uid: u64,
+    /// File descriptors held by the driver for transactions not yet delivered, in all.
+    pub max_fds_in_flight: usize,
+    /// ... sent by one process, and queued for one process.
+    pub max_fds_in_flight_per_proc: usize,
+    /// Nodes one process may own.
+    pub max_nodes_per_proc: usize,
+    /// Refs (handles) one process may hold.
+    pub max_refs_per_proc: usize,
+}
+
+impl Limits {
+    /// Limits that fit a driver allowed `nofile` open files: connections and files in flight
+    /// share the table with a reserve, so that the driver never runs out of descriptors to
+    /// accept connections or create receive areas.
+    pub fn for_open_files(nofile: u64) -> Limits {
+        let budget = (nofile.saturating_sub(256) as usize).max(64);
+        // A process connection holds two descriptors (its socket, its memory file), a thread
+        // connection one.
+        let max_connections = (budget * 2 / 5).clamp(16, 8192);
+        Limits {
+            max_connections,
+            max_connections_per_uid: max_connections,
+            max_unidentified_per_uid: 64,
+            max_threads_per_proc: 2048,
+            max_area_bytes_per_uid: 1 << 30,
+            max_fds_in_flight: (budget / 5).max(16),
+            max_fds_in_flight_per_proc: 1024,
+            max_nodes_per_proc: 1 << 17,
+            max_refs_per_proc: 1 << 17,
+        }
+    }
+
+    /// Limits for this process's open-file limit (raised to the hard limit first, as servers
+    /// do).
+    pub fn for_this_process() -> Limits {
+        Limits::for_open_files(sys::raise_open_file_limit())
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::for_open_files(1024)
+    }
 }
 
 impl DriverConfig {
@@ -48,6 +134,10 @@ impl DriverConfig {
             instance: instance.into(),
             idle_exit: None,
             idle_ignores_own_process: false,
+            access: Access::default(),
+            socket_mode: None,
+            socket_group: None,
+            limits: Limits::for_this_process(),
         }
     }
 }
@@ -65,6 +155,8 @@ pub enum DriverError {
     AlreadyRunning,
     #[error("invalid instance name {0:?}")]
     InvalidInstance(String),
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(&'static str),
     #[error("{context}: {source}")]
     Io {
         context: &'static str,

@@ -3,19 +3,43 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use binder_driver::{DriverConfig, DriverError, serve};
+use binder_driver::{Access, DriverConfig, DriverError, serve};
 use clap::Parser;
 
-/// Userspace binder driver: serves the kernel binder interface on `\0binder-ud/<instance>`.
+/// Userspace binder driver: serves the kernel binder interface to the processes of the user
+/// running it (abstract socket `@binder-ud/<uid>/<instance>`), or, with `--shared` and a socket
+/// path as instance, to every user the socket's permissions let in.
 #[derive(Debug, Parser)]
 #[command(name = "binderd", version)]
 struct Args {
-    /// Instance name (`BINDER_DEVICE=userspace:<instance>` selects it).
+    /// Instance name (`BINDER_DEVICE=userspace:<instance>` selects it), or an absolute path
+    /// for a filesystem socket (`BINDER_DEVICE=userspace:/path`).
     #[arg(long, default_value = "default")]
     instance: String,
     /// Exit after this many seconds without any process connected.
     #[arg(long)]
     idle_exit_secs: Option<u64>,
+    /// Let processes of every user who can connect to the socket use the instance (a
+    /// machine-wide instance; needs a socket path). Without it only the user running the
+    /// driver and root may.
+    #[arg(long)]
+    shared: bool,
+    /// Mode of the socket file, in octal (e.g. 660).
+    #[arg(long, value_parser = parse_mode)]
+    socket_mode: Option<u32>,
+    /// Group (numeric gid) of the socket file.
+    #[arg(long)]
+    socket_group: Option<u32>,
+    /// A uid besides the driver's user and root that may become the context manager.
+    #[arg(long)]
+    context_manager_uid: Option<u32>,
+}
+
+fn parse_mode(s: &str) -> Result<u32, String> {
+    u32::from_str_radix(s, 8)
+        .ok()
+        .filter(|m| *m <= 0o777)
+        .ok_or_else(|| format!("{s:?} is not an octal file mode"))
 }
 
 fn main() -> ExitCode {
@@ -27,9 +51,14 @@ fn main() -> ExitCode {
         )
         .init();
     let config = DriverConfig {
-        instance: args.instance,
         idle_exit: args.idle_exit_secs.map(Duration::from_secs),
-        idle_ignores_own_process: false,
+        access: Access {
+            shared: args.shared,
+            context_manager_uid: args.context_manager_uid,
+        },
+        socket_mode: args.socket_mode,
+        socket_group: args.socket_group,
+        ..DriverConfig::new(args.instance)
     };
     match serve(config) {
         Ok(()) => ExitCode::SUCCESS,

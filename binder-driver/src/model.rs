@@ -15,6 +15,8 @@ use binder_sys::{BR_OK, BinderWriteRead};
 use crate::alloc::BinderAlloc;
 use crate::stats::{Obj, Stats};
 use crate::sys::SharedMapping;
+use crate::worklist::{DeliveredDeaths, WorkQueue};
+use crate::{Access, Limits};
 
 macro_rules! id_type {
     ($($name:ident),*) => {$(
@@ -32,7 +34,7 @@ pub const LOOPER_INVALID: u32 = 0x08;
 pub const LOOPER_WAITING: u32 = 0x10;
 
 /// An item on a work list (`binder_work`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Work {
     Transaction(TxnId),
     TransactionComplete,
@@ -105,15 +107,19 @@ pub struct Proc {
     pub pid: u32,
     pub uid: u32,
     pub gid: u32,
-    pub pidfd: Option<Arc<OwnedFd>>,
+    /// The process's own `/proc/self/mem`, sent with its hello: the only way the driver reads
+    /// memory of the process outside its send arena.
+    pub mem: Option<Arc<OwnedFd>>,
     pub is_dead: bool,
     pub threads: BTreeSet<ThreadId>,
     /// Nodes by `ptr`.
     pub nodes: BTreeMap<u64, NodeId>,
     pub refs_by_desc: BTreeMap<u32, Ref>,
     pub refs_by_node: HashMap<NodeId, u32>,
-    pub todo: VecDeque<Work>,
-    pub delivered_death: VecDeque<DeathId>,
+    /// Which descriptors are free, for the lowest-free allocation of new refs.
+    pub descs: DescAllocator,
+    pub todo: WorkQueue,
+    pub delivered_death: DeliveredDeaths,
     /// Threads blocked in a read that may take process work; most recent first.
     pub waiting_threads: VecDeque<ThreadId>,
     pub max_threads: u32,
@@ -125,10 +131,56 @@ pub struct Proc {
     pub oneway_spam_detection: bool,
     /// Sockets of its thread connections, shut down when the process dies.
     pub thread_socks: Vec<Arc<OwnedFd>>,
-    /// `process_vm_readv` was refused once already (logged once).
-    pub vm_read_denied: bool,
+    /// A copy outside the send arena failed once already (logged once).
+    pub mem_read_failed: bool,
+    /// Files of this process's transactions that the driver holds until delivery.
+    pub fds_sent: usize,
+    /// Files of transactions to this process that the driver holds until delivery.
+    pub fds_queued: usize,
     /// `HELLO_FLAG_NO_REPLY_COMPLETE`: its replies get no `BR_TRANSACTION_COMPLETE`.
     pub no_reply_complete: bool,
+}
+
+/// Hands out the lowest free descriptor at or above 0 (the context manager's node) or 1 (any
+/// other), as the kernel does, in O(log n): every descriptor below `next` is either in use or
+/// in `holes`, and every descriptor from `next` on is free.
+#[derive(Debug)]
+pub struct DescAllocator {
+    holes: BTreeSet<u32>,
+    next: u32,
+}
+
+impl Default for DescAllocator {
+    fn default() -> Self {
+        DescAllocator {
+            holes: BTreeSet::from([0]),
+            next: 1,
+        }
+    }
+}
+
+impl DescAllocator {
+    /// The lowest free descriptor `>= first` (`first` is 0 or 1), now in use.
+    pub fn allocate(&mut self, first: u32) -> Option<u32> {
+        match self.holes.range(first..).next().copied() {
+            Some(d) => {
+                self.holes.remove(&d);
+                Some(d)
+            }
+            None => {
+                let d = self.next.max(first);
+                self.next = d.checked_add(1)?;
+                Some(d)
+            }
+        }
+    }
+
+    /// `desc` (allocated before) is free again.
+    pub fn free(&mut self, desc: u32) {
+        if desc < self.next {
+            self.holes.insert(desc);
+        }
+    }
 }
 
 /// `binder_ref`: a process's handle on a node.
@@ -180,7 +232,9 @@ pub struct Transaction {
     pub is_reply: bool,
     /// The thread waiting for the reply (two-way transactions only).
     pub from: Option<ThreadId>,
-    /// The sending process (for dumps; the kernel derives it from `from`).
+    /// The sending process (its files in flight are charged to it).
+    pub sender: ProcId,
+    /// The sending process's pid (for dumps; the kernel derives it from `from`).
     pub from_pid: u32,
     pub from_tid: u32,
     pub from_parent: Option<TxnId>,
@@ -223,7 +277,7 @@ pub struct Thread {
     pub looper: u32,
     pub looper_need_return: bool,
     pub transaction_stack: Option<TxnId>,
-    pub todo: VecDeque<Work>,
+    pub todo: WorkQueue,
     pub process_todo: bool,
     pub return_error: u32,
     pub reply_error: u32,
@@ -243,10 +297,27 @@ pub struct Outgoing {
     pub fds: Vec<OwnedFd>,
 }
 
+/// What one user's connections hold.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UidUsage {
+    pub connections: usize,
+    pub unidentified: usize,
+    pub area_bytes: u64,
+}
+
 /// Everything behind the driver's lock: one binder "device".
 #[derive(Debug, Default)]
 pub struct State {
     pub instance: String,
+    /// The user running the driver: with root, the instance's administrator.
+    pub owner: u32,
+    pub access: Access,
+    pub limits: Limits,
+    /// Connections of every kind.
+    pub connections: usize,
+    pub usage: HashMap<u32, UidUsage>,
+    /// Files the driver holds for transactions not yet delivered.
+    pub fds_in_flight: usize,
     next_id: u64,
     pub procs: BTreeMap<ProcId, Proc>,
     pub threads: HashMap<ThreadId, Thread>,
@@ -267,10 +338,106 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(instance: &str) -> Self {
+    pub fn new(instance: &str, owner: u32, access: Access, limits: Limits) -> Self {
         State {
             instance: instance.to_string(),
+            owner,
+            access,
+            limits,
             ..Default::default()
+        }
+    }
+
+    /// Admits a new connection of `uid` (not yet identified, or a thread connection), if the
+    /// instance's and the user's limits allow it.
+    pub fn admit_connection(&mut self, uid: u32, unidentified: bool) -> bool {
+        let l = &self.limits;
+        let u = self.usage.entry(uid).or_default();
+        if self.connections >= l.max_connections
+            || u.connections >= l.max_connections_per_uid
+            || (unidentified && u.unidentified >= l.max_unidentified_per_uid)
+        {
+            return false;
+        }
+        self.connections += 1;
+        u.connections += 1;
+        u.unidentified += unidentified as usize;
+        true
+    }
+
+    /// A connection of `uid` said what it is.
+    pub fn connection_identified(&mut self, uid: u32) {
+        if let Some(u) = self.usage.get_mut(&uid) {
+            u.unidentified = u.unidentified.saturating_sub(1);
+        }
+    }
+
+    /// A connection of `uid` admitted with [`State::admit_connection`] closed.
+    pub fn connection_closed(&mut self, uid: u32, unidentified: bool) {
+        self.connections = self.connections.saturating_sub(1);
+        if let Some(u) = self.usage.get_mut(&uid) {
+            u.connections = u.connections.saturating_sub(1);
+            if unidentified {
+                u.unidentified = u.unidentified.saturating_sub(1);
+            }
+            if u.connections == 0 && u.area_bytes == 0 {
+                self.usage.remove(&uid);
+            }
+        }
+    }
+
+    /// Reserves `bytes` of receive area for a process of `uid`.
+    pub fn charge_area(&mut self, uid: u32, bytes: u64) -> bool {
+        let limit = self.limits.max_area_bytes_per_uid;
+        let u = self.usage.entry(uid).or_default();
+        if u.area_bytes.saturating_add(bytes) > limit {
+            return false;
+        }
+        u.area_bytes += bytes;
+        true
+    }
+
+    pub fn uncharge_area(&mut self, uid: u32, bytes: u64) {
+        if let Some(u) = self.usage.get_mut(&uid) {
+            u.area_bytes = u.area_bytes.saturating_sub(bytes);
+        }
+    }
+
+    /// Charges `n` files in flight from `sender` to `target`, if every limit allows it.
+    pub fn charge_fds(&mut self, sender: ProcId, target: ProcId, n: usize) -> bool {
+        let l = &self.limits;
+        let fits = self.fds_in_flight + n <= l.max_fds_in_flight
+            && self
+                .procs
+                .get(&sender)
+                .is_some_and(|p| p.fds_sent + n <= l.max_fds_in_flight_per_proc)
+            && self
+                .procs
+                .get(&target)
+                .is_some_and(|p| p.fds_queued + n <= l.max_fds_in_flight_per_proc);
+        if fits {
+            self.fds_in_flight += n;
+            if let Some(p) = self.procs.get_mut(&sender) {
+                p.fds_sent += n;
+            }
+            if let Some(p) = self.procs.get_mut(&target) {
+                p.fds_queued += n;
+            }
+        }
+        fits
+    }
+
+    /// Returns what [`State::charge_fds`] charged, once the files are delivered or closed.
+    pub fn uncharge_fds(&mut self, sender: ProcId, target: Option<ProcId>, n: usize) {
+        if n == 0 {
+            return;
+        }
+        self.fds_in_flight = self.fds_in_flight.saturating_sub(n);
+        if let Some(p) = self.procs.get_mut(&sender) {
+            p.fds_sent = p.fds_sent.saturating_sub(n);
+        }
+        if let Some(p) = target.and_then(|t| self.procs.get_mut(&t)) {
+            p.fds_queued = p.fds_queued.saturating_sub(n);
         }
     }
 
@@ -280,11 +447,24 @@ impl State {
         self.next_id
     }
 
+    /// The counters, with what the driver holds now.
+    pub fn stats_snapshot(&self) -> binder_sys::ud::state::DriverStats {
+        let mut s = self.stats.snapshot();
+        s.fds_in_flight = self.fds_in_flight as u64;
+        s.connections = self.connections as u64;
+        s
+    }
+
+    /// Whether `uid` administers the instance (its owner, or root).
+    pub fn is_admin(&self, uid: u32) -> bool {
+        uid == self.owner || uid == 0
+    }
+
     pub fn proc_alive(&self, p: ProcId) -> Option<&Proc> {
         self.procs.get(&p).filter(|p| !p.is_dead)
     }
 
-    pub fn new_proc(&mut self, pid: u32, uid: u32, gid: u32, pidfd: Option<OwnedFd>) -> ProcId {
+    pub fn new_proc(&mut self, pid: u32, uid: u32, gid: u32, mem: Option<OwnedFd>) -> ProcId {
         let id = self.next_id();
         self.stats.created(Obj::Proc);
         self.procs.insert(
@@ -294,14 +474,15 @@ impl State {
                 pid,
                 uid,
                 gid,
-                pidfd: pidfd.map(Arc::new),
+                mem: mem.map(Arc::new),
                 is_dead: false,
                 threads: BTreeSet::new(),
                 nodes: BTreeMap::new(),
                 refs_by_desc: BTreeMap::new(),
                 refs_by_node: HashMap::new(),
-                todo: VecDeque::new(),
-                delivered_death: VecDeque::new(),
+                descs: DescAllocator::default(),
+                todo: WorkQueue::default(),
+                delivered_death: DeliveredDeaths::default(),
                 waiting_threads: VecDeque::new(),
                 max_threads: 0,
                 requested_threads: 0,
@@ -311,7 +492,9 @@ impl State {
                 arena: None,
                 oneway_spam_detection: false,
                 thread_socks: Vec::new(),
-                vm_read_denied: false,
+                mem_read_failed: false,
+                fds_sent: 0,
+                fds_queued: 0,
                 no_reply_complete: false,
             },
         );
@@ -336,7 +519,7 @@ impl State {
                 looper: 0,
                 looper_need_return: true,
                 transaction_stack: None,
-                todo: VecDeque::new(),
+                todo: WorkQueue::default(),
                 process_todo: false,
                 return_error: BR_OK,
                 reply_error: BR_OK,
@@ -387,17 +570,11 @@ impl State {
     }
 
     /// Removes `w` (the last occurrence) from a list.
-    pub fn remove_work(list: &mut VecDeque<Work>, w: Work) -> bool {
-        match list.iter().rposition(|x| *x == w) {
-            Some(i) => {
-                list.remove(i);
-                true
-            }
-            None => false,
-        }
+    pub fn remove_work(list: &mut WorkQueue, w: Work) -> bool {
+        list.remove(w)
     }
 
-    fn list_mut(&mut self, at: WorkList) -> Option<&mut VecDeque<Work>> {
+    fn list_mut(&mut self, at: WorkList) -> Option<&mut WorkQueue> {
         match at {
             WorkList::Proc(p) => self.procs.get_mut(&p).map(|p| &mut p.todo),
             WorkList::Thread(t) => self.threads.get_mut(&t).map(|t| &mut t.todo),
@@ -445,8 +622,9 @@ impl State {
         death.queued = Some(at);
         match at {
             WorkList::Delivered(p) => {
+                let cookie = death.cookie;
                 if let Some(proc) = self.procs.get_mut(&p) {
-                    proc.delivered_death.push_back(d);
+                    proc.delivered_death.push_back(d, cookie);
                 }
             }
             WorkList::Thread(t) => self.enqueue_thread_work(t, Work::Death(d)),
@@ -470,7 +648,7 @@ impl State {
         match at {
             WorkList::Delivered(p) => {
                 if let Some(proc) = self.procs.get_mut(&p) {
-                    proc.delivered_death.retain(|x| *x != d);
+                    proc.delivered_death.remove(d);
                 }
             }
             other => {
@@ -509,9 +687,11 @@ impl State {
 
     /// `binder_free_transaction`: detaches and forgets a transaction.
     pub fn free_transaction(&mut self, id: TxnId) {
-        let Some(t) = self.txns.remove(&id) else {
+        let Some(mut t) = self.txns.remove(&id) else {
             return;
         };
+        let files = std::mem::take(&mut t.fd_fixups);
+        self.uncharge_fds(t.sender, t.to_proc, files.len());
         if let Some(p) = t.to_proc.and_then(|p| self.procs.get_mut(&p)) {
             p.outstanding_txns = p.outstanding_txns.saturating_sub(1);
             if let (Some(off), Some(area)) = (t.buffer, p.area.as_mut())
@@ -523,5 +703,29 @@ impl State {
         }
         // Undelivered files are closed by dropping `t.fd_fixups`.
         self.stats.deleted(Obj::Transaction);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DescAllocator;
+
+    #[test]
+    fn descriptors_are_the_lowest_free_ones() {
+        let mut d = DescAllocator::default();
+        assert_eq!(d.allocate(1), Some(1));
+        assert_eq!(d.allocate(1), Some(2));
+        assert_eq!(d.allocate(0), Some(0), "the context manager gets 0");
+        assert_eq!(d.allocate(1), Some(3));
+        d.free(2);
+        d.free(0);
+        assert_eq!(d.allocate(1), Some(2), "a hole is reused first");
+        assert_eq!(d.allocate(1), Some(4));
+        assert_eq!(d.allocate(0), Some(0));
+        d.free(1);
+        d.free(3);
+        assert_eq!(d.allocate(1), Some(1));
+        assert_eq!(d.allocate(1), Some(3));
+        assert_eq!(d.allocate(1), Some(5));
     }
 }

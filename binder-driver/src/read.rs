@@ -273,11 +273,14 @@ impl State {
         };
         // `binder_apply_fd_fixups`: the files travel with this read; the process reports the
         // numbers it got with OP_FD_FIXUP and the driver writes them into the slots.
-        let fixups = self
+        let (fixups, sender) = self
             .txns
             .get_mut(&txn)
-            .map(|tr| std::mem::take(&mut tr.fd_fixups))
+            .map(|tr| (std::mem::take(&mut tr.fd_fixups), Some(tr.sender)))
             .unwrap_or_default();
+        if let Some(sender) = sender {
+            self.uncharge_fds(sender, Some(proc_id), fixups.len());
+        }
         let pending_fixup = (!fixups.is_empty()).then(|| PendingFixup {
             buffer_offset: buffer_off,
             buffer_debug_id,

@@ -35,6 +35,13 @@ impl State {
         if let Some(&n) = p.nodes.get(&ptr) {
             return Some(n);
         }
+        if p.nodes.len() >= self.limits.max_nodes_per_proc {
+            tracing::warn!(
+                pid = p.pid,
+                "refusing a new node: the process owns its limit"
+            );
+            return None;
+        }
         let id = NodeId(self.next_id());
         self.stats.created(Obj::Node);
         self.nodes.insert(
@@ -231,14 +238,16 @@ impl State {
         } else {
             1
         };
+        let limit = self.limits.max_refs_per_proc;
         let p = self.procs.get_mut(&proc)?;
-        let mut desc = first;
-        for &used in p.refs_by_desc.range(first..).map(|(d, _)| d) {
-            if used > desc {
-                break;
-            }
-            desc = used.checked_add(1)?;
+        if p.refs_by_desc.len() >= limit {
+            tracing::warn!(
+                pid = p.pid,
+                "refusing a new ref: the process holds its limit"
+            );
+            return None;
         }
+        let desc = p.descs.allocate(first)?;
         p.refs_by_desc.insert(
             desc,
             Ref {
@@ -374,6 +383,7 @@ impl State {
         let Some(r) = p.refs_by_desc.remove(&desc) else {
             return;
         };
+        p.descs.free(desc);
         if p.refs_by_node.get(&r.node) == Some(&desc) {
             p.refs_by_node.remove(&r.node);
         }

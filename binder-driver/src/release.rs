@@ -3,7 +3,6 @@
 //! undelivered work (`binder_release_work`), thread exit (`binder_thread_release`) and process
 //! death (`binder_deferred_release`, `binder_node_release`).
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use binder_sys::*;
@@ -63,7 +62,7 @@ impl State {
     }
 
     /// `binder_release_work`.
-    pub fn release_work(&mut self, list: VecDeque<Work>) {
+    pub fn release_work(&mut self, list: impl IntoIterator<Item = Work>) {
         for w in list {
             match w {
                 Work::Transaction(t) => self.cleanup_transaction(t, BR_DEAD_REPLY),
@@ -266,7 +265,7 @@ impl State {
             return;
         };
         let async_todo = std::mem::take(&mut node.async_todo);
-        self.release_work(async_todo.into_iter().map(Work::Transaction).collect());
+        self.release_work(async_todo.into_iter().map(Work::Transaction));
         self.dequeue_node_work(n);
         let Some(node) = self.nodes.get_mut(&n) else {
             return;
@@ -342,11 +341,14 @@ impl State {
         }
         if let Some(p) = self.procs.get_mut(&proc_id) {
             let todo = std::mem::take(&mut p.todo);
-            let delivered = std::mem::take(&mut p.delivered_death);
+            let delivered = p.delivered_death.take_all();
             self.release_work(todo);
-            self.release_work(delivered.into_iter().map(Work::Death).collect());
+            self.release_work(delivered.into_iter().map(Work::Death));
         }
         if let Some(p) = self.procs.remove(&proc_id) {
+            if let Some(area) = &p.area {
+                self.uncharge_area(p.uid, area.alloc.size() as u64);
+            }
             tracing::debug!(
                 "process {} (pid {}) released, {} buffers were in use",
                 p.debug_id,

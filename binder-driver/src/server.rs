@@ -2,25 +2,27 @@
 //! debug connections. One driver thread per connection, blocked in `recvmsg`.
 
 use std::os::fd::OwnedFd;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use binder_sys::ud::state::DriverState;
 use binder_sys::ud::{
-    DebugQuery, HELLO_FLAG_NO_REPLY_COMPLETE, HELLO_VERSION, MAX_MESSAGE, OP_IOCTL, ProcRequest,
-    ThreadRequest, encode_reply, socket_name,
+    DebugQuery, Endpoint, HELLO_FLAG_NO_REPLY_COMPLETE, HELLO_VERSION, MAX_MESSAGE, OP_IOCTL,
+    OP_IOCTL_DONE, OP_REPLY, ProcRequest, ThreadRequest, encode_reply,
 };
 
 use crate::driver::{Driver, Next, ThreadConn, send_all};
 use crate::model::ProcId;
-use crate::sys;
+use crate::sys::{self, PeerCred};
 use crate::{DriverConfig, DriverError};
 
 /// How long a new connection may take to say what it is.
-const FIRST_MESSAGE_TIMEOUT: Duration = Duration::from_secs(10);
+const FIRST_MESSAGE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the accept loop checks its exit conditions.
 const TICK: Duration = Duration::from_millis(100);
-const DRIVER_THREAD_STACK: usize = 512 * 1024;
+const DRIVER_THREAD_STACK: usize = 256 * 1024;
+/// How long a debug reader may keep the driver waiting for it to read a part of the state.
+const DEBUG_SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A bound driver instance, ready to serve.
 pub struct Server {
@@ -28,33 +30,62 @@ pub struct Server {
     driver: Arc<Driver>,
     idle_exit: Option<Duration>,
     idle_ignores_own_process: bool,
-    instance: String,
+    endpoint: Endpoint,
 }
 
 impl Server {
-    /// Binds `\0binder-ud/<instance>`. Fails fast with `AlreadyRunning` if another driver
-    /// has the name.
+    /// Binds the instance's socket ([`Endpoint::of`] the instance name and the user running
+    /// the driver). Fails fast with `AlreadyRunning` if another driver has it.
     pub fn bind(config: DriverConfig) -> Result<Server, DriverError> {
-        let name = socket_name(&config.instance);
-        if config.instance.is_empty() || name.len() > 100 || name.contains('\0') {
+        let owner = sys::euid();
+        let endpoint = Endpoint::of(&config.instance, owner);
+        let name_len = match &endpoint {
+            Endpoint::Abstract(name) => name.len(),
+            Endpoint::Path(path) => path.as_os_str().len(),
+        };
+        if config.instance.is_empty() || name_len > 100 || config.instance.contains('\0') {
             return Err(DriverError::InvalidInstance(config.instance));
         }
-        let listener = sys::bind_listener(&name).map_err(|e| match e.raw_os_error() {
-            Some(libc::EADDRINUSE) => DriverError::AlreadyRunning,
-            _ => DriverError::Io {
-                context: "binding the driver socket",
-                source: e,
-            },
-        })?;
-        let driver = Arc::new(Driver::new(&config.instance));
+        if config.access.shared && !matches!(endpoint, Endpoint::Path(_)) {
+            return Err(DriverError::InvalidConfig(
+                "a shared instance needs a filesystem socket (an absolute path as its name), \
+                 whose permissions say who may connect",
+            ));
+        }
+        if matches!(endpoint, Endpoint::Abstract(_))
+            && (config.socket_mode.is_some() || config.socket_group.is_some())
+        {
+            return Err(DriverError::InvalidConfig(
+                "socket mode and group apply to filesystem sockets only",
+            ));
+        }
+        let listener = sys::bind_listener(&endpoint, config.socket_mode, config.socket_group)
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::EADDRINUSE) => DriverError::AlreadyRunning,
+                _ => DriverError::Io {
+                    context: "binding the driver socket",
+                    source: e,
+                },
+            })?;
+        let driver = Arc::new(Driver::new(
+            &config.instance,
+            owner,
+            config.access,
+            config.limits,
+        ));
         driver.lock().idle_since = Some(Instant::now());
         Ok(Server {
             listener,
             driver,
             idle_exit: config.idle_exit,
             idle_ignores_own_process: config.idle_ignores_own_process,
-            instance: config.instance,
+            endpoint,
         })
+    }
+
+    /// Where the instance listens.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
     /// Test hook: every payload copy pauses this long with the state unlocked, so that tests
@@ -67,7 +98,15 @@ impl Server {
     /// Serves until shutdown was requested (or the idle timeout passed) with no process
     /// connected.
     pub fn run(self) -> Result<(), DriverError> {
-        tracing::info!(instance = %self.instance, pid = std::process::id(), "binder driver listening");
+        tracing::info!(endpoint = %self.endpoint, pid = std::process::id(), "binder driver listening");
+        let result = self.serve();
+        if let Endpoint::Path(path) = &self.endpoint {
+            let _ = std::fs::remove_file(path);
+        }
+        result
+    }
+
+    fn serve(&self) -> Result<(), DriverError> {
         loop {
             let readable =
                 sys::wait_readable(&self.listener, TICK).map_err(|e| DriverError::Io {
@@ -76,7 +115,7 @@ impl Server {
                 })?;
             if readable {
                 match sys::accept(&self.listener) {
-                    Ok(sock) => self.spawn_connection(sock),
+                    Ok(sock) => self.admit(sock),
                     Err(e) => {
                         tracing::warn!("accept failed: {e}");
                         std::thread::sleep(TICK);
@@ -89,27 +128,53 @@ impl Server {
             if idle
                 && (st.shutdown_requested || self.idle_exit.is_some_and(|limit| idle_for >= limit))
             {
-                tracing::info!(instance = %self.instance, "binder driver exiting: no process connected");
+                tracing::info!(endpoint = %self.endpoint, "binder driver exiting: no process connected");
                 return Ok(());
             }
         }
     }
 
-    fn spawn_connection(&self, sock: OwnedFd) {
-        self.driver.lock().live_connections += 1;
+    /// Decides on a new connection by the credentials the kernel recorded for it, before any
+    /// thread is spent on it: users other than the owner and root are refused unless the
+    /// instance is shared, and every user's connections are bounded.
+    fn admit(&self, sock: OwnedFd) {
+        let cred = match sys::peer_cred(&sock) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!("cannot read a connection's credentials: {e}");
+                return;
+            }
+        };
+        let mut st = self.driver.lock();
+        if !st.access.shared && !st.is_admin(cred.uid) {
+            drop(st);
+            tracing::info!(
+                uid = cred.uid,
+                pid = cred.pid,
+                "refusing a connection: the instance is not shared"
+            );
+            reply(&sock, -libc::EACCES, &[], &[]);
+            return;
+        }
+        if !st.admit_connection(cred.uid, true) {
+            drop(st);
+            tracing::warn!(uid = cred.uid, "refusing a connection: limit reached");
+            reply(&sock, -libc::EAGAIN, &[], &[]);
+            return;
+        }
+        st.live_connections += 1;
+        drop(st);
         let driver = self.driver.clone();
         let ignore_own = self.idle_ignores_own_process;
         let spawned = std::thread::Builder::new()
             .name("binderd-conn".into())
             .stack_size(DRIVER_THREAD_STACK)
-            .spawn(move || {
-                let counted = serve_connection(&driver, sock, ignore_own);
-                if counted {
-                    connection_ended(&driver);
-                }
-            });
+            .spawn(move || serve_connection(&driver, sock, cred, ignore_own));
         if let Err(e) = spawned {
             tracing::error!("cannot start a driver thread: {e}");
+            let mut st = self.driver.lock();
+            st.connection_closed(cred.uid, true);
+            drop(st);
             connection_ended(&self.driver);
         }
     }
@@ -126,67 +191,82 @@ fn connection_ended(driver: &Driver) {
 fn reply(sock: &OwnedFd, ret: i32, payload: &[u8], fds: &[OwnedFd]) {
     let mut out = Vec::new();
     encode_reply(ret, payload, &mut out);
-    if let Err(e) = sys::send_datagram(sock, &out, fds, false) {
+    if let Err(e) = sys::send_datagram(sock, &out, fds, true) {
         tracing::debug!("reply to a closed connection: {e}");
     }
 }
 
-/// Serves one accepted connection. Returns whether it still counts as a live connection
-/// (debug connections stop counting as soon as they identify themselves, and so do the
-/// driver's own process's when `ignore_own`).
-fn serve_connection(driver: &Arc<Driver>, sock: OwnedFd, ignore_own: bool) -> bool {
-    if !sys::wait_readable(&sock, FIRST_MESSAGE_TIMEOUT).unwrap_or(false) {
-        return true;
+/// Serves one admitted connection until it closes, then gives back what it was counted for.
+fn serve_connection(driver: &Arc<Driver>, sock: OwnedFd, cred: PeerCred, ignore_own: bool) {
+    let (still_live, identified) = serve_first(driver, &sock, cred, ignore_own);
+    driver.lock().connection_closed(cred.uid, !identified);
+    if still_live {
+        connection_ended(driver);
+    }
+}
+
+/// Reads the first message and serves what it makes of the connection. Returns whether the
+/// connection still counts as live (debug connections stop counting as soon as they identify
+/// themselves, and so do the driver's own process's when `ignore_own`), and whether it
+/// identified itself.
+fn serve_first(
+    driver: &Arc<Driver>,
+    sock: &OwnedFd,
+    cred: PeerCred,
+    ignore_own: bool,
+) -> (bool, bool) {
+    if !sys::wait_readable(sock, FIRST_MESSAGE_TIMEOUT).unwrap_or(false) {
+        return (true, false);
     }
     let mut buf = sys::RecvBuffer::new(MAX_MESSAGE);
-    let first = match sys::recv_datagram(&sock, &mut buf) {
+    let first = match sys::recv_datagram(sock, &mut buf) {
         Ok(Some(d)) if !d.truncated => d,
-        _ => return true,
+        _ => return (true, false),
     };
     match ProcRequest::decode(&buf.data[..first.len]) {
         Some(ProcRequest::Hello { version, flags }) if version == HELLO_VERSION => {
-            let id = match sys::peer_identity(&sock) {
-                Ok(peer) => {
-                    let mut st = driver.lock();
-                    let id = st.new_proc(peer.pid, peer.uid, peer.gid, peer.pidfd);
-                    if let Some(p) = st.procs.get_mut(&id) {
-                        p.no_reply_complete = flags & HELLO_FLAG_NO_REPLY_COMPLETE != 0;
-                    }
-                    tracing::debug!(pid = peer.pid, uid = peer.uid, "process connected");
-                    id
+            driver.lock().connection_identified(cred.uid);
+            let mut fds = first.fds.into_iter();
+            let mem = fds.next();
+            if fds.next().is_some() || mem.as_ref().is_some_and(|m| !sys::is_procfs(m)) {
+                tracing::info!(
+                    pid = cred.pid,
+                    "refusing a hello: its file is not a memory file"
+                );
+                reply(sock, -libc::EINVAL, &[], &[]);
+                return (true, true);
+            }
+            let id = {
+                let mut st = driver.lock();
+                let id = st.new_proc(cred.pid, cred.uid, cred.gid, mem);
+                if let Some(p) = st.procs.get_mut(&id) {
+                    p.no_reply_complete = flags & HELLO_FLAG_NO_REPLY_COMPLETE != 0;
                 }
-                Err(e) => {
-                    tracing::warn!("cannot read the peer's credentials: {e}");
-                    reply(&sock, -libc::EPROTO, &[], &[]);
-                    return true;
-                }
+                id
             };
-            let own = ignore_own
-                && driver
-                    .lock()
-                    .procs
-                    .get(&id)
-                    .is_some_and(|p| p.pid == std::process::id());
+            tracing::debug!(pid = cred.pid, uid = cred.uid, "process connected");
+            let own = ignore_own && cred.pid == std::process::id();
             if own {
                 connection_ended(driver);
             }
-            reply(&sock, 0, &std::process::id().to_le_bytes(), &[]);
-            serve_process(driver, id, &sock, &mut buf);
-            !own
+            reply(sock, 0, &std::process::id().to_le_bytes(), &[]);
+            serve_process(driver, id, sock, &mut buf);
+            (!own, true)
         }
         Some(ProcRequest::Debug { query }) => {
+            driver.lock().connection_identified(cred.uid);
             connection_ended(driver);
-            serve_debug(driver, &sock, query);
-            false
+            serve_debug(driver, sock, query, cred.uid);
+            (false, true)
         }
         Some(ProcRequest::Hello { version, .. }) => {
             tracing::info!("process speaks protocol version {version}, not {HELLO_VERSION}");
-            reply(&sock, -libc::EPROTO, &[], &[]);
-            true
+            reply(sock, -libc::EPROTO, &[], &[]);
+            (true, false)
         }
         _ => {
-            reply(&sock, -libc::EPROTO, &[], &[]);
-            true
+            reply(sock, -libc::EPROTO, &[], &[]);
+            (true, false)
         }
     }
 }
@@ -221,27 +301,49 @@ fn serve_process(driver: &Arc<Driver>, id: ProcId, sock: &OwnedFd, buf: &mut sys
                 &[],
                 &[],
             ),
-            Some(ProcRequest::NewThread { tid }) => match driver.new_thread(id, tid, fds.next()) {
-                Ok(conn) => {
-                    let d = driver.clone();
+            Some(ProcRequest::NewThread { tid }) => match driver.new_thread(id, tid) {
+                Ok((conn, theirs)) => {
+                    // The connection goes to the new thread through a slot, so that it can be
+                    // taken back and closed properly if no thread can be started.
+                    let slot = Arc::new(Mutex::new(Some(conn)));
+                    let (d, taken) = (driver.clone(), slot.clone());
                     let spawned = std::thread::Builder::new()
                         .name(format!("binderd-t{tid}"))
                         .stack_size(DRIVER_THREAD_STACK)
-                        .spawn(move || serve_thread(&d, conn));
+                        .spawn(move || {
+                            let conn = taken.lock().unwrap_or_else(|e| e.into_inner()).take();
+                            if let Some(conn) = conn {
+                                serve_thread(&d, conn);
+                            }
+                        });
                     match spawned {
-                        Ok(_) => reply(sock, 0, &[], &[]),
+                        Ok(_) => reply(sock, 0, &[], &[theirs]),
                         Err(e) => {
                             tracing::error!("cannot start a driver thread: {e}");
+                            let conn = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+                            if let Some(conn) = conn {
+                                driver.thread_not_served(conn);
+                            }
                             reply(sock, -libc::EAGAIN, &[], &[]);
                         }
                     }
                 }
                 Err(e) => reply(sock, e, &[], &[]),
             },
+            // A reply where a request belongs (the driver never sends requests): the peer is
+            // not a process; never answer it.
+            None if is_reply_op(&buf.data[..msg.len]) => break,
             _ => reply(sock, -libc::EINVAL, &[], &[]),
         }
     }
     send_all(driver.proc_gone(id));
+}
+
+/// Whether a datagram starts with one of the driver's own reply opcodes.
+fn is_reply_op(bytes: &[u8]) -> bool {
+    bytes
+        .get(..4)
+        .is_some_and(|op| op == OP_REPLY.to_le_bytes() || op == OP_IOCTL_DONE.to_le_bytes())
 }
 
 /// A thread connection: ioctls until end of file (the thread's exit).
@@ -257,12 +359,18 @@ fn serve_thread(driver: &Arc<Driver>, mut conn: ThreadConn) {
             }
         };
         let bytes = &buf.data[..msg.len];
+        if is_reply_op(bytes) {
+            tracing::info!("a thread connection sent a reply as a request; closing it");
+            break;
+        }
         let (out, next) = if msg.truncated {
             let is_ioctl = bytes.get(..4) == Some(&OP_IOCTL.to_le_bytes()[..]);
             driver.bad_request(&mut conn, is_ioctl, libc::EMSGSIZE)
         } else {
             match ThreadRequest::decode(bytes) {
-                Some(ThreadRequest::Ioctl { cmd, arg }) => driver.ioctl(&mut conn, cmd, arg),
+                Some(ThreadRequest::Ioctl { cmd, arg }) => {
+                    driver.ioctl(&mut conn, cmd, arg, msg.fds)
+                }
                 Some(ThreadRequest::FdFixup { fds }) => driver.fd_fixup(&mut conn, &fds),
                 None => {
                     let is_ioctl = bytes.get(..4) == Some(&OP_IOCTL.to_le_bytes()[..]);
@@ -279,14 +387,30 @@ fn serve_thread(driver: &Arc<Driver>, mut conn: ThreadConn) {
     sys::shutdown(&conn.sock);
 }
 
-/// A debug connection: one query, answered in parts that end with an empty one.
-fn serve_debug(driver: &Driver, sock: &OwnedFd, query: u32) {
+/// A debug connection: one query, answered in parts that end with an empty one. The state
+/// is whole for the instance's administrators and reduced to the asking user's own processes
+/// for anyone else; counters and shutdown are for administrators only.
+fn serve_debug(driver: &Driver, sock: &OwnedFd, query: u32, uid: u32) {
+    sys::set_send_timeout(sock, DEBUG_SEND_TIMEOUT);
+    let admin = driver.lock().is_admin(uid);
     let text = match DebugQuery::from_u32(query) {
         Some(DebugQuery::State) => {
-            let state: DriverState = driver.lock().dump();
+            let state: DriverState = if admin {
+                driver.lock().dump()
+            } else {
+                driver.lock().dump_for_user(uid)
+            };
             serde_json::to_string(&state)
         }
-        Some(DebugQuery::Stats) => serde_json::to_string(&driver.lock().stats.snapshot()),
+        Some(DebugQuery::Stats | DebugQuery::Shutdown) if !admin => {
+            tracing::info!(
+                uid,
+                "refusing a debug query {query} of a user who does not administer the instance"
+            );
+            reply(sock, -libc::EACCES, &[], &[]);
+            return;
+        }
+        Some(DebugQuery::Stats) => serde_json::to_string(&driver.lock().stats_snapshot()),
         Some(DebugQuery::Shutdown) => {
             tracing::info!("shutdown requested");
             driver.lock().shutdown_requested = true;
@@ -306,7 +430,18 @@ fn serve_debug(driver: &Driver, sock: &OwnedFd, query: u32) {
         }
     };
     for part in text.as_bytes().chunks(MAX_MESSAGE - 8) {
-        reply(sock, 0, part, &[]);
+        if let Err(e) = send_part(sock, part) {
+            tracing::debug!("debug reader went away: {e}");
+            return;
+        }
     }
-    reply(sock, 0, &[], &[]);
+    let _ = send_part(sock, &[]);
+}
+
+/// One part of a debug answer; blocking (bounded by the send timeout) so that a large dump
+/// reaches a slow reader, never stalling forever on one that does not read.
+fn send_part(sock: &OwnedFd, part: &[u8]) -> std::io::Result<()> {
+    let mut out = Vec::new();
+    encode_reply(0, part, &mut out);
+    sys::send_datagram(sock, &out, &[], false)
 }

@@ -151,6 +151,7 @@ impl Stats {
             bytes_copied_arena: self.bytes_copied_arena,
             bytes_copied_vm: self.bytes_copied_vm,
             fds_passed: self.fds_passed,
+            ..Default::default()
         }
     }
 }

@@ -125,39 +125,47 @@ impl SharedMapping {
         true
     }
 
-    /// The one copy by `process_vm_readv`: `len` bytes at `remote_addr` in process `pid`
-    /// straight into this mapping at `dst_offset`. A short read is an error (`EFAULT`), as a
-    /// partial `copy_from_user` is in the kernel.
-    pub fn read_from_process(
+    /// The one copy from outside the send arena: `len` bytes at address `remote_addr` of the
+    /// process whose memory file `mem` is (`/proc/self/mem`, opened by that process itself),
+    /// straight into this mapping at `dst_offset`. The file reaches only the address space it
+    /// was opened on: once that process exits or execs, reads return nothing. A short read is
+    /// an error (`EFAULT`), as a partial `copy_from_user` is in the kernel.
+    pub fn read_from_memory_file(
         &self,
         dst_offset: usize,
-        pid: u32,
+        mem: &OwnedFd,
         remote_addr: u64,
         len: usize,
     ) -> io::Result<()> {
         if !self.writable || !self.range_ok(dst_offset, len) {
             return Err(Errno::EINVAL.into());
         }
-        if len == 0 {
-            return Ok(());
-        }
-        let local = libc::iovec {
-            // SAFETY: in-range offset of the live mapping (checked above).
-            iov_base: unsafe { self.ptr.as_ptr().add(dst_offset) }.cast::<c_void>(),
-            iov_len: len,
-        };
-        let remote = libc::iovec {
-            iov_base: remote_addr as usize as *mut c_void,
-            iov_len: len,
-        };
-        // SAFETY: the local iovec covers writable memory of our own mapping (checked above);
-        // the kernel validates the remote range against the other process's address space.
-        let n = unsafe { libc::process_vm_readv(pid as libc::pid_t, &local, 1, &remote, 1, 0) };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        if n as usize != len {
-            return Err(Errno::EFAULT.into());
+        let mut done = 0usize;
+        while done < len {
+            let pos = remote_addr
+                .checked_add(done as u64)
+                .and_then(|a| libc::off_t::try_from(a).ok())
+                .ok_or(Errno::EFAULT)?;
+            // SAFETY: the destination range [dst_offset + done, dst_offset + len) is inside the
+            // live, writable mapping (checked above); the kernel writes at most `len - done`
+            // bytes there and validates the source range against the other address space.
+            let n = unsafe {
+                libc::pread(
+                    mem.as_raw_fd(),
+                    self.ptr.as_ptr().add(dst_offset + done).cast::<c_void>(),
+                    len - done,
+                    pos,
+                )
+            };
+            match n {
+                n if n > 0 => done += n as usize,
+                0 => return Err(Errno::EFAULT.into()),
+                _ => match Errno::last() {
+                    Errno::EINTR => continue,
+                    Errno::EIO => return Err(Errno::EFAULT.into()),
+                    e => return Err(e.into()),
+                },
+            }
         }
         Ok(())
     }
@@ -219,59 +227,109 @@ pub fn map_arena(fd: &OwnedFd, size: usize) -> io::Result<SharedMapping> {
     SharedMapping::map(fd.as_fd(), size, false)
 }
 
-fn syscall_fd(ret: libc::c_long) -> io::Result<OwnedFd> {
-    if ret < 0 {
-        return Err(io::Error::last_os_error());
+/// Whether `fd` is a file of procfs (the only kind of memory file the driver reads from).
+pub fn is_procfs(fd: &OwnedFd) -> bool {
+    nix::sys::statfs::fstatfs(fd)
+        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
+}
+
+/// Raises this process's soft limit on open files to the hard limit; returns the limit in
+/// force.
+pub fn raise_open_file_limit() -> u64 {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) => {
+            if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+                hard
+            } else {
+                soft
+            }
+        }
+        Err(_) => 1024,
     }
-    // SAFETY: the syscall returned a new file descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(ret as RawFd) })
 }
 
-/// `pidfd_open(pid, 0)`.
-pub fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
-    // SAFETY: plain syscall with integer arguments.
-    syscall_fd(unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) })
-}
-
-/// `pidfd_getfd(pidfd, fd, 0)`: a duplicate of another process's file descriptor.
-pub fn pidfd_getfd(pidfd: &OwnedFd, fd: i32) -> io::Result<OwnedFd> {
-    // SAFETY: plain syscall with integer arguments; `pidfd` is a live descriptor.
-    syscall_fd(unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) })
-}
-
-/// The identity of the process behind a connection.
-pub struct PeerIdentity {
+/// The credentials the kernel recorded for the other end of a connection (`SO_PEERCRED`: for
+/// an accepted connection, those of the process that called `connect`).
+#[derive(Debug, Clone, Copy)]
+pub struct PeerCred {
     pub pid: u32,
     pub uid: u32,
     pub gid: u32,
-    /// A pidfd of the peer (`SO_PEERPIDFD`, else `pidfd_open`), for `pidfd_getfd`.
-    pub pidfd: Option<OwnedFd>,
 }
 
-pub fn peer_identity(sock: &OwnedFd) -> io::Result<PeerIdentity> {
+pub fn peer_cred(sock: &OwnedFd) -> io::Result<PeerCred> {
     let cred = socket::getsockopt(sock, sockopt::PeerCredentials)?;
-    let pid = cred.pid() as u32;
-    let pidfd = socket::getsockopt(sock, sockopt::PeerPidfd)
-        .ok()
-        .or_else(|| pidfd_open(pid).ok());
-    Ok(PeerIdentity {
-        pid,
+    Ok(PeerCred {
+        pid: cred.pid() as u32,
         uid: cred.uid(),
         gid: cred.gid(),
-        pidfd,
     })
 }
 
-/// Binds and listens on the abstract `SOCK_SEQPACKET` socket `name` (without the leading NUL).
-pub fn bind_listener(name: &str) -> io::Result<OwnedFd> {
+/// This process's effective uid.
+pub fn euid() -> u32 {
+    nix::unistd::geteuid().as_raw()
+}
+
+/// A connected `SOCK_SEQPACKET` pair: a thread connection (the driver keeps one end).
+pub fn seqpacket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    Ok(socket::socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )?)
+}
+
+/// Binds and listens on `endpoint`. A filesystem socket left behind by a driver that is gone
+/// (nobody accepts on it) is replaced; one that answers is `EADDRINUSE`. `mode` and `group`
+/// are applied to a filesystem socket.
+pub fn bind_listener(
+    endpoint: &binder_sys::ud::Endpoint,
+    mode: Option<u32>,
+    group: Option<u32>,
+) -> io::Result<OwnedFd> {
+    use binder_sys::ud::Endpoint;
     let sock = socket::socket(
         AddressFamily::Unix,
         SockType::SeqPacket,
         SockFlag::SOCK_CLOEXEC,
         None,
     )?;
-    let addr = UnixAddr::new_abstract(name.as_bytes())?;
-    socket::bind(sock.as_raw_fd(), &addr)?;
+    match endpoint {
+        Endpoint::Abstract(name) => {
+            let addr = UnixAddr::new_abstract(name.as_bytes())?;
+            socket::bind(sock.as_raw_fd(), &addr)?;
+        }
+        Endpoint::Path(path) => {
+            let addr = UnixAddr::new(path.as_path())?;
+            match socket::bind(sock.as_raw_fd(), &addr) {
+                Ok(()) => {}
+                Err(Errno::EADDRINUSE) => {
+                    let probe = socket::socket(
+                        AddressFamily::Unix,
+                        SockType::SeqPacket,
+                        SockFlag::SOCK_CLOEXEC,
+                        None,
+                    )?;
+                    if socket::connect(probe.as_raw_fd(), &addr).is_ok() {
+                        return Err(Errno::EADDRINUSE.into());
+                    }
+                    std::fs::remove_file(path)?;
+                    socket::bind(sock.as_raw_fd(), &addr)?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            if let Some(gid) = group {
+                nix::unistd::chown(path.as_path(), None, Some(nix::unistd::Gid::from_raw(gid)))?;
+            }
+            if let Some(mode) = mode {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+            }
+        }
+    }
     socket::listen(&sock, Backlog::new(128).unwrap_or(Backlog::MAXCONN))?;
     Ok(sock)
 }
@@ -302,8 +360,13 @@ pub fn wait_readable(fd: &OwnedFd, timeout: Duration) -> io::Result<bool> {
     }
 }
 
-pub fn is_seqpacket(fd: &OwnedFd) -> bool {
-    socket::getsockopt(fd, sockopt::SockType).is_ok_and(|t| t == SockType::SeqPacket)
+/// Bounds how long a blocking send on `sock` may wait for the peer to read.
+pub fn set_send_timeout(sock: &OwnedFd, timeout: Duration) {
+    let tv = nix::sys::time::TimeVal::new(
+        timeout.as_secs() as libc::time_t,
+        timeout.subsec_micros() as libc::suseconds_t,
+    );
+    let _ = socket::setsockopt(sock, sockopt::SendTimeout, &tv);
 }
 
 /// Wakes whoever blocks on `fd` (its driver thread and the process) with end of file.
@@ -329,13 +392,13 @@ impl RecvBuffer {
     pub fn new(size: usize) -> Self {
         RecvBuffer {
             data: vec![0u8; size],
-            cmsg: nix::cmsg_space!([RawFd; 8]),
+            cmsg: nix::cmsg_space!([RawFd; binder_sys::ud::MAX_FDS_PER_MESSAGE]),
         }
     }
 }
 
-/// Receives one datagram with up to 8 file descriptors (more are discarded by the kernel and
-/// reported as truncation). `Ok(None)` is end of file.
+/// Receives one datagram with up to `MAX_FDS_PER_MESSAGE` file descriptors (more are discarded
+/// by the kernel and reported as truncation). `Ok(None)` is end of file.
 pub fn recv_datagram(sock: &OwnedFd, buf: &mut RecvBuffer) -> io::Result<Option<Datagram>> {
     loop {
         let mut iov = [io::IoSliceMut::new(&mut buf.data)];

@@ -6,12 +6,17 @@
 //!    or replies the thread), take the references that keep it alive, allocate the buffer in
 //!    the target's area and describe the copy.
 //! 2. [`CopyPlan::run`] (unlocked): data and offsets go from the sender's memory straight into
-//!    the buffer: `memcpy` from the sender's send arena, else `process_vm_readv`.
-//! 3. [`State::txn_finish`] (locked again): check that sender and target still exist,
-//!    validate the offsets and objects in the target's copy (which only the driver can write),
-//!    translate binders, handles and fds, and queue the transaction; undo everything on error.
+//!    the buffer: `memcpy` from the sender's send arena, else `pread` on the memory file the
+//!    sender gave at hello (never anything found by pid).
+//! 3. (locked again) [`State::txn_copied`] checks that sender and target still exist;
+//!    [`State::txn_translate`] validates the offsets and objects in the target's copy (which
+//!    only the driver can write) and translates binders, handles and fds, a bounded number of
+//!    objects per call so that the lock is released between batches; [`State::txn_queue`]
+//!    queues the transaction. Everything is undone on error.
 
+use std::collections::HashMap;
 use std::io;
+use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
 use binder_sys::ud::MAX_FDS_PER_MESSAGE;
@@ -21,7 +26,7 @@ use crate::alloc::{AllocError, align8};
 use crate::model::*;
 use crate::objects::{BufferView, Object};
 use crate::stats::Obj;
-use crate::sys::{self, SharedMapping};
+use crate::sys::SharedMapping;
 
 /// What a `BC_TRANSACTION`/`BC_REPLY` (or their `_SG` forms) asks for.
 #[derive(Debug, Clone, Copy)]
@@ -38,7 +43,8 @@ pub struct CopyPlan {
     /// `(sender address, length, offset inside the buffer)` for data, then offsets.
     segments: [(u64, usize, usize); 2],
     arena: Option<Arc<Arena>>,
-    sender_pid: u32,
+    /// The sender's memory file (see `OP_HELLO_PROC`), for data outside the arena.
+    mem: Option<Arc<OwnedFd>>,
 }
 
 #[derive(Debug, Default)]
@@ -78,8 +84,15 @@ impl CopyPlan {
                     done.arena_bytes += len as u64;
                 }
                 None => {
+                    let mem = self.mem.as_ref().ok_or_else(|| CopyError {
+                        what,
+                        err: io::Error::new(
+                            io::ErrorKind::PermissionDenied,
+                            "it lies outside the send arena and the process gave no memory file",
+                        ),
+                    })?;
                     self.dst
-                        .read_from_process(dst, self.sender_pid, src, len)
+                        .read_from_memory_file(dst, mem, src, len)
                         .map_err(|err| CopyError { what, err })?;
                     done.vm_bytes += len as u64;
                 }
@@ -87,6 +100,22 @@ impl CopyPlan {
         }
         Ok(done)
     }
+}
+
+/// The files that came with a `BINDER_WRITE_READ`, by the sender's fd number.
+pub type FileTable = HashMap<i32, OwnedFd>;
+
+/// A transaction whose payload is copied, while its objects are translated (step 3).
+pub struct Translating {
+    prep: Prepared,
+    /// The sending process.
+    proc_id: ProcId,
+    /// The next object to translate.
+    next: usize,
+    /// Where the next object may start (objects may not overlap).
+    off_min: u64,
+    /// Files taken for the fd objects translated so far (charged as in flight).
+    fixups: Vec<FdFixup>,
 }
 
 /// A transaction between step 1 and step 3.
@@ -298,9 +327,9 @@ impl State {
                 "scatter-gather buffers (BINDER_TYPE_PTR) are not supported".into(),
             ));
         }
-        let (arena, sender_pid, sender_id) = {
+        let (arena, mem, sender_id) = {
             let p = &self.procs[&proc_id];
-            (p.arena.clone(), p.pid, p.debug_id)
+            (p.arena.clone(), p.mem.clone(), p.debug_id)
         };
         let target_pid = self.procs.get(&target_proc).map_or(0, |p| p.pid);
         let area = self
@@ -357,7 +386,7 @@ impl State {
                 ),
             ],
             arena,
-            sender_pid,
+            mem,
         };
         Ok(Prepared {
             debug_id,
@@ -372,180 +401,189 @@ impl State {
         })
     }
 
-    /// Step 3: after the copy, translate objects and queue the work.
-    pub fn txn_finish(&mut self, t: ThreadId, prep: Prepared, copied: Result<CopyDone, CopyError>) {
-        let req = prep.req;
-        let target_alive = self.proc_alive(prep.target_proc).is_some();
-        let mut buffer = target_alive.then_some((prep.target_proc, prep.buffer_offset, 0));
-        let base = Failure {
-            target_node: prep.target_node,
-            in_reply_to: prep.in_reply_to,
-            buffer,
-            ..Failure::new(0, 0, "")
+    /// Step 3a: after the copy, checks that both ends still exist and the copy worked.
+    /// `None` when the transaction failed (everything is undone and reported).
+    pub fn txn_copied(
+        &mut self,
+        t: ThreadId,
+        prep: Prepared,
+        copied: Result<CopyDone, CopyError>,
+    ) -> Option<Translating> {
+        let mut tr = Translating {
+            prep,
+            proc_id: ProcId(0),
+            next: 0,
+            off_min: 0,
+            fixups: Vec::new(),
         };
-        let Some(proc_id) = self.threads.get(&t).map(|th| th.proc) else {
-            // The sender died while we copied: undo silently; its caller (if this was a reply)
-            // learns that the reply will never come.
-            tracing::debug!(
-                "transaction {}: the sender died during the copy",
-                prep.debug_id
-            );
-            self.undo(Failure {
-                code: BR_DEAD_REPLY,
-                why: "sender died".into(),
-                ..base
-            });
-            if let Some(irt) = prep.in_reply_to {
-                self.send_failed_reply(irt, BR_DEAD_REPLY);
-            }
-            return;
-        };
+        if !self.txn_ends_alive(t, &mut tr) {
+            return None;
+        }
         match copied {
             Ok(done) => {
                 self.stats.bytes_copied_arena += done.arena_bytes;
                 self.stats.bytes_copied_vm += done.vm_bytes;
             }
             Err(e) => {
-                if e.err.kind() == io::ErrorKind::PermissionDenied
-                    && let Some(p) = self.procs.get_mut(&proc_id)
-                    && !std::mem::replace(&mut p.vm_read_denied, true)
+                if let Some(p) = self.procs.get_mut(&tr.proc_id)
+                    && !std::mem::replace(&mut p.mem_read_failed, true)
                 {
                     tracing::warn!(
                         pid = p.pid,
-                        "process_vm_readv on process {} is not permitted ({}): transactions whose data lies outside its send arena fail. \
-                         The process must allow the driver to trace it (prctl(PR_SET_PTRACER, driver_pid) under Yama ptrace_scope 1) \
-                         or build its parcels in a registered send arena",
+                        "copying transaction data of process {} failed: the {}: {}. Data outside its \
+                         send arena is read only through the memory file it sent with its hello",
                         p.pid,
+                        e.what,
                         e.err
                     );
                 }
                 let why = format!("copying the {} from the sender failed: {}", e.what, e.err);
-                return self.txn_fail(
-                    t,
-                    &req,
-                    Failure {
-                        code: BR_FAILED_REPLY,
-                        param: -libc::EFAULT,
-                        why,
-                        ..base
-                    },
-                );
+                let f = self.failure(&mut tr, BR_FAILED_REPLY, -libc::EFAULT, why);
+                self.txn_fail(t, &tr.prep.req, f);
+                return None;
             }
         }
-        if !target_alive {
-            return self.txn_fail(
-                t,
-                &req,
-                Failure {
-                    code: BR_DEAD_REPLY,
-                    why: "target died".into(),
-                    ..base
-                },
-            );
+        if !tr.prep.req.tr.offsets_size.is_multiple_of(8) {
+            let why = format!("invalid offsets size {}", tr.prep.req.tr.offsets_size);
+            let f = self.failure(&mut tr, BR_FAILED_REPLY, -libc::EINVAL, why);
+            self.txn_fail(t, &tr.prep.req, f);
+            return None;
         }
-        if let Some(tt) = prep.target_thread {
-            let alive = self.threads.contains_key(&tt)
-                && prep
-                    .in_reply_to
-                    .is_none_or(|irt| self.txns.get(&irt).is_some_and(|x| x.from == Some(tt)));
-            if !alive {
-                return self.txn_fail(
-                    t,
-                    &req,
-                    Failure {
-                        code: BR_DEAD_REPLY,
-                        why: "target thread died".into(),
-                        ..base
-                    },
-                );
-            }
-        }
-        if !req.tr.offsets_size.is_multiple_of(8) {
-            let why = format!("invalid offsets size {}", req.tr.offsets_size);
-            return self.txn_fail(
-                t,
-                &req,
-                Failure {
-                    code: BR_FAILED_REPLY,
-                    param: -libc::EINVAL,
-                    why,
-                    ..base
-                },
-            );
-        }
-        let mut fixups = Vec::new();
-        if let Err((index, param, why)) = self.translate_objects(t, proc_id, &prep, &mut fixups) {
-            buffer = buffer.map(|(p, off, _)| (p, off, index));
-            return self.txn_fail(
-                t,
-                &req,
-                Failure {
-                    code: BR_FAILED_REPLY,
-                    param,
-                    why,
-                    buffer,
-                    ..base
-                },
-            );
-        }
-        self.stats.fds_passed += fixups.len() as u64;
-        self.txn_queue(t, proc_id, prep, fixups);
+        Some(tr)
     }
 
-    /// Validates the offsets and translates every object of the target's copy.
-    /// On error: the index of the failing object, an errno and a reason.
-    fn translate_objects(
+    /// What a failure of `tr` must undo: its buffer (if the target lives) with the objects
+    /// translated so far, its node references. Its files are closed here.
+    fn failure(&mut self, tr: &mut Translating, code: u32, param: i32, why: String) -> Failure {
+        let files = std::mem::take(&mut tr.fixups);
+        self.uncharge_fds(tr.proc_id, Some(tr.prep.target_proc), files.len());
+        drop(files);
+        let buffer = self.proc_alive(tr.prep.target_proc).is_some().then_some((
+            tr.prep.target_proc,
+            tr.prep.buffer_offset,
+            tr.next,
+        ));
+        Failure {
+            code,
+            param,
+            why,
+            in_reply_to: tr.prep.in_reply_to,
+            target_node: tr.prep.target_node,
+            buffer,
+            tcomplete_queued: false,
+        }
+    }
+
+    /// Whether the sender, the target and the target thread of a transaction being finished
+    /// still exist (checked each time the lock was released); records the sender's process.
+    /// On `false` the transaction failed and was undone.
+    pub fn txn_ends_alive(&mut self, t: ThreadId, tr: &mut Translating) -> bool {
+        let Some(proc_id) = self.threads.get(&t).map(|th| th.proc) else {
+            // The sender died while the lock was released: undo silently; its caller (if this
+            // was a reply) learns that the reply will never come.
+            tracing::debug!("transaction {}: the sender died", tr.prep.debug_id);
+            let f = self.failure(tr, BR_DEAD_REPLY, 0, "sender died".into());
+            self.undo(f);
+            if let Some(irt) = tr.prep.in_reply_to {
+                self.send_failed_reply(irt, BR_DEAD_REPLY);
+            }
+            return false;
+        };
+        tr.proc_id = proc_id;
+        let prep = &tr.prep;
+        let dead = if self.proc_alive(prep.target_proc).is_none() {
+            Some("target died")
+        } else if let Some(tt) = prep.target_thread
+            && !(self.threads.contains_key(&tt)
+                && prep
+                    .in_reply_to
+                    .is_none_or(|irt| self.txns.get(&irt).is_some_and(|x| x.from == Some(tt))))
+        {
+            Some("target thread died")
+        } else {
+            None
+        };
+        if let Some(why) = dead {
+            let f = self.failure(tr, BR_DEAD_REPLY, 0, why.into());
+            self.txn_fail(t, &tr.prep.req, f);
+            return false;
+        }
+        true
+    }
+
+    /// Step 3b: validates and translates up to `budget` objects of the target's copy.
+    /// `Ok(true)` when every object is done, `Ok(false)` when more remain; `Err(())` when the
+    /// transaction failed (undone and reported).
+    pub fn txn_translate(
         &mut self,
         t: ThreadId,
-        proc_id: ProcId,
-        prep: &Prepared,
-        fixups: &mut Vec<FdFixup>,
-    ) -> Result<(), (usize, i32, String)> {
-        let tr = &prep.req.tr;
+        tr: &mut Translating,
+        files: &FileTable,
+        budget: usize,
+    ) -> Result<bool, ()> {
+        let req_tr = tr.prep.req.tr;
+        let dst = tr.prep.copy.dst.clone();
         let view = BufferView {
-            mapping: &prep.copy.dst,
-            start: prep.buffer_offset,
-            data_size: tr.data_size as usize,
-            offsets_start: align8(tr.data_size as usize),
-            offsets_size: tr.offsets_size as usize,
+            mapping: &dst,
+            start: tr.prep.buffer_offset,
+            data_size: req_tr.data_size as usize,
+            offsets_start: align8(req_tr.data_size as usize),
+            offsets_size: req_tr.offsets_size as usize,
         };
-        let mut off_min = 0u64;
-        for i in 0..view.object_count() {
-            let offset =
-                view.offset_at(i)
-                    .ok_or((i, -libc::EINVAL, "unreadable offset".to_string()))?;
-            let obj = view
-                .object_at(offset)
-                .filter(|_| offset >= off_min)
-                .ok_or_else(|| {
-                    (
-                        i,
-                        -libc::EINVAL,
-                        format!(
-                            "invalid offset ({offset}, min {off_min} max {}) or object",
-                            tr.data_size
-                        ),
-                    )
-                })?;
-            off_min = offset + obj.size as u64;
-            let translated = match obj.hdr_type {
-                BINDER_TYPE_BINDER | BINDER_TYPE_WEAK_BINDER => {
-                    self.translate_binder(t, proc_id, prep.target_proc, obj)
-                }
-                BINDER_TYPE_HANDLE | BINDER_TYPE_WEAK_HANDLE => {
-                    self.translate_handle(proc_id, prep.target_proc, obj)
-                }
-                BINDER_TYPE_FD => self.translate_fd(proc_id, prep, obj, offset, fixups),
-                BINDER_TYPE_PTR | BINDER_TYPE_FDA => Err((
-                    -libc::EINVAL,
-                    "BINDER_TYPE_PTR/FDA objects are not supported".to_string(),
-                )),
-                other => Err((-libc::EINVAL, format!("invalid object type {other:#x}"))),
-            };
-            let fp = translated.map_err(|(param, why)| (i, param, why))?;
-            if !view.write_flat(offset, &fp) {
-                return Err((i, -libc::EINVAL, "object outside the buffer".into()));
+        let end = view.object_count().min(tr.next.saturating_add(budget));
+        while tr.next < end {
+            if let Err((param, why)) = self.translate_one(t, tr, &view, files) {
+                let f = self.failure(tr, BR_FAILED_REPLY, param, why);
+                self.txn_fail(t, &tr.prep.req, f);
+                return Err(());
             }
+            tr.next += 1;
+        }
+        Ok(tr.next == view.object_count())
+    }
+
+    /// Validates and translates object `tr.next`.
+    fn translate_one(
+        &mut self,
+        t: ThreadId,
+        tr: &mut Translating,
+        view: &BufferView<'_>,
+        files: &FileTable,
+    ) -> Result<(), (i32, String)> {
+        let data_size = view.data_size;
+        let offset = view
+            .offset_at(tr.next)
+            .ok_or((-libc::EINVAL, "unreadable offset".to_string()))?;
+        let obj = view
+            .object_at(offset)
+            .filter(|_| offset >= tr.off_min)
+            .ok_or_else(|| {
+                (
+                    -libc::EINVAL,
+                    format!(
+                        "invalid offset ({offset}, min {} max {data_size}) or object",
+                        tr.off_min
+                    ),
+                )
+            })?;
+        tr.off_min = offset + obj.size as u64;
+        let (proc_id, target) = (tr.proc_id, tr.prep.target_proc);
+        let fp = match obj.hdr_type {
+            BINDER_TYPE_BINDER | BINDER_TYPE_WEAK_BINDER => {
+                self.translate_binder(t, proc_id, target, obj)
+            }
+            BINDER_TYPE_HANDLE | BINDER_TYPE_WEAK_HANDLE => {
+                self.translate_handle(proc_id, target, obj)
+            }
+            BINDER_TYPE_FD => self.translate_fd(tr, obj, offset, files),
+            BINDER_TYPE_PTR | BINDER_TYPE_FDA => Err((
+                -libc::EINVAL,
+                "BINDER_TYPE_PTR/FDA objects are not supported".to_string(),
+            )),
+            other => Err((-libc::EINVAL, format!("invalid object type {other:#x}"))),
+        }?;
+        if !view.write_flat(offset, &fp) {
+            return Err((-libc::EINVAL, "object outside the buffer".into()));
         }
         Ok(())
     }
@@ -635,16 +673,17 @@ impl State {
         result
     }
 
-    /// `binder_translate_fd`: takes the sender's file; the receiver gets its own descriptor
-    /// with the read and reports it with `OP_FD_FIXUP`. Until then the slot holds -1.
+    /// `binder_translate_fd`: the sender's file, which came with its command as `SCM_RIGHTS`
+    /// (so from its own fd table); the receiver gets its own descriptor with the read and
+    /// reports it with `OP_FD_FIXUP`. Until then the slot holds -1.
     fn translate_fd(
         &mut self,
-        proc_id: ProcId,
-        prep: &Prepared,
+        tr: &mut Translating,
         obj: Object,
         offset: u64,
-        fixups: &mut Vec<FdFixup>,
+        files: &FileTable,
     ) -> Result<FlatBinderObject, (i32, String)> {
+        let prep = &tr.prep;
         let mut fp = obj.flat;
         let fd = fp.handle() as i32;
         let accepts = match prep.in_reply_to {
@@ -668,24 +707,32 @@ impl State {
                 format!("{what} with fd {fd}, but target does not allow fds"),
             ));
         }
-        if fixups.len() >= MAX_FDS_PER_MESSAGE {
+        if tr.fixups.len() >= MAX_FDS_PER_MESSAGE {
             return Err((
                 -libc::EMFILE,
                 format!("more than {MAX_FDS_PER_MESSAGE} fds in one transaction"),
             ));
         }
-        let pidfd = self
-            .procs
-            .get(&proc_id)
-            .and_then(|p| p.pidfd.clone())
-            .ok_or((-libc::EBADF, "no pidfd for the sender".to_string()))?;
-        let file = sys::pidfd_getfd(&pidfd, fd).map_err(|e| {
+        let sent = files.get(&fd).ok_or_else(|| {
             (
                 -libc::EBADF,
-                format!("transaction with invalid fd {fd}: {e}"),
+                format!("transaction with fd {fd}, which did not come with the command"),
             )
         })?;
-        fixups.push(FdFixup {
+        if !self.charge_fds(tr.proc_id, prep.target_proc, 1) {
+            return Err((
+                -libc::EMFILE,
+                "too many files in flight for the sender, the target or the driver".to_string(),
+            ));
+        }
+        let file = match sent.try_clone() {
+            Ok(f) => f,
+            Err(e) => {
+                self.uncharge_fds(tr.proc_id, Some(prep.target_proc), 1);
+                return Err((-libc::EMFILE, format!("cannot hold fd {fd}: {e}")));
+            }
+        };
+        tr.fixups.push(FdFixup {
             file,
             offset: prep.buffer_offset + offset as usize + 8,
         });
@@ -693,8 +740,15 @@ impl State {
         Ok(fp)
     }
 
-    /// Queues a translated transaction (the success path of `binder_transaction`).
-    fn txn_queue(&mut self, t: ThreadId, proc_id: ProcId, prep: Prepared, fixups: Vec<FdFixup>) {
+    /// Step 3c: queues a translated transaction (the success path of `binder_transaction`).
+    pub fn txn_queue(&mut self, t: ThreadId, tr: Translating) {
+        let Translating {
+            prep,
+            proc_id,
+            fixups,
+            ..
+        } = tr;
+        self.stats.fds_passed += fixups.len() as u64;
         let req = prep.req;
         let oneway = !req.reply && req.tr.flags & TF_ONE_WAY != 0;
         let (from_pid, euid) = self.procs.get(&proc_id).map_or((0, 0), |p| (p.pid, p.uid));
@@ -708,6 +762,7 @@ impl State {
                 debug_id: prep.debug_id,
                 is_reply: req.reply,
                 from: (!req.reply && !oneway).then_some(t),
+                sender: proc_id,
                 from_pid,
                 from_tid,
                 from_parent: None,
@@ -801,7 +856,7 @@ impl State {
                 // outstanding) and undo everything.
                 if let Some(x) = self.txns.remove(&id) {
                     self.stats.deleted(Obj::Transaction);
-                    drop(x.fd_fixups);
+                    self.uncharge_fds(x.sender, x.to_proc, x.fd_fixups.len());
                 }
                 if let Some(b) = self
                     .procs

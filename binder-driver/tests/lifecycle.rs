@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::os::fd::AsRawFd;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -41,9 +40,8 @@ fn a_second_instance_of_the_same_name_refuses_quickly() {
 fn idle_exit_waits_for_processes_to_go() {
     let name = unique("idle");
     let server = Server::bind(DriverConfig {
-        instance: name.clone(),
         idle_exit: Some(Duration::from_millis(300)),
-        idle_ignores_own_process: false,
+        ..DriverConfig::new(name.clone())
     })
     .unwrap();
     let inst = Instance { name: name.clone() };
@@ -165,23 +163,10 @@ fn the_receive_area_is_sealed_and_capped() {
     assert_eq!(ro.read(0, 4), [0; 4]);
     // Transactions cannot land before the address is known: BR_DEAD_REPLY as in the kernel.
     let t = {
-        let (mine, theirs) = nix::sys::socket::socketpair(
-            nix::sys::socket::AddressFamily::Unix,
-            nix::sys::socket::SockType::SeqPacket,
-            None,
-            nix::sys::socket::SockFlag::SOCK_CLOEXEC,
-        )
-        .unwrap();
+        let (ret, _, mut fds) = request(&sock, ProcRequest::NewThread { tid: 5 }, &[]);
+        assert_eq!(ret, 0);
+        let mine = fds.pop().unwrap();
         set_timeout(&mine);
-        assert_eq!(
-            request(
-                &sock,
-                ProcRequest::NewThread { tid: 5 },
-                &[theirs.as_raw_fd()]
-            )
-            .0,
-            0
-        );
         Thread { sock: mine, tid: 5 }
     };
     t.set_context_manager();

@@ -426,9 +426,10 @@ fn file_descriptors_travel_with_fixup() {
         .to_bytes(),
     );
     st.start_read();
-    ct.send_write_read(
+    ct.send_write_read_fds(
         &Cmds::new().transaction(0, 7, TF_ACCEPT_FDS, &data, &[4]).0,
         READ_SIZE,
+        &[r.as_raw_fd()],
     );
     let reply = st.recv_ioctl();
     // (Like any ioctl argument, the fd must stay open until the driver has taken it.)
@@ -468,7 +469,10 @@ fn file_descriptors_travel_with_fixup() {
         cookie: 0,
     }
     .to_bytes();
-    st.reply(&Cmds::new().free_buffer(tr.data_buffer).reply(0, &obj, &[0]));
+    st.reply_fds(
+        &Cmds::new().free_buffer(tr.data_buffer).reply(0, &obj, &[0]),
+        &[w2.as_raw_fd()],
+    );
     drop(w2);
     let answer = ct.recv_ioctl();
     assert_eq!(answer.nfds, 1);

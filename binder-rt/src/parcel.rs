@@ -151,6 +151,11 @@ impl Parcel {
         }
     }
 
+    /// The descriptors this Parcel owns (those its fd objects name).
+    pub(crate) fn owned_fds(&self) -> impl Iterator<Item = RawFd> + '_ {
+        self.fds.iter().map(|f| f.as_raw_fd())
+    }
+
     /// Number of objects recorded in the offsets array.
     pub fn object_count(&self) -> usize {
         self.offsets_bytes().len() / 8

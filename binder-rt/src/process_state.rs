@@ -126,7 +126,7 @@ impl ProcessState {
                 Ok(a) => Some(a),
                 Err(e) => {
                     tracing::warn!(
-                        "no send arena ({e}); transactions are copied with process_vm_readv"
+                        "no send arena ({e}); transactions are read through /proc/self/mem"
                     );
                     None
                 }

@@ -78,6 +78,9 @@ struct ThreadState {
     calling_uid: u32,
     /// Replies written into `out`: their memory must stay put until the driver has read it.
     pending: Vec<Parcel>,
+    /// The files named by fd objects of the transactions in `out` (owned by their Parcels,
+    /// which outlive the write): sent along for the userspace driver.
+    out_fds: Vec<std::os::fd::RawFd>,
 }
 
 thread_local! {
@@ -92,6 +95,7 @@ thread_local! {
         // SAFETY: geteuid has no preconditions.
         calling_uid: unsafe { libc::geteuid() },
         pending: Vec::new(),
+        out_fds: Vec::new(),
     });
 }
 
@@ -113,7 +117,9 @@ impl Drop for ThreadState {
         };
         ps.take_deferred(&mut self.out);
         if !self.out.is_empty() {
-            let _ = ps.driver.write_read(&mut link, &self.out, &mut []);
+            let _ = ps
+                .driver
+                .write_read(&mut link, &self.out, &mut [], &self.out_fds);
         }
         if ps.is_kernel_driver() {
             let _ = ps.driver.ioctl_u32(&mut link, BINDER_THREAD_EXIT, 0);
@@ -177,16 +183,21 @@ fn talk_with_driver(receive: bool) -> Result<(), StatusCode> {
             return Ok(());
         }
         let ThreadState {
-            link, out, input, ..
+            link,
+            out,
+            input,
+            out_fds,
+            ..
         } = t;
         let link = link.as_mut().expect("link just ensured");
         let (written, read) = ps
             .driver
-            .write_read(link, out, &mut input[..read_len])
+            .write_read(link, out, &mut input[..read_len], out_fds)
             .map_err(io_to_status)?;
         t.out.drain(..written.min(t.out.len()));
         if t.out.is_empty() {
             t.pending.clear();
+            t.out_fds.clear();
         }
         if read_len > 0 {
             t.in_len = read;
@@ -504,6 +515,11 @@ fn write_transaction_data(
     };
     t.out.extend_from_slice(&cmd.to_le_bytes());
     tr.encode(&mut t.out);
+    for fd in parcel.owned_fds() {
+        if !t.out_fds.contains(&fd) {
+            t.out_fds.push(fd);
+        }
+    }
 }
 
 /// Reads and executes one command, reading from the driver first if needed.

@@ -193,7 +193,8 @@ fn another_uid_cannot_replace_a_name() -> Result<(), String> {
         println!("skipped: running a role as uid 65534 needs root");
         return Ok(());
     }
-    let t = TestBinder::new("sm_uid")?;
+    // Two users on one instance: a shared one, as an administrator runs for several users.
+    let t = TestBinder::shared("sm_uid")?;
     let mut first = t.spawn("register", &["sm.owned"])?;
     first.expect("ADDED sm.owned")?;
     let mut intruder = t.spawn("register", &["uid=65534", "sm.owned", "sm.free"])?;

@@ -7,14 +7,20 @@
 //! See `docs/userspace-driver.md` for the whole design; this module is its byte-level contract.
 //!
 //! Sockets:
-//! - The driver listens on the abstract Unix socket `\0binder-ud/<instance>` ([`socket_name`]).
+//! - The driver listens on a Unix socket ([`Endpoint`]): by default the abstract socket
+//!   `\0binder-ud/<uid>/<instance>` of the user who runs it, which only that user and root may
+//!   use; or a filesystem socket whose permissions its administrator sets (a shared instance).
+//!   Before a process sends anything it checks who listens (`SO_PEERCRED`): itself, root, or for
+//!   a filesystem socket the owner of the socket file.
 //! - A **process connection** is accepted from that socket. Its first message is
 //!   [`OP_HELLO_PROC`] (it then stands for the process's open binder fd; its end of file is the
-//!   process's exit) or [`OP_DEBUG`] (a one-shot state query, see [`DebugQuery`]).
-//! - A **thread connection** is one end of a socketpair the process creates and hands to the
-//!   driver with [`OP_NEW_THREAD`] on its process connection. Each OS thread that issues
-//!   ioctls uses its own thread connection, which is how the driver tells threads apart (the
-//!   kernel uses `current`).
+//!   process's exit) or [`OP_DEBUG`] (a one-shot state query, see [`DebugQuery`]). The driver
+//!   knows the process by the credentials the kernel recorded when it connected, never by a
+//!   number it sends.
+//! - A **thread connection** is one end of a socketpair the driver creates and hands to the
+//!   process in answer to [`OP_NEW_THREAD`] on its process connection. Each OS thread that
+//!   issues ioctls uses its own thread connection, which is how the driver tells threads apart
+//!   (the kernel uses `current`).
 //!
 //! Every message is one datagram: a little-endian `u32` opcode followed by that opcode's fields.
 //! Every request gets exactly one reply on the same socket, in order. Requests on a thread
@@ -35,9 +41,37 @@ pub const MAX_FDS_PER_MESSAGE: usize = 253;
 /// Largest receive area the driver grants (as the kernel: `min(vma size, 4 MiB)`).
 pub const MAX_AREA_SIZE: usize = 4 * 1024 * 1024;
 
-/// Abstract socket name (without the leading NUL) of a driver instance.
-pub fn socket_name(instance: &str) -> String {
-    format!("binder-ud/{instance}")
+/// Where a driver instance listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// An abstract Unix socket name (without the leading NUL): `binder-ud/<uid>/<instance>`.
+    /// Abstract sockets have no permissions, so the driver checks every peer's uid and every
+    /// process checks the driver's.
+    Abstract(String),
+    /// A filesystem socket: its mode and group say who may connect.
+    Path(std::path::PathBuf),
+}
+
+impl Endpoint {
+    /// The endpoint of `instance` for the user `uid`: an instance name that is an absolute path
+    /// is a filesystem socket; any other name is the per-user abstract socket
+    /// `binder-ud/<uid>/<instance>`.
+    pub fn of(instance: &str, uid: u32) -> Endpoint {
+        if instance.starts_with('/') {
+            Endpoint::Path(instance.into())
+        } else {
+            Endpoint::Abstract(format!("binder-ud/{uid}/{instance}"))
+        }
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Abstract(name) => write!(f, "@{name}"),
+            Endpoint::Path(path) => write!(f, "{}", path.display()),
+        }
+    }
 }
 
 // ---- process connection, process -> driver ------------------------------------------------
@@ -45,9 +79,17 @@ pub fn socket_name(instance: &str) -> String {
 /// First message of a process connection: `{u32 op, u32 protocol_version[, u32 flags]}` where
 /// `protocol_version` is [`HELLO_VERSION`] and `flags` (0 when absent) holds `HELLO_FLAG_*`
 /// options that depart from the kernel's behaviour on the process's request.
-/// Reply: [`OP_REPLY`] `{ret, u32 driver_pid}` with `ret` 0, or `-EPROTO` (and no payload) on a
-/// version mismatch, after which the driver closes the connection. `driver_pid` is what the
-/// runtime passes to `prctl(PR_SET_PTRACER, ..)` so that `process_vm_readv` is allowed.
+///
+/// It may carry one fd as `SCM_RIGHTS`: the process's own `/proc/self/mem`, opened read-only by
+/// the process itself. The driver copies transaction data that lies outside the send arena
+/// with `pread` on that file; the kernel bound it to the process's address space when the
+/// process opened it, so it reaches that memory and nothing else (not a process that later got
+/// the same pid, not the image of a later `exec`). Without it, only data in the send arena can
+/// be sent. A file that is not on procfs is refused with `-EINVAL`.
+///
+/// Reply: [`OP_REPLY`] `{ret, u32 driver_pid}` with `ret` 0; `-EPROTO` (and no payload) on a
+/// version mismatch; `-EACCES` when the process's user may not use this instance;
+/// `-EAGAIN` when a limit on processes is reached. On an error the driver closes the connection.
 pub const OP_HELLO_PROC: u32 = 1;
 /// [`OP_HELLO_PROC`] flag: no `BR_TRANSACTION_COMPLETE` for the process's own `BC_REPLY`s that
 /// carry no objects (a reply with objects still gets it: the replier holds the objects'
@@ -83,10 +125,12 @@ pub const OP_MMAP_ADDR: u32 = 3;
 pub const OP_REGISTER_ARENA: u32 = 4;
 /// Largest send arena the driver maps.
 pub const MAX_ARENA_SIZE: u64 = 1 << 30;
-/// `{u32 op, u32 tid}` with one end of a fresh `SOCK_SEQPACKET` socketpair as `SCM_RIGHTS`:
-/// that socket becomes the thread connection of thread `tid`. Reply: [`OP_REPLY`] (sent on the
-/// process connection). The socket must be a `SOCK_SEQPACKET` Unix socket. After
-/// `BINDER_THREAD_EXIT` the connection stays usable: its next ioctl starts a new
+/// `{u32 op, u32 tid}`: a new thread connection for thread `tid` (a number for dumps and logs;
+/// the driver trusts nothing about it). The driver creates a `SOCK_SEQPACKET` socketpair and
+/// answers [`OP_REPLY`] `{ret}` with the process's end as `SCM_RIGHTS`: that socket is the
+/// thread connection (created by the driver, so it can only lead to the driver). `-EAGAIN` when
+/// the process, its user or the instance has as many thread connections as allowed. After
+/// `BINDER_THREAD_EXIT` the connection stays usable (and counted): its next ioctl starts a new
 /// `binder_thread`, as the kernel's next ioctl from the same task does.
 pub const OP_NEW_THREAD: u32 = 5;
 
@@ -97,6 +141,13 @@ pub const OP_NEW_THREAD: u32 = 5;
 /// For `BINDER_WRITE_READ`, the `write_size` bytes at `write_buffer` (the command stream)
 /// follow the 48-byte structure inline; pointers inside commands stay pointers into the
 /// caller's memory and the driver reads their targets itself.
+///
+/// The files of the `BINDER_TYPE_FD` objects of the stream's transactions travel with the
+/// `BINDER_WRITE_READ` as `SCM_RIGHTS` (so the kernel takes them from the sender's own fd
+/// table, as the binder driver's `fget` does), followed after the inline command stream by
+/// `{u32 n, i32 fd[n]}`: the sender's number of each attached file, in order. An fd object
+/// whose number is not in that table fails with `BR_FAILED_REPLY` (`-EBADF`); attached files
+/// no object names are closed. At most [`MAX_FDS_PER_MESSAGE`] files per message.
 ///
 /// Reply: [`OP_IOCTL_DONE`] `{u32 op, i32 ret, u32 nfds, u32 arg_len, arg..., read bytes...}`:
 /// `ret` is 0 or `-errno`; `arg` is the argument structure as the kernel would write it back;
@@ -141,16 +192,22 @@ pub const OP_IOCTL_DONE: u32 = 0x101;
 /// [`state::DriverStats`]; `Shutdown` answers with one empty part.
 pub const OP_DEBUG: u32 = 32;
 
-/// What an [`OP_DEBUG`] connection asks for.
+/// What an [`OP_DEBUG`] connection asks for. Who may ask what is decided by the credentials
+/// of the connection: the instance's owner (the user running the driver) and root are its
+/// administrators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
 pub enum DebugQuery {
     /// Processes, threads, nodes, refs, buffers, transactions in flight (the kernel's
-    /// debugfs `state`).
+    /// debugfs `state`). Administrators see everything; any other user sees only its own
+    /// processes, without node addresses (`ptr`, `cookie`: heap addresses of a process) and
+    /// without the pids of other users' processes.
     State = 1,
-    /// Counters (the kernel's debugfs `stats`) plus bytes copied.
+    /// Counters (the kernel's debugfs `stats`) plus bytes copied. Administrators only
+    /// (`-EACCES` for others).
     Stats = 2,
     /// Ask the driver to exit once no process is connected (used by tests to clean up).
+    /// Administrators only (`-EACCES` for others).
     Shutdown = 3,
 }
 
@@ -292,13 +349,37 @@ pub fn encode_fd_fixup(fds: &[i32], out: &mut Vec<u8>) {
     }
 }
 
-/// Encodes an `OP_IOCTL` message for `BINDER_WRITE_READ` carrying `write` inline.
-pub fn encode_write_read(bwr: &BinderWriteRead, write: &[u8], out: &mut Vec<u8>) {
+/// Encodes an `OP_IOCTL` message for `BINDER_WRITE_READ` carrying `write` inline, then, if
+/// `fds` is not empty, the table of the sender's numbers of the files attached as
+/// `SCM_RIGHTS` (in the same order).
+pub fn encode_write_read(bwr: &BinderWriteRead, write: &[u8], fds: &[i32], out: &mut Vec<u8>) {
     out.clear();
     out.extend_from_slice(&OP_IOCTL.to_le_bytes());
     out.extend_from_slice(&crate::BINDER_WRITE_READ.to_le_bytes());
     encode_bwr(bwr, out);
     out.extend_from_slice(write);
+    if !fds.is_empty() {
+        out.extend_from_slice(&(fds.len() as u32).to_le_bytes());
+        for fd in fds {
+            out.extend_from_slice(&fd.to_le_bytes());
+        }
+    }
+}
+
+/// Decodes the fd table that follows the inline command stream of a `BINDER_WRITE_READ`
+/// (`trailer` is what follows the `write_size` command bytes). An empty trailer is an empty
+/// table; `None` if it is malformed. The count is checked against the bytes present before
+/// anything is allocated.
+pub fn decode_fd_table(trailer: &[u8]) -> Option<Vec<i32>> {
+    if trailer.is_empty() {
+        return Some(Vec::new());
+    }
+    let mut r = Reader::new(trailer);
+    let n = r.u32()? as usize;
+    if r.remaining() != n.checked_mul(4)? || n > MAX_FDS_PER_MESSAGE {
+        return None;
+    }
+    (0..n).map(|_| r.i32()).collect()
 }
 
 /// Appends the 48-byte `binder_write_read` structure.
@@ -463,11 +544,38 @@ mod tests {
             ..Default::default()
         };
         let mut out = Vec::new();
-        encode_write_read(&bwr, &[1, 2, 3, 4], &mut out);
+        encode_write_read(&bwr, &[1, 2, 3, 4], &[], &mut out);
         let mut r = Reader::new(&out);
         assert_eq!(r.u32(), Some(OP_IOCTL));
         assert_eq!(r.u32(), Some(crate::BINDER_WRITE_READ));
         assert_eq!(decode_bwr(&mut r), Some(bwr));
         assert_eq!(r.take(4), Some(&[1u8, 2, 3, 4][..]));
+        assert_eq!(r.remaining(), 0);
+    }
+
+    #[test]
+    fn write_read_carries_the_numbers_of_its_files() {
+        let bwr = BinderWriteRead {
+            write_size: 4,
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        encode_write_read(&bwr, &[1, 2, 3, 4], &[7, 3], &mut out);
+        let trailer = &out[8 + crate::WRITE_READ_SIZE + 4..];
+        assert_eq!(decode_fd_table(trailer), Some(vec![7, 3]));
+        assert_eq!(decode_fd_table(&[]), Some(vec![]));
+        // A count that the bytes do not back, or one past the limit, is refused.
+        assert_eq!(decode_fd_table(&trailer[..trailer.len() - 1]), None);
+        let mut lie = trailer.to_vec();
+        lie[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(decode_fd_table(&lie), None);
+        assert_eq!(
+            Endpoint::of("default", 1000),
+            Endpoint::Abstract("binder-ud/1000/default".into())
+        );
+        assert_eq!(
+            Endpoint::of("/run/binder/sock", 0),
+            Endpoint::Path("/run/binder/sock".into())
+        );
     }
 }

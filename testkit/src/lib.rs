@@ -132,6 +132,44 @@ impl TestBinder {
         })
     }
 
+    /// A userspace driver instance that every user may use (a shared instance on a
+    /// filesystem socket of mode 0666, as an administrator would run for several users),
+    /// served by a thread of the test process, with a service manager role as its context
+    /// manager. On the kernel driver: as [`TestBinder::new`].
+    pub fn shared(name: &str) -> Result<TestBinder, String> {
+        if kernel_driver() {
+            return TestBinder::new(name);
+        }
+        use std::os::unix::fs::PermissionsExt;
+        let n = INSTANCE.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("binder-test-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| e.to_string())?;
+        let path = dir.join("sock");
+        let config = binder_driver::DriverConfig {
+            access: binder_driver::Access {
+                shared: true,
+                context_manager_uid: None,
+            },
+            socket_mode: Some(0o666),
+            idle_exit: Some(Duration::from_secs(10)),
+            ..binder_driver::DriverConfig::new(path.to_string_lossy())
+        };
+        let server = binder_driver::Server::bind(config)
+            .map_err(|e| format!("shared instance for {name}: {e}"))?;
+        std::thread::spawn(move || server.run());
+        let mut t = TestBinder {
+            device: format!("userspace:{}", path.display()),
+            service_manager: None,
+            _lease: None,
+        };
+        let mut sm = t.spawn(SERVICE_MANAGER_ROLE, &[])?;
+        sm.expect("READY")?;
+        t.service_manager = Some(sm);
+        Ok(t)
+    }
+
     /// The `BINDER_DEVICE` value the test's processes use.
     pub fn device(&self) -> &str {
         &self.device

@@ -37,6 +37,19 @@ impl Instance {
 
     /// Starts an instance after `setup` configured the server.
     pub fn start_with(tag: &str, setup: impl FnOnce(&Server)) -> Instance {
+        Instance::start_configured(tag, |_| {}, setup)
+    }
+
+    /// Starts an instance whose configuration `configure` changed (limits, access).
+    pub fn start_with_config(tag: &str, configure: impl FnOnce(&mut DriverConfig)) -> Instance {
+        Instance::start_configured(tag, configure, |_| {})
+    }
+
+    fn start_configured(
+        tag: &str,
+        configure: impl FnOnce(&mut DriverConfig),
+        setup: impl FnOnce(&Server),
+    ) -> Instance {
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
             .with_env_filter(
@@ -49,7 +62,10 @@ impl Instance {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
-        let server = Server::bind(DriverConfig::new(name.clone())).expect("bind test instance");
+        let mut config = DriverConfig::new(name.clone());
+        configure(&mut config);
+        let name = config.instance.clone();
+        let server = Server::bind(config).expect("bind test instance");
         setup(&server);
         std::thread::spawn(move || server.run());
         Instance { name }
@@ -117,10 +133,11 @@ pub fn try_connect(name: &str) -> nix::Result<OwnedFd> {
         SockFlag::SOCK_CLOEXEC,
         None,
     )?;
-    socket::connect(
-        sock.as_raw_fd(),
-        &UnixAddr::new_abstract(socket_name(name).as_bytes())?,
-    )?;
+    let addr = match Endpoint::of(name, nix::unistd::geteuid().as_raw()) {
+        Endpoint::Abstract(n) => UnixAddr::new_abstract(n.as_bytes())?,
+        Endpoint::Path(p) => UnixAddr::new(p.as_path())?,
+    };
+    socket::connect(sock.as_raw_fd(), &addr)?;
     set_timeout(&sock);
     Ok(sock)
 }
@@ -278,16 +295,23 @@ impl Proc {
         Proc::connect_with(inst, size, 0)
     }
 
-    /// A process that sends `HELLO_FLAG_*` options with its hello.
+    /// A process that sends `HELLO_FLAG_*` options with its hello (and, as binder-rt does, its
+    /// `/proc/self/mem`).
     pub fn connect_with(inst: &Instance, size: u64, flags: u32) -> Proc {
+        Proc::connect_full(inst, size, flags, Some(&own_memory_file()))
+    }
+
+    /// A process that gives the driver `mem` (or no memory file) with its hello.
+    pub fn connect_full(inst: &Instance, size: u64, flags: u32, mem: Option<&OwnedFd>) -> Proc {
         let sock = connect(&inst.name);
+        let mem: Vec<RawFd> = mem.iter().map(|m| m.as_raw_fd()).collect();
         let (ret, payload, _) = request(
             &sock,
             ProcRequest::Hello {
                 version: HELLO_VERSION,
                 flags,
             },
-            &[],
+            &mem,
         );
         assert_eq!(ret, 0);
         assert_eq!(payload, std::process::id().to_le_bytes());
@@ -306,22 +330,20 @@ impl Proc {
     }
 
     pub fn new_thread(&mut self) -> Thread {
-        let (mine, theirs) = socket::socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .unwrap();
-        set_timeout(&mine);
+        self.try_new_thread().expect("a new thread connection")
+    }
+
+    /// `OP_NEW_THREAD`: the driver's answer, or its errno.
+    pub fn try_new_thread(&mut self) -> Result<Thread, i32> {
         let tid = 1000 + COUNTER.fetch_add(1, Ordering::Relaxed);
-        let (ret, _, _) = request(
-            &self.sock,
-            ProcRequest::NewThread { tid },
-            &[theirs.as_raw_fd()],
-        );
-        assert_eq!(ret, 0);
-        Thread { sock: mine, tid }
+        let (ret, _, mut fds) = request(&self.sock, ProcRequest::NewThread { tid }, &[]);
+        if ret != 0 {
+            return Err(ret);
+        }
+        assert_eq!(fds.len(), 1, "the driver hands over the thread connection");
+        let sock = fds.pop().unwrap();
+        set_timeout(&sock);
+        Ok(Thread { sock, tid })
     }
 
     /// A send arena of `size` bytes, registered with the driver.
@@ -369,6 +391,16 @@ impl Proc {
     }
 }
 
+/// This process's `/proc/self/mem`, opened by itself (what binder-rt sends with its hello).
+pub fn own_memory_file() -> OwnedFd {
+    nix::fcntl::open(
+        "/proc/self/mem",
+        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .expect("open /proc/self/mem")
+}
+
 /// One request on a process connection and its `OP_REPLY`.
 pub fn request(sock: &OwnedFd, req: ProcRequest, fds: &[RawFd]) -> (i32, Vec<u8>, Vec<OwnedFd>) {
     let mut out = Vec::new();
@@ -409,6 +441,12 @@ pub const READ_SIZE: u64 = 256;
 
 impl Thread {
     pub fn send_write_read(&self, write: &[u8], read_size: u64) {
+        self.send_write_read_fds(write, read_size, &[]);
+    }
+
+    /// A write-read that carries `fds` (as `SCM_RIGHTS`, with their numbers), as a process
+    /// sends the files of its fd objects.
+    pub fn send_write_read_fds(&self, write: &[u8], read_size: u64, fds: &[RawFd]) {
         let bwr = BinderWriteRead {
             write_size: write.len() as u64,
             write_buffer: write.as_ptr() as u64,
@@ -417,8 +455,8 @@ impl Thread {
             ..Default::default()
         };
         let mut out = Vec::new();
-        encode_write_read(&bwr, write, &mut out);
-        send(&self.sock, &out, &[]);
+        encode_write_read(&bwr, write, fds, &mut out);
+        send(&self.sock, &out, fds);
     }
 
     pub fn recv_ioctl(&self) -> IoctlReply {
@@ -448,7 +486,13 @@ impl Thread {
 
     /// Sends commands ending in a `BC_REPLY` and takes the reply's `BR_TRANSACTION_COMPLETE`.
     pub fn reply(&self, cmds: &Cmds) {
-        let r = self.write_read(&cmds.0, READ_SIZE);
+        self.reply_fds(cmds, &[]);
+    }
+
+    /// [`Thread::reply`] with the files of the reply's fd objects.
+    pub fn reply_fds(&self, cmds: &Cmds, fds: &[RawFd]) {
+        self.send_write_read_fds(&cmds.0, READ_SIZE, fds);
+        let r = self.recv_ioctl();
         assert_eq!(r.ret, 0);
         assert_eq!(r.br(), [Br::Noop, Br::TransactionComplete]);
     }

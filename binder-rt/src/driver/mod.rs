@@ -144,16 +144,19 @@ impl Driver {
     }
 
     /// `BINDER_WRITE_READ`: writes `write`, then (if `read` is not empty) blocks until there is
-    /// something to read. Returns (bytes written, bytes read).
+    /// something to read. Returns (bytes written, bytes read). `fds` are the files named by
+    /// the fd objects of the transactions in `write`: the kernel takes them from this
+    /// process's fd table itself; the userspace driver gets them with the command.
     pub fn write_read(
         &self,
         link: &mut ThreadLink,
         write: &[u8],
         read: &mut [u8],
+        fds: &[std::os::fd::RawFd],
     ) -> io::Result<(usize, usize)> {
         match (self, link) {
             (Driver::Kernel(d), _) => d.write_read(write, read),
-            (Driver::Userspace(_), ThreadLink::Userspace(t)) => t.write_read(write, read),
+            (Driver::Userspace(_), ThreadLink::Userspace(t)) => t.write_read(write, read, fds),
             (Driver::Userspace(_), ThreadLink::Kernel) => {
                 Err(io::Error::other("thread has no driver link"))
             }

@@ -51,11 +51,48 @@ fn seqpacket() -> io::Result<OwnedFd> {
     .map_err(errno_to_io)
 }
 
-/// Connects to the instance's listening socket.
+/// The uid this process runs as (the owner of its default driver instances).
+fn euid() -> u32 {
+    nix::unistd::geteuid().as_raw()
+}
+
+/// Connects to the instance's listening socket and checks who listens there before anything
+/// is sent: this process's own user, root, or, for a filesystem socket, the owner of the socket
+/// file (an administrator's service user). Anyone can create an abstract socket of any name,
+/// so a driver of another user is never trusted with this process's memory or traffic.
 pub(crate) fn connect(instance: &str) -> io::Result<OwnedFd> {
+    let endpoint = ud::Endpoint::of(instance, euid());
     let fd = seqpacket()?;
-    let addr = UnixAddr::new_abstract(ud::socket_name(instance).as_bytes()).map_err(errno_to_io)?;
+    let addr = match &endpoint {
+        ud::Endpoint::Abstract(name) => UnixAddr::new_abstract(name.as_bytes()),
+        ud::Endpoint::Path(path) => UnixAddr::new(path.as_path()),
+    }
+    .map_err(errno_to_io)?;
     socket::connect(fd.as_raw_fd(), &addr).map_err(errno_to_io)?;
+    let listener =
+        socket::getsockopt(&fd, socket::sockopt::PeerCredentials).map_err(errno_to_io)?;
+    let me = euid();
+    let file_owner = match &endpoint {
+        ud::Endpoint::Path(path) => {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::symlink_metadata(path).ok().map(|m| m.uid())
+        }
+        ud::Endpoint::Abstract(_) => None,
+    };
+    let trusted = listener.uid() == me || listener.uid() == 0 || file_owner == Some(listener.uid());
+    if !trusted {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "the userspace binder driver at {endpoint} is run by uid {} (pid {}), not by this \
+                 user (uid {me}) or root: refusing to use it. Another user may have taken the \
+                 name; stop that process, or choose another instance with \
+                 BINDER_DEVICE=userspace:NAME",
+                listener.uid(),
+                listener.pid()
+            ),
+        ));
+    }
     Ok(fd)
 }
 
@@ -81,6 +118,9 @@ fn recv(
     cmsg_buf: &mut Vec<u8>,
     fds: &mut Vec<OwnedFd>,
 ) -> io::Result<usize> {
+    // A driver that refuses a connection answers and closes it; if our request was still
+    // unread then, the kernel reports ECONNRESET once before the answer: read on to get it.
+    let mut reset_seen = false;
     loop {
         let mut iov = [IoSliceMut::new(buf)];
         let r = socket::recvmsg::<()>(
@@ -111,6 +151,7 @@ fn recv(
                 return Ok(n);
             }
             Err(nix::errno::Errno::EINTR) => continue,
+            Err(nix::errno::Errno::ECONNRESET) if !reset_seen => reset_seen = true,
             Err(e) => return Err(errno_to_io(e)),
         }
     }
@@ -139,9 +180,16 @@ fn request(
 fn check(ret: i32, what: &str) -> io::Result<()> {
     if ret < 0 {
         let e = io::Error::from_raw_os_error(-ret);
+        let why = match -ret {
+            libc::EACCES => " (this user may not use the instance: it belongs to another user \
+                             and is not shared)"
+                .to_string(),
+            libc::EAGAIN => " (a limit of the driver is reached)".to_string(),
+            _ => String::new(),
+        };
         return Err(io::Error::new(
             e.kind(),
-            format!("binder driver refused {what}: {e}"),
+            format!("binder driver refused {what}: {e}{why}"),
         ));
     }
     Ok(())
@@ -193,9 +241,9 @@ fn spawn_driver(instance: &str) -> io::Result<()> {
 /// idle or another process won the race to start it.
 pub(crate) fn run_spawned_driver(instance: &str) -> i32 {
     let config = binder_driver::DriverConfig {
-        instance: instance.to_owned(),
         idle_exit: Some(AUTO_DRIVER_IDLE_EXIT),
         idle_ignores_own_process: true,
+        ..binder_driver::DriverConfig::new(instance)
     };
     let server = match binder_driver::Server::bind(config) {
         Ok(s) => s,
@@ -225,8 +273,17 @@ pub(crate) fn run_spawned_driver(instance: &str) -> i32 {
     }
 }
 
-/// Connects to `instance`, starting the driver if nobody listens yet.
+/// Connects to `instance`, starting the driver if nobody listens yet (per-user instances
+/// only: a filesystem socket belongs to a driver its administrator runs).
 fn connect_or_start(instance: &str) -> io::Result<OwnedFd> {
+    if instance.starts_with('/') {
+        return connect(instance).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("no userspace binder driver listens at {instance}: {e}"),
+            )
+        });
+    }
     match connect(instance) {
         Ok(fd) => return Ok(fd),
         Err(e)
@@ -268,20 +325,30 @@ impl UserspaceDriver {
         } else {
             connect(instance)?
         };
-        let mut hello = ud::OP_HELLO_PROC.to_le_bytes().to_vec();
-        hello.extend_from_slice(&(BINDER_CURRENT_PROTOCOL_VERSION as u32).to_le_bytes());
-        // This runtime never waits for the completion of its replies (a reply goes out with the
-        // read for the next work), so it asks the driver not to wake it for them.
-        hello.extend_from_slice(&ud::HELLO_FLAG_NO_REPLY_COMPLETE.to_le_bytes());
-        let (ret, _, _) = request(&proc_sock, &hello, &[])?;
+        let mut hello = Vec::new();
+        ud::ProcRequest::Hello {
+            version: BINDER_CURRENT_PROTOCOL_VERSION as u32,
+            // This runtime never waits for the completion of its replies (a reply goes out
+            // with the read for the next work), so it asks the driver not to wake it for them.
+            flags: ud::HELLO_FLAG_NO_REPLY_COMPLETE,
+        }
+        .encode(&mut hello);
+        // Parcels are built in the send arena, which the driver copies from; for data
+        // elsewhere (a full arena, a Parcel of the caller's) the driver reads our memory
+        // through this file, which the kernel ties to our address space as it is now. No
+        // ptrace permission is given to anyone.
+        let mem = nix::fcntl::open(
+            "/proc/self/mem",
+            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        );
+        if let Err(e) = &mem {
+            tracing::debug!("no /proc/self/mem ({e}): only Parcels in the send arena can be sent");
+        }
+        let mem_fds: Vec<RawFd> = mem.iter().map(|f| f.as_raw_fd()).collect();
+        let (ret, _, _) = request(&proc_sock, &hello, &mem_fds)?;
+        drop(mem);
         check(ret, "the connection")?;
-
-        // The driver reads our memory with process_vm_readv; under Yama's ptrace_scope=1 only
-        // a process we name may do that.
-        let cred = socket::getsockopt(&proc_sock, socket::sockopt::PeerCredentials)
-            .map_err(errno_to_io)?;
-        // SAFETY: prctl with PR_SET_PTRACER only takes integer arguments.
-        unsafe { libc::prctl(libc::PR_SET_PTRACER, cred.pid() as libc::c_ulong, 0, 0, 0) };
 
         let (ret, payload, mut fds) =
             request(&proc_sock, &msg(ud::OP_MMAP, &[vm_size as u64]), &[])?;
@@ -330,24 +397,21 @@ impl UserspaceDriver {
         check(ret, "the send arena")
     }
 
-    /// A new thread connection (the driver's `binder_thread` for the calling thread).
+    /// A new thread connection (the driver's `binder_thread` for the calling thread); the
+    /// driver creates it and hands over our end.
     pub fn new_thread(&self) -> io::Result<UdThread> {
-        let (mine, theirs) = socket::socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .map_err(errno_to_io)?;
-        // SAFETY: gettid has no preconditions.
-        let tid = unsafe { libc::gettid() } as u32;
-        let mut m = ud::OP_NEW_THREAD.to_le_bytes().to_vec();
-        m.extend_from_slice(&tid.to_le_bytes());
-        let (ret, _, _) = request(&self.proc_sock, &m, &[theirs.as_raw_fd()])?;
+        let mut m = Vec::new();
+        ud::ProcRequest::NewThread {
+            tid: nix::unistd::gettid().as_raw() as u32,
+        }
+        .encode(&mut m);
+        let (ret, _, mut fds) = request(&self.proc_sock, &m, &[])?;
         check(ret, "a new thread")?;
-        drop(theirs);
+        let sock = fds
+            .pop()
+            .ok_or_else(|| io::Error::other("binder driver sent no thread connection"))?;
         Ok(UdThread {
-            sock: mine,
+            sock,
             send_buf: Vec::with_capacity(1024),
             recv_buf: Vec::new(),
             cmsg_buf: cmsg_space(),
@@ -360,10 +424,11 @@ impl UdThread {
     /// the fds that came with it.
     fn ioctl_raw(
         &mut self,
+        send_fds: &[RawFd],
         received_fds: &mut Vec<OwnedFd>,
         read_capacity: usize,
     ) -> io::Result<(i32, usize, usize, usize)> {
-        send(&self.sock, &self.send_buf, &[])?;
+        send(&self.sock, &self.send_buf, send_fds)?;
         let need = 16 + binder_sys::WRITE_READ_SIZE + read_capacity;
         if self.recv_buf.len() < need {
             self.recv_buf.resize(need, 0);
@@ -384,8 +449,18 @@ impl UdThread {
         Ok((done.ret, arg_start, read_start, n))
     }
 
-    pub fn write_read(&mut self, write: &[u8], read: &mut [u8]) -> io::Result<(usize, usize)> {
-        let chunk = write.len().min(MAX_MESSAGE - 64);
+    /// `BINDER_WRITE_READ`; `fds` are the files of the fd objects of the transactions in
+    /// `write` (sent with it as `SCM_RIGHTS`, with their numbers).
+    pub fn write_read(
+        &mut self,
+        write: &[u8],
+        read: &mut [u8],
+        fds: &[RawFd],
+    ) -> io::Result<(usize, usize)> {
+        if fds.len() > ud::MAX_FDS_PER_MESSAGE {
+            return Err(io::Error::from_raw_os_error(libc::EMFILE));
+        }
+        let chunk = write.len().min(MAX_MESSAGE - 64 - 4 * (1 + fds.len()));
         let bwr = BinderWriteRead {
             write_size: chunk as u64,
             write_consumed: 0,
@@ -394,9 +469,9 @@ impl UdThread {
             read_consumed: 0,
             read_buffer: read.as_mut_ptr() as u64,
         };
-        ud::encode_write_read(&bwr, &write[..chunk], &mut self.send_buf);
-        let mut fds = Vec::new();
-        let (ret, arg_start, read_start, n) = self.ioctl_raw(&mut fds, read.len())?;
+        ud::encode_write_read(&bwr, &write[..chunk], fds, &mut self.send_buf);
+        let mut fds_in = Vec::new();
+        let (ret, arg_start, read_start, n) = self.ioctl_raw(fds, &mut fds_in, read.len())?;
         if ret < 0 {
             return Err(io::Error::from_raw_os_error(-ret));
         }
@@ -409,8 +484,8 @@ impl UdThread {
             ));
         }
         read[..read_len].copy_from_slice(&self.recv_buf[read_start..n]);
-        if !fds.is_empty() {
-            self.fix_up_fds(fds)?;
+        if !fds_in.is_empty() {
+            self.fix_up_fds(fds_in)?;
         }
         Ok((out.write_consumed as usize, read_len))
     }
@@ -446,7 +521,7 @@ impl UdThread {
         self.send_buf.extend_from_slice(&cmd.to_le_bytes());
         self.send_buf.extend_from_slice(arg);
         let mut fds = Vec::new();
-        let (ret, arg_start, read_start, _) = self.ioctl_raw(&mut fds, 0)?;
+        let (ret, arg_start, read_start, _) = self.ioctl_raw(&[], &mut fds, 0)?;
         if ret < 0 {
             return Err(io::Error::from_raw_os_error(-ret));
         }

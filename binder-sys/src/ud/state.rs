@@ -243,10 +243,17 @@ pub struct DriverStats {
     pub bytes_copied: u64,
     /// The part of `bytes_copied` copied with `memcpy` from a send arena.
     pub bytes_copied_arena: u64,
-    /// The part of `bytes_copied` copied with `process_vm_readv`.
+    /// The part of `bytes_copied` read from outside the send arena, through the memory file
+    /// the sender gave with its hello (`/proc/self/mem`).
     pub bytes_copied_vm: u64,
     /// File descriptors passed in transactions.
     pub fds_passed: u64,
+    /// File descriptors the driver holds now for transactions not yet delivered.
+    #[serde(default)]
+    pub fds_in_flight: u64,
+    /// Connections of every kind open now (processes, threads, not yet identified).
+    #[serde(default)]
+    pub connections: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
