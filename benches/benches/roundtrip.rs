@@ -124,7 +124,7 @@ fn main() -> Result<(), String> {
     }
     if let Ok(stats) = binder_rt::driver_stats() {
         println!(
-            "driver: {} transactions, {} replies, {} bytes copied ({} from send arenas, {} by process_vm_readv)",
+            "driver: {} transactions, {} replies, {} bytes copied ({} from send arenas, {} from outside them)",
             stats.transactions,
             stats.replies,
             stats.bytes_copied,

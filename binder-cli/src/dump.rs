@@ -319,7 +319,10 @@ fn render_counters(out: &mut String, stats: &DriverStats, kernel: bool) {
         );
         add(
             "bytes_copied_vm",
-            format!("{} (process_vm_readv)", stats.bytes_copied_vm),
+            format!(
+                "{} (outside the arena, through /proc/PID/mem)",
+                stats.bytes_copied_vm
+            ),
         );
         add("fds_passed", stats.fds_passed.to_string());
     }

@@ -260,6 +260,11 @@ impl State {
     }
 
     pub fn dump(&self) -> DriverState {
+        self.dump_where(|_| true)
+    }
+
+    /// The state with only the live processes `keep` selects.
+    fn dump_where(&self, keep: impl Fn(&Proc) -> bool) -> DriverState {
         let ctx = self.context_mgr_node.and_then(|n| self.nodes.get(&n));
         DriverState {
             instance: self.instance.clone(),
@@ -272,7 +277,7 @@ impl State {
             processes: self
                 .procs
                 .values()
-                .filter(|p| !p.is_dead)
+                .filter(|p| !p.is_dead && keep(p))
                 .map(|p| self.proc_state(p))
                 .collect(),
             dead_nodes: self
@@ -291,7 +296,7 @@ impl State {
     /// processes of `uid`, no node addresses (`ptr`, `cookie`: heap addresses of a process), and
     /// no pids of other users' processes.
     pub fn dump_for_user(&self, uid: u32) -> DriverState {
-        let mut state = self.dump();
+        let mut state = self.dump_where(|p| p.uid == uid);
         let own: std::collections::BTreeSet<u32> = self
             .procs
             .values()

@@ -74,7 +74,8 @@ pub struct Limits {
     /// Connections of every kind (not yet identified, process, thread) of the instance. Each is
     /// served by one driver thread and holds one or two file descriptors.
     pub max_connections: usize,
-    /// Connections of one user.
+    /// Connections of one user. On a shared instance, [`Server::bind`] lowers it to a quarter
+    /// of `max_connections`, so that no user can take every connection.
     pub max_connections_per_uid: usize,
     /// Connections of one user that have not said what they are yet.
     pub max_unidentified_per_uid: usize,
@@ -107,7 +108,7 @@ impl Limits {
             max_connections_per_uid: max_connections,
             max_unidentified_per_uid: 64,
             max_threads_per_proc: 2048,
-            max_area_bytes_per_uid: 1 << 30,
+            max_area_bytes_per_uid: 512 << 20,
             max_fds_in_flight: (budget / 5).max(16),
             max_fds_in_flight_per_proc: 1024,
             max_nodes_per_proc: 1 << 17,

@@ -67,12 +67,13 @@ impl Server {
                     source: e,
                 },
             })?;
-        let driver = Arc::new(Driver::new(
-            &config.instance,
-            owner,
-            config.access,
-            config.limits,
-        ));
+        let mut limits = config.limits;
+        if config.access.shared {
+            limits.max_connections_per_uid = limits
+                .max_connections_per_uid
+                .min((limits.max_connections / 4).max(1));
+        }
+        let driver = Arc::new(Driver::new(&config.instance, owner, config.access, limits));
         driver.lock().idle_since = Some(Instant::now());
         Ok(Server {
             listener,

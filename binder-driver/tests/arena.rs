@@ -1,5 +1,5 @@
-//! The two copy paths: `memcpy` from a registered send arena and `process_vm_readv`, and the
-//! copy counters.
+//! The two copy paths: `memcpy` from a registered send arena and `pread` on the sender's own
+//! `/proc/self/mem`, and the copy counters.
 
 mod common;
 

@@ -1,10 +1,11 @@
 //! The send arena: a memfd this process builds outgoing Parcels in and the userspace driver also
 //! maps (read-only), so the driver copies transaction data with `memcpy` from its mapping
-//! instead of `process_vm_readv` — still exactly one copy, into the receiver's area, but
-//! without pinning pages per call (see `userspace-driver-costs.md`: ~4x cheaper at 512 KiB).
+//! instead of reading our memory through `/proc/self/mem` — still exactly one copy, into the
+//! receiver's area, but a plain `memcpy` (see `userspace-driver-costs.md`: ~4x cheaper than
+//! reading another process's memory at 512 KiB).
 //!
 //! Chunks come in a few size classes with free lists; when the arena has no chunk to give, a
-//! Parcel simply lives on the heap and the driver falls back to `process_vm_readv`.
+//! Parcel simply lives on the heap and the driver falls back to `/proc/self/mem`.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};

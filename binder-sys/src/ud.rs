@@ -116,7 +116,8 @@ pub const OP_MMAP: u32 = 2;
 pub const OP_MMAP_ADDR: u32 = 3;
 /// `{u32 op, u32 pad, u64 addr, u64 size}` with a memfd as `SCM_RIGHTS`: the process's send
 /// arena, mapped by the process at `addr`. The driver maps it read-only and copies transaction
-/// data found inside it with `memcpy` instead of `process_vm_readv`. Reply: [`OP_REPLY`].
+/// data found inside it with `memcpy` instead of reading the process's memory file. Reply:
+/// [`OP_REPLY`].
 ///
 /// The memfd must have been created with `MFD_ALLOW_SEALING` (or already carry
 /// `F_SEAL_SHRINK`) and be at least `size` bytes long: the driver adds `F_SEAL_SHRINK` itself so

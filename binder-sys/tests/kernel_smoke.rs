@@ -269,6 +269,43 @@ fn client(device: &CStr, ready: OwnedFd) {
         pending_free = Some(reply.data_buffer);
     }
 
+    // The kernel copies a transaction's data from the calling thread's own address space and
+    // nowhere else: an address not mapped here fails with EFAULT, whatever other processes
+    // have there (the userspace driver's equivalent: binder-driver/tests/security.rs).
+    commands.clear();
+    commands.extend_from_slice(&BC_TRANSACTION.to_le_bytes());
+    TransactionData {
+        target: 0,
+        code: CODE_PING,
+        data_size: 16,
+        data_buffer: 8,
+        ..Default::default()
+    }
+    .encode(&mut commands);
+    let mut write: &[u8] = &commands;
+    'failed: loop {
+        let n = binder
+            .write_read(write, &mut read_buf)
+            .unwrap_or_else(|f| panic!("{}", f.message()));
+        write = &[];
+        let mut r = Reader::new(&read_buf[..n]);
+        while let Some(cmd) = r.u32() {
+            match cmd {
+                BR_NOOP => {}
+                BR_FAILED_REPLY => break 'failed,
+                other => panic!(
+                    "unreadable data: expected BR_FAILED_REPLY, got {}",
+                    command_name(other)
+                ),
+            }
+        }
+    }
+    assert_eq!(
+        binder.extended_error_param(),
+        -libc::EFAULT,
+        "the reason for data the caller cannot read"
+    );
+
     let before = allocated_buffers(&debugfs);
     // Free the last reply and stop the server with a one-way call.
     let stop_payload = [0u8; 4];
@@ -548,6 +585,22 @@ impl Binder {
             return Err(Fail::new("BINDER_WRITE_READ did not consume all commands"));
         }
         Ok(bwr.read_consumed as usize)
+    }
+
+    /// `BINDER_GET_EXTENDED_ERROR`'s errno (`param`) for this thread's last transaction.
+    fn extended_error_param(&self) -> i32 {
+        let mut e = [0u8; 12];
+        // SAFETY: BINDER_GET_EXTENDED_ERROR writes one 12-byte `binder_extended_error` to the
+        // pointer, which points to a live 12-byte buffer.
+        let rc = unsafe {
+            libc::ioctl(
+                self.fd.as_raw_fd(),
+                BINDER_GET_EXTENDED_ERROR as _,
+                e.as_mut_ptr(),
+            )
+        };
+        assert!(rc >= 0, "BINDER_GET_EXTENDED_ERROR failed");
+        i32::from_le_bytes(e[8..12].try_into().unwrap())
     }
 
     fn ioctl_u32(&self, request: u32, value: u32, step: &'static str) -> Result<(), Fail> {

@@ -257,7 +257,7 @@ fn check_payload(share: &Strong<dyn IFileShare>, seed: i32) -> Result<(), String
             (after.transactions + after.replies) - (before.transactions + before.replies);
         let parcels = (request_bytes + reply_bytes) as u64;
         say(format!(
-            "copied: request={request_bytes} reply={reply_bytes} parcels={parcels} driver_copied={copied} transfers={transfers} (arena memcpy {} B, process_vm_readv {} B)",
+            "copied: request={request_bytes} reply={reply_bytes} parcels={parcels} driver_copied={copied} transfers={transfers} (arena memcpy {} B, outside the arena {} B)",
             after.bytes_copied_arena - before.bytes_copied_arena,
             after.bytes_copied_vm - before.bytes_copied_vm
         ));
