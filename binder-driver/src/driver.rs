@@ -139,13 +139,7 @@ impl Driver {
                     return st;
                 }
                 Ok(false) => {
-                    // Hand the lock to whoever waits for it (a fair unlock), then queue again.
-                    let mut st_out = st;
-                    st_out.process_wakeups();
-                    let out = std::mem::take(&mut st_out.outgoing);
-                    MutexGuard::unlock_fair(st_out);
-                    send_all(out);
-                    st = self.lock();
+                    st = self.handoff(st);
                     if !st.txn_ends_alive(t, &mut tr) {
                         return st;
                     }
@@ -157,6 +151,38 @@ impl Driver {
     /// Finishes the wake-ups queued so far, sends what they produced and releases the lock.
     fn release(&self, st: Guard<'_>) {
         send_all(self.unlock(st));
+    }
+
+    /// In the middle of a long command: finishes the wake-ups, hands the lock to whoever waits
+    /// for it (a fair unlock), sends, and queues for the lock again.
+    fn handoff<'a>(&'a self, mut st: Guard<'a>) -> Guard<'a> {
+        st.process_wakeups();
+        let out = std::mem::take(&mut st.outgoing);
+        MutexGuard::unlock_fair(st);
+        send_all(out);
+        self.lock()
+    }
+
+    /// `BC_FREE_BUFFER`: the buffer's objects are released in batches, the lock handed over in
+    /// between (the buffer is marked as being freed meanwhile, so nobody frees it twice).
+    fn free_buffer<'a>(&'a self, mut st: Guard<'a>, proc_id: ProcId, ptr: u64) -> Guard<'a> {
+        let Some(off) = st.free_buffer_prepare(proc_id, ptr) else {
+            return st;
+        };
+        st.free_buf_begin(proc_id, off);
+        let count = st.buffer_object_count(proc_id, off);
+        let mut done = 0;
+        loop {
+            let end = (done + OBJECTS_PER_LOCK).min(count);
+            st.buffer_release_range(proc_id, off, done, end);
+            done = end;
+            if done >= count {
+                break;
+            }
+            st = self.handoff(st);
+        }
+        st.free_area_buffer(proc_id, off);
+        st
     }
 
     /// `binder_thread_write`: runs the command stream from `*consumed`; stops at the first
@@ -217,6 +243,13 @@ impl Driver {
                         files,
                     );
                     size
+                }
+                BC_FREE_BUFFER => {
+                    let Some(ptr) = le_u64(args, 0) else {
+                        return (st, Err(-libc::EFAULT));
+                    };
+                    st = self.free_buffer(st, proc_id, ptr);
+                    8
                 }
                 _ => match st.simple_command(t, proc_id, cmd, args) {
                     Ok(size) => size,
@@ -383,14 +416,55 @@ impl Driver {
             reply(&mut st, -libc::EFAULT, &bwr);
             return st;
         };
-        // The files of the stream's fd objects, by the sender's numbers.
+        // The files of the stream's fd objects, by the sender's numbers. They count as in
+        // flight while the command runs (its copy may take long).
+        let held = files.len();
+        let (proc_id, uid) = st
+            .threads
+            .get(&t)
+            .and_then(|th| st.procs.get(&th.proc).map(|p| (th.proc, p.uid)))
+            .unwrap_or((ProcId(0), 0));
+        if held > 0 && !st.charge_fds(proc_id, uid, None, held) {
+            tracing::warn!(
+                uid,
+                "refusing a write with {held} files: too many files in flight"
+            );
+            bwr.read_consumed = 0;
+            reply(&mut st, -libc::EMFILE, &bwr);
+            return st;
+        }
+        let mut st = self.write_read_holding(st, t, sock, &mut bwr, cmds, trailer, files);
+        st.uncharge_fds(proc_id, uid, None, held);
+        st
+    }
+
+    /// The rest of `binder_ioctl_write_read`, with the command's files charged.
+    #[allow(clippy::too_many_arguments)]
+    fn write_read_holding<'a>(
+        &'a self,
+        mut st: Guard<'a>,
+        t: ThreadId,
+        sock: &Arc<OwnedFd>,
+        bwr: &mut BinderWriteRead,
+        cmds: &[u8],
+        trailer: &[u8],
+        files: Vec<OwnedFd>,
+    ) -> Guard<'a> {
+        let reply = |st: &mut State, ret: i32, bwr: &BinderWriteRead| {
+            let mut out = Vec::with_capacity(WRITE_READ_SIZE);
+            encode_bwr(bwr, &mut out);
+            if let Some(th) = st.threads.get_mut(&t) {
+                th.looper_need_return = false;
+            }
+            Self::reply_ioctl(st, sock, ret, &out);
+        };
         let files: FileTable = match decode_fd_table(trailer) {
             Some(numbers) if numbers.len() == files.len() => {
                 numbers.into_iter().zip(files).collect()
             }
             _ => {
                 bwr.read_consumed = 0;
-                reply(&mut st, -libc::EINVAL, &bwr);
+                reply(&mut st, -libc::EINVAL, bwr);
                 return st;
             }
         };
@@ -402,7 +476,7 @@ impl Driver {
             };
             if let Err(e) = result {
                 bwr.read_consumed = 0;
-                reply(&mut st, e, &bwr);
+                reply(&mut st, e, bwr);
                 return st;
             }
         }
@@ -412,11 +486,11 @@ impl Driver {
         }
         if bwr.read_size > 0 {
             match st.thread_read(t, bwr.read_size, bwr.read_consumed, None) {
-                Some(result) => st.finish_read(t, bwr, result),
-                None => st.start_waiting(t, bwr),
+                Some(result) => st.finish_read(t, *bwr, result),
+                None => st.start_waiting(t, *bwr),
             }
         } else {
-            reply(&mut st, 0, &bwr);
+            reply(&mut st, 0, bwr);
         }
         st
     }
@@ -605,10 +679,63 @@ impl Driver {
         send_all(self.thread_eof(&mut conn));
     }
 
-    /// End of file on a process connection: the process died.
+    /// The state dump (the kernel's debugfs `state`): everything, or only `user`'s processes
+    /// with what other users must not see removed. Built a piece at a time (a process, or a
+    /// batch of its nodes or refs), the lock handed over in between, so that no dump holds
+    /// others up; as debugfs, it is not one atomic snapshot.
+    pub fn dump(&self, user: Option<u32>) -> binder_sys::ud::state::DriverState {
+        let keep = |p: &Proc| user.is_none_or(|u| p.uid == u);
+        let mut st = self.lock();
+        let (mut state, procs) = st.dump_header(user.is_none(), keep);
+        for id in procs {
+            st = self.handoff(st);
+            let Some(mut ps) = st.proc_alive(id).map(|p| st.proc_state_shallow(p)) else {
+                continue;
+            };
+            let mut after = None;
+            while let Some(part) = st.dump_nodes_part(id, after, OBJECTS_PER_LOCK * 4) {
+                let Some((last, _)) = part.last() else { break };
+                after = Some(*last);
+                ps.nodes.extend(part.into_iter().map(|(_, n)| n));
+                st = self.handoff(st);
+            }
+            let mut after = None;
+            while let Some(part) = st.dump_refs_part(id, after, OBJECTS_PER_LOCK * 4) {
+                let Some(last) = part.last() else { break };
+                after = Some(last.desc);
+                ps.refs.extend(part);
+                st = self.handoff(st);
+            }
+            state.processes.push(ps);
+        }
+        state.transactions = st.dump_transactions(user.is_none(), keep);
+        self.release(st);
+        if let Some(uid) = user {
+            crate::dump::redact_for_user(&mut state, uid);
+        }
+        state
+    }
+
+    /// End of file on a process connection: the process died. Its nodes and refs are
+    /// released in batches, the lock handed over in between.
     pub fn proc_gone(&self, p: ProcId) -> Vec<Outgoing> {
         let mut st = self.lock();
-        st.proc_release(p);
+        let Some(dying) = st.proc_release_begin(p) else {
+            return self.unlock(st);
+        };
+        for (i, n) in dying.nodes.iter().enumerate() {
+            if i % OBJECTS_PER_LOCK == OBJECTS_PER_LOCK - 1 {
+                st = self.handoff(st);
+            }
+            st.proc_release_node(p, *n);
+        }
+        for (i, desc) in dying.descs.iter().enumerate() {
+            if i % OBJECTS_PER_LOCK == OBJECTS_PER_LOCK - 1 {
+                st = self.handoff(st);
+            }
+            st.cleanup_ref(p, *desc);
+        }
+        st.proc_release_end(p, dying);
         self.unlock(st)
     }
 }
@@ -719,31 +846,10 @@ impl State {
                 self.dec_node(n, strong, false);
             }
             BC_FREE_BUFFER => {
+                // (`Driver::thread_write` frees buffers itself, in batches.)
                 let ptr = le_u64(args, 0).unwrap_or(0);
-                let offset = self
-                    .procs
-                    .get(&proc_id)
-                    .and_then(|p| p.area.as_ref())
-                    .and_then(|a| ptr.checked_sub(a.user_addr?))
-                    .and_then(|o| usize::try_from(o).ok());
-                let prepared = match offset {
-                    Some(off) => self
-                        .procs
-                        .get_mut(&proc_id)
-                        .and_then(|p| p.area.as_mut())
-                        .map_or(Err(crate::alloc::FreeError::NoMatch), |a| {
-                            a.alloc.prepare_to_free(off)
-                        }),
-                    None => Err(crate::alloc::FreeError::NoMatch),
-                };
-                match (prepared, offset) {
-                    (Ok(()), Some(off)) => self.free_buf(proc_id, off),
-                    (Err(crate::alloc::FreeError::NotReturned), _) => {
-                        tracing::info!(
-                            "BC_FREE_BUFFER u{ptr:016x} matched unreturned or currently freeing buffer"
-                        )
-                    }
-                    _ => tracing::info!("BC_FREE_BUFFER u{ptr:016x} no match"),
+                if let Some(off) = self.free_buffer_prepare(proc_id, ptr) {
+                    self.free_buf(proc_id, off);
                 }
             }
             BC_REGISTER_LOOPER => {
@@ -782,7 +888,7 @@ impl State {
                 let handle = le_u32(args, 0).unwrap_or(0);
                 let cookie = le_u64(args, 4).unwrap_or(0);
                 if cmd == BC_REQUEST_DEATH_NOTIFICATION {
-                    self.request_death(proc_id, handle, cookie);
+                    self.request_death(proc_id, handle, cookie)?;
                 } else {
                     self.clear_death(t, proc_id, handle, cookie);
                 }
@@ -796,17 +902,50 @@ impl State {
         Ok(need)
     }
 
-    fn request_death(&mut self, proc_id: ProcId, handle: u32, cookie: u64) {
+    /// The checks of `BC_FREE_BUFFER`: the offset of the buffer at `ptr` of the process's
+    /// area, now being freed, if the process may free it.
+    fn free_buffer_prepare(&mut self, proc_id: ProcId, ptr: u64) -> Option<usize> {
+        let offset = self
+            .procs
+            .get(&proc_id)
+            .and_then(|p| p.area.as_ref())
+            .and_then(|a| ptr.checked_sub(a.user_addr?))
+            .and_then(|o| usize::try_from(o).ok());
+        let prepared = match offset {
+            Some(off) => self
+                .procs
+                .get_mut(&proc_id)
+                .and_then(|p| p.area.as_mut())
+                .map_or(Err(crate::alloc::FreeError::NoMatch), |a| {
+                    a.alloc.prepare_to_free(off)
+                }),
+            None => Err(crate::alloc::FreeError::NoMatch),
+        };
+        match (prepared, offset) {
+            (Ok(()), Some(off)) => return Some(off),
+            (Err(crate::alloc::FreeError::NotReturned), _) => tracing::info!(
+                "BC_FREE_BUFFER u{ptr:016x} matched unreturned or currently freeing buffer"
+            ),
+            _ => tracing::info!("BC_FREE_BUFFER u{ptr:016x} no match"),
+        }
+        None
+    }
+
+    /// `-ENOMEM` when the process holds as many death notifications as allowed (the kernel's
+    /// answer when it cannot allocate one).
+    fn request_death(&mut self, proc_id: ProcId, handle: u32, cookie: u64) -> Result<(), i32> {
         let Some(r) = self.get_ref(proc_id, handle, false) else {
             tracing::info!("BC_REQUEST_DEATH_NOTIFICATION invalid ref {handle}");
-            return;
+            return Ok(());
         };
         if r.death.is_some() {
             tracing::info!("BC_REQUEST_DEATH_NOTIFICATION death notification already set");
-            return;
+            return Ok(());
         }
         let node = r.node;
-        let d = self.new_death(cookie);
+        let Some(d) = self.new_death(proc_id, cookie) else {
+            return Err(-libc::ENOMEM);
+        };
         if let Some(r) = self
             .procs
             .get_mut(&proc_id)
@@ -817,6 +956,7 @@ impl State {
         if self.nodes.get(&node).is_some_and(|n| n.proc.is_none()) {
             self.enqueue_death_work(d, WorkList::Proc(proc_id), true);
         }
+        Ok(())
     }
 
     fn queue_clear_done(&mut self, t: ThreadId, proc_id: ProcId, d: DeathId) {

@@ -174,7 +174,8 @@ impl State {
         }
     }
 
-    fn proc_state(&self, p: &Proc) -> ProcessState {
+    /// A process's state without its nodes and refs.
+    pub fn proc_state_shallow(&self, p: &Proc) -> ProcessState {
         let area = p.area.as_ref();
         ProcessState {
             debug_id: p.debug_id,
@@ -208,28 +209,9 @@ impl State {
                 .filter_map(|t| self.threads.get(t))
                 .map(|t| t.tid)
                 .collect(),
-            nodes: p
-                .nodes
-                .values()
-                .filter_map(|n| self.nodes.get(n))
-                .map(|n| self.node_state(n))
-                .collect(),
-            refs: p
-                .refs_by_desc
-                .iter()
-                .map(|(desc, r)| {
-                    let node = self.nodes.get(&r.node);
-                    RefState {
-                        debug_id: r.debug_id,
-                        desc: *desc,
-                        node: node.map_or(0, |n| n.debug_id),
-                        node_owner_pid: self.pid_of_proc(node.and_then(|n| n.proc)),
-                        strong: r.strong,
-                        weak: r.weak,
-                        death_cookie: r.death.and_then(|d| self.deaths.get(&d)).map(|d| d.cookie),
-                    }
-                })
-                .collect(),
+            // Nodes and refs come in parts (`dump_nodes_part`, `dump_refs_part`).
+            nodes: Vec::new(),
+            refs: Vec::new(),
             buffers: area
                 .map(|a| {
                     a.alloc
@@ -259,14 +241,16 @@ impl State {
         }
     }
 
-    pub fn dump(&self) -> DriverState {
-        self.dump_where(|_| true)
-    }
-
-    /// The state with only the live processes `keep` selects.
-    fn dump_where(&self, keep: impl Fn(&Proc) -> bool) -> DriverState {
+    /// The parts of the state that are not processes: the context manager; and with
+    /// `everything` the dead nodes. Also the ids of the live processes `keep` selects, whose
+    /// states come next.
+    pub fn dump_header(
+        &self,
+        everything: bool,
+        keep: impl Fn(&Proc) -> bool,
+    ) -> (DriverState, Vec<ProcId>) {
         let ctx = self.context_mgr_node.and_then(|n| self.nodes.get(&n));
-        DriverState {
+        let state = DriverState {
             instance: self.instance.clone(),
             driver_pid: std::process::id(),
             context_manager: ctx.map(|n| ContextManagerState {
@@ -274,33 +258,94 @@ impl State {
                 pid: self.pid_of_proc(n.proc),
                 uid: self.context_mgr_uid,
             }),
-            processes: self
-                .procs
-                .values()
-                .filter(|p| !p.is_dead && keep(p))
-                .map(|p| self.proc_state(p))
-                .collect(),
+            processes: Vec::new(),
             dead_nodes: self
                 .nodes
                 .values()
-                .filter(|n| n.proc.is_none())
+                .filter(|n| n.proc.is_none() && everything)
                 .map(|n| self.node_state(n))
                 .collect(),
-            transactions: self.txns.keys().map(|t| self.txn_state(*t)).collect(),
-        }
+            transactions: Vec::new(),
+        };
+        let procs = self
+            .procs
+            .iter()
+            .filter(|(_, p)| !p.is_dead && keep(p))
+            .map(|(id, _)| *id)
+            .collect();
+        (state, procs)
+    }
+
+    /// Up to `n` nodes of a live process, those with `ptr` after `after`.
+    pub fn dump_nodes_part(
+        &self,
+        p: ProcId,
+        after: Option<u64>,
+        n: usize,
+    ) -> Option<Vec<(u64, NodeState)>> {
+        let p = self.proc_alive(p)?;
+        let from = after.map_or(Some(0), |a| a.checked_add(1))?;
+        Some(
+            p.nodes
+                .range(from..)
+                .take(n)
+                .filter_map(|(ptr, id)| Some((*ptr, self.node_state(self.nodes.get(id)?))))
+                .collect(),
+        )
+    }
+
+    /// Up to `n` refs of a live process, those with a descriptor after `after`.
+    pub fn dump_refs_part(&self, p: ProcId, after: Option<u32>, n: usize) -> Option<Vec<RefState>> {
+        let p = self.proc_alive(p)?;
+        let from = after.map_or(Some(0), |a| a.checked_add(1))?;
+        Some(
+            p.refs_by_desc
+                .range(from..)
+                .take(n)
+                .map(|(desc, r)| {
+                    let node = self.nodes.get(&r.node);
+                    RefState {
+                        debug_id: r.debug_id,
+                        desc: *desc,
+                        node: node.map_or(0, |n| n.debug_id),
+                        node_owner_pid: self.pid_of_proc(node.and_then(|n| n.proc)),
+                        strong: r.strong,
+                        weak: r.weak,
+                        death_cookie: r.death.and_then(|d| self.deaths.get(&d)).map(|d| d.cookie),
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    /// The transactions of the dump: all with `everything`, else those from or to a process
+    /// `keep` selects.
+    pub fn dump_transactions(
+        &self,
+        everything: bool,
+        keep: impl Fn(&Proc) -> bool,
+    ) -> Vec<TransactionState> {
+        self.txns
+            .iter()
+            .filter(|(_, t)| {
+                let kept =
+                    |p: Option<ProcId>| p.and_then(|p| self.procs.get(&p)).is_some_and(&keep);
+                everything || kept(Some(t.sender)) || kept(t.to_proc)
+            })
+            .map(|(id, _)| self.txn_state(*id))
+            .collect()
     }
 }
 
-impl State {
-    /// The state as a user who does not administer the instance may see it: only the
-    /// processes of `uid`, no node addresses (`ptr`, `cookie`: heap addresses of a process), and
-    /// no pids of other users' processes.
-    pub fn dump_for_user(&self, uid: u32) -> DriverState {
-        let mut state = self.dump_where(|p| p.uid == uid);
-        let own: std::collections::BTreeSet<u32> = self
-            .procs
-            .values()
-            .filter(|p| !p.is_dead && p.uid == uid)
+/// Reduces a state dump of `uid`'s processes to what a user who does not administer the
+/// instance may see: no node addresses (`ptr`, `cookie`: heap addresses of a process), no pids
+/// of other users' processes.
+pub fn redact_for_user(state: &mut DriverState, uid: u32) {
+    {
+        let own: std::collections::BTreeSet<u32> = state
+            .processes
+            .iter()
+            .filter(|p| p.uid == uid)
             .map(|p| p.pid)
             .collect();
         let mine = |pid: &mut Option<u32>| {
@@ -354,6 +399,5 @@ impl State {
         if let Some(ctx) = &mut state.context_manager {
             mine(&mut ctx.pid);
         }
-        state
     }
 }

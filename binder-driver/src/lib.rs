@@ -92,6 +92,11 @@ pub struct Limits {
     pub max_nodes_per_proc: usize,
     /// Refs (handles) one process may hold.
     pub max_refs_per_proc: usize,
+    /// Death notifications of one process (registered, or cleared and not yet acknowledged).
+    pub max_deaths_per_proc: usize,
+    /// Completions of its own calls waiting for one thread to read them; a thread that never
+    /// reads cannot send past it.
+    pub max_thread_backlog: usize,
 }
 
 impl Limits {
@@ -113,6 +118,8 @@ impl Limits {
             max_fds_in_flight_per_proc: 1024,
             max_nodes_per_proc: 1 << 17,
             max_refs_per_proc: 1 << 17,
+            max_deaths_per_proc: 1 << 17,
+            max_thread_backlog: 4096,
         }
     }
 

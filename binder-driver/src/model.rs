@@ -69,6 +69,8 @@ pub enum DeathKind {
 /// `binder_ref_death`.
 #[derive(Debug)]
 pub struct Death {
+    /// The process that registered it.
+    pub proc: ProcId,
     pub cookie: u64,
     pub kind: DeathKind,
     pub queued: Option<WorkList>,
@@ -137,6 +139,10 @@ pub struct Proc {
     pub fds_sent: usize,
     /// Files of transactions to this process that the driver holds until delivery.
     pub fds_queued: usize,
+    /// ... by sending process.
+    pub fds_queued_from: HashMap<ProcId, usize>,
+    /// Death notifications of this process (registered, or cleared and not yet acknowledged).
+    pub deaths: usize,
     /// `HELLO_FLAG_NO_REPLY_COMPLETE`: its replies get no `BR_TRANSACTION_COMPLETE`.
     pub no_reply_complete: bool,
 }
@@ -303,6 +309,10 @@ pub struct UidUsage {
     pub connections: usize,
     pub unidentified: usize,
     pub area_bytes: u64,
+    /// Files held for this user's processes' transactions and commands.
+    pub fds_in_flight: usize,
+    /// A state query of this user (not an administrator) is being answered.
+    pub debugging: bool,
 }
 
 /// Everything behind the driver's lock: one binder "device".
@@ -380,7 +390,7 @@ impl State {
             if unidentified {
                 u.unidentified = u.unidentified.saturating_sub(1);
             }
-            if u.connections == 0 && u.area_bytes == 0 {
+            if u.connections == 0 && u.area_bytes == 0 && u.fds_in_flight == 0 {
                 self.usage.remove(&uid);
             }
         }
@@ -403,41 +413,74 @@ impl State {
         }
     }
 
-    /// Charges `n` files in flight from `sender` to `target`, if every limit allows it.
-    pub fn charge_fds(&mut self, sender: ProcId, target: ProcId, n: usize) -> bool {
+    /// Charges `n` files in flight from `sender` (of user `uid`) to `target`, if every limit
+    /// allows it: the instance's total, the user's share (a quarter of it on a shared
+    /// instance), the sender's, the sender's share of the target's queue, and the target's
+    /// queue (four senders' worth). With `target` `None`: files that came with a command of
+    /// the sender, held while it runs, charged to the instance and the user only.
+    pub fn charge_fds(
+        &mut self,
+        sender: ProcId,
+        uid: u32,
+        target: Option<ProcId>,
+        n: usize,
+    ) -> bool {
         let l = &self.limits;
+        let per_proc = l.max_fds_in_flight_per_proc;
+        let uid_cap = if self.access.shared {
+            l.max_fds_in_flight / 4
+        } else {
+            l.max_fds_in_flight
+        };
         let fits = self.fds_in_flight + n <= l.max_fds_in_flight
-            && self
-                .procs
-                .get(&sender)
-                .is_some_and(|p| p.fds_sent + n <= l.max_fds_in_flight_per_proc)
-            && self
-                .procs
-                .get(&target)
-                .is_some_and(|p| p.fds_queued + n <= l.max_fds_in_flight_per_proc);
+            && self.usage.get(&uid).map_or(0, |u| u.fds_in_flight) + n <= uid_cap
+            && target.is_none_or(|t| {
+                self.procs
+                    .get(&sender)
+                    .is_some_and(|p| p.fds_sent + n <= per_proc)
+                    && self.procs.get(&t).is_some_and(|p| {
+                        p.fds_queued + n <= 4 * per_proc
+                            && p.fds_queued_from.get(&sender).copied().unwrap_or(0) + n <= per_proc
+                    })
+            });
         if fits {
             self.fds_in_flight += n;
-            if let Some(p) = self.procs.get_mut(&sender) {
+            self.usage.entry(uid).or_default().fds_in_flight += n;
+            if target.is_some()
+                && let Some(p) = self.procs.get_mut(&sender)
+            {
                 p.fds_sent += n;
             }
-            if let Some(p) = self.procs.get_mut(&target) {
+            if let Some(p) = target.and_then(|t| self.procs.get_mut(&t)) {
                 p.fds_queued += n;
+                *p.fds_queued_from.entry(sender).or_default() += n;
             }
         }
         fits
     }
 
     /// Returns what [`State::charge_fds`] charged, once the files are delivered or closed.
-    pub fn uncharge_fds(&mut self, sender: ProcId, target: Option<ProcId>, n: usize) {
+    pub fn uncharge_fds(&mut self, sender: ProcId, uid: u32, target: Option<ProcId>, n: usize) {
         if n == 0 {
             return;
         }
         self.fds_in_flight = self.fds_in_flight.saturating_sub(n);
-        if let Some(p) = self.procs.get_mut(&sender) {
+        if let Some(u) = self.usage.get_mut(&uid) {
+            u.fds_in_flight = u.fds_in_flight.saturating_sub(n);
+        }
+        if target.is_some()
+            && let Some(p) = self.procs.get_mut(&sender)
+        {
             p.fds_sent = p.fds_sent.saturating_sub(n);
         }
         if let Some(p) = target.and_then(|t| self.procs.get_mut(&t)) {
             p.fds_queued = p.fds_queued.saturating_sub(n);
+            if let Some(from) = p.fds_queued_from.get_mut(&sender) {
+                *from = from.saturating_sub(n);
+                if *from == 0 {
+                    p.fds_queued_from.remove(&sender);
+                }
+            }
         }
     }
 
@@ -495,6 +538,8 @@ impl State {
                 mem_read_failed: false,
                 fds_sent: 0,
                 fds_queued: 0,
+                fds_queued_from: HashMap::new(),
+                deaths: 0,
                 no_reply_complete: false,
             },
         );
@@ -661,8 +706,11 @@ impl State {
 
     pub fn free_death(&mut self, d: DeathId) {
         self.dequeue_death_work(d);
-        if self.deaths.remove(&d).is_some() {
+        if let Some(death) = self.deaths.remove(&d) {
             self.stats.deleted(Obj::Death);
+            if let Some(p) = self.procs.get_mut(&death.proc) {
+                p.deaths = p.deaths.saturating_sub(1);
+            }
         }
     }
 
@@ -691,7 +739,7 @@ impl State {
             return;
         };
         let files = std::mem::take(&mut t.fd_fixups);
-        self.uncharge_fds(t.sender, t.to_proc, files.len());
+        self.uncharge_fds(t.sender, t.sender_euid, t.to_proc, files.len());
         if let Some(p) = t.to_proc.and_then(|p| self.procs.get_mut(&p)) {
             p.outstanding_txns = p.outstanding_txns.saturating_sub(1);
             if let (Some(off), Some(area)) = (t.buffer, p.area.as_mut())

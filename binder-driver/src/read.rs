@@ -276,10 +276,15 @@ impl State {
         let (fixups, sender) = self
             .txns
             .get_mut(&txn)
-            .map(|tr| (std::mem::take(&mut tr.fd_fixups), Some(tr.sender)))
+            .map(|tr| {
+                (
+                    std::mem::take(&mut tr.fd_fixups),
+                    Some((tr.sender, tr.sender_euid)),
+                )
+            })
             .unwrap_or_default();
-        if let Some(sender) = sender {
-            self.uncharge_fds(sender, Some(proc_id), fixups.len());
+        if let Some((sender, uid)) = sender {
+            self.uncharge_fds(sender, uid, Some(proc_id), fixups.len());
         }
         let pending_fixup = (!fixups.is_empty()).then(|| PendingFixup {
             buffer_offset: buffer_off,

@@ -405,17 +405,29 @@ impl State {
         self.get_ref(proc, desc, need_strong).map(|r| r.node)
     }
 
-    pub fn new_death(&mut self, cookie: u64) -> DeathId {
+    /// A new death notification of `proc`; `None` when the process holds its limit.
+    pub fn new_death(&mut self, proc: ProcId, cookie: u64) -> Option<DeathId> {
+        let limit = self.limits.max_deaths_per_proc;
+        let p = self.procs.get_mut(&proc)?;
+        if p.deaths >= limit {
+            tracing::warn!(
+                pid = p.pid,
+                "refusing a death notification: the process holds its limit"
+            );
+            return None;
+        }
+        p.deaths += 1;
         let id = DeathId(self.next_id());
         self.stats.created(Obj::Death);
         self.deaths.insert(
             id,
             crate::model::Death {
+                proc,
                 cookie,
                 kind: crate::model::DeathKind::DeadBinder,
                 queued: None,
             },
         );
-        id
+        Some(id)
     }
 }

@@ -97,6 +97,30 @@ impl State {
     /// the objects before that index of the offsets array are released (a transaction that
     /// failed half-way through translation).
     pub fn buffer_release(&mut self, proc_id: ProcId, buffer_off: usize, failed_at: Option<usize>) {
+        let count = self.buffer_object_count(proc_id, buffer_off);
+        let end = failed_at.unwrap_or(count).min(count);
+        self.buffer_release_range(proc_id, buffer_off, 0, end);
+    }
+
+    /// How many objects the buffer at `buffer_off` of `proc_id`'s area holds.
+    pub fn buffer_object_count(&self, proc_id: ProcId, buffer_off: usize) -> usize {
+        self.procs
+            .get(&proc_id)
+            .and_then(|p| p.area.as_ref())
+            .and_then(|a| a.alloc.buffer(buffer_off))
+            .map_or(0, |b| b.offsets_size / 8)
+    }
+
+    /// Releases objects `from..to` of a buffer (see [`State::buffer_release`]); the target
+    /// node's count goes with the first batch. Large buffers are released in batches with the
+    /// lock handed over in between.
+    pub fn buffer_release_range(
+        &mut self,
+        proc_id: ProcId,
+        buffer_off: usize,
+        from: usize,
+        to: usize,
+    ) {
         let Some(area) = self.procs.get(&proc_id).and_then(|p| p.area.as_ref()) else {
             return;
         };
@@ -112,13 +136,12 @@ impl State {
             offsets_size: b.offsets_size,
         };
         let debug_id = b.debug_id;
-        if let Some(n) = b.target_node {
+        if from == 0
+            && let Some(n) = b.target_node
+        {
             self.dec_node(n, true, false);
         }
-        let end = failed_at
-            .unwrap_or(view.object_count())
-            .min(view.object_count());
-        for i in 0..end {
+        for i in from..to.min(view.object_count()) {
             let Some(obj) = view.offset_at(i).and_then(|off| view.object_at(off)) else {
                 tracing::error!("transaction release {debug_id}: bad object at index {i}");
                 continue;
@@ -162,6 +185,14 @@ impl State {
 
     /// `binder_free_buf`: the process is done with a buffer.
     pub fn free_buf(&mut self, proc_id: ProcId, buffer_off: usize) {
+        self.free_buf_begin(proc_id, buffer_off);
+        self.buffer_release(proc_id, buffer_off, None);
+        self.free_area_buffer(proc_id, buffer_off);
+    }
+
+    /// The first part of `binder_free_buf`: detaches the buffer's transaction and lets the
+    /// node's next oneway transaction go. The objects are released next, then the buffer.
+    pub fn free_buf_begin(&mut self, proc_id: ProcId, buffer_off: usize) {
         let Some(area) = self.procs.get_mut(&proc_id).and_then(|p| p.area.as_mut()) else {
             return;
         };
@@ -187,8 +218,6 @@ impl State {
                 self.wakeup_proc(proc_id);
             }
         }
-        self.buffer_release(proc_id, buffer_off, None);
-        self.free_area_buffer(proc_id, buffer_off);
     }
 
     /// Returns a buffer to the allocator (zeroing it first for `TF_CLEAR_BUF`).
@@ -300,18 +329,22 @@ impl State {
         }
     }
 
-    /// `binder_deferred_release`: the process died (its connection closed).
-    pub fn proc_release(&mut self, proc_id: ProcId) {
-        let Some(p) = self.procs.get_mut(&proc_id) else {
-            return;
-        };
+    /// `binder_deferred_release`, first part: the process died (its connection closed). It is
+    /// dead from now on (nothing reaches it any more) and its threads are gone; its nodes and
+    /// refs are released next, in batches with the lock handed over in between (see
+    /// `Driver::proc_gone`), then the rest.
+    pub fn proc_release_begin(&mut self, proc_id: ProcId) -> Option<Dying> {
+        let p = self.procs.get_mut(&proc_id)?;
         if p.is_dead {
-            return;
+            return None;
         }
         p.is_dead = true;
         let threads: Vec<ThreadId> = p.threads.iter().copied().collect();
-        let socks = std::mem::take(&mut p.thread_socks);
-        let nodes: Vec<NodeId> = p.nodes.values().copied().collect();
+        let dying = Dying {
+            socks: std::mem::take(&mut p.thread_socks),
+            nodes: p.nodes.values().copied().collect(),
+            descs: p.refs_by_desc.keys().copied().collect(),
+        };
         if self
             .context_mgr_node
             .and_then(|n| self.nodes.get(&n))
@@ -323,22 +356,21 @@ impl State {
         for t in threads {
             self.thread_release(t);
         }
-        for n in nodes {
-            if let Some(p) = self.procs.get_mut(&proc_id)
-                && let Some(node) = self.nodes.get(&n)
-            {
-                p.nodes.remove(&node.ptr);
-            }
-            self.node_release(n);
+        Some(dying)
+    }
+
+    /// One node of a dying process (`binder_node_release`).
+    pub fn proc_release_node(&mut self, proc_id: ProcId, n: NodeId) {
+        if let Some(p) = self.procs.get_mut(&proc_id)
+            && let Some(node) = self.nodes.get(&n)
+        {
+            p.nodes.remove(&node.ptr);
         }
-        let descs: Vec<u32> = self
-            .procs
-            .get(&proc_id)
-            .map(|p| p.refs_by_desc.keys().copied().collect())
-            .unwrap_or_default();
-        for desc in descs {
-            self.cleanup_ref(proc_id, desc);
-        }
+        self.node_release(n);
+    }
+
+    /// The last part of a process's release: its queued work, then the process itself.
+    pub fn proc_release_end(&mut self, proc_id: ProcId, dying: Dying) {
         if let Some(p) = self.procs.get_mut(&proc_id) {
             let todo = std::mem::take(&mut p.todo);
             let delivered = p.delivered_death.take_all();
@@ -358,9 +390,16 @@ impl State {
             self.stats.deleted(Obj::Proc);
         }
         // The process's thread connections end with it: their driver threads see end of file.
-        for s in socks {
+        for s in dying.socks {
             crate::sys::shutdown(&s);
             drop::<Arc<_>>(s);
         }
     }
+}
+
+/// What a dying process still holds, released a batch at a time.
+pub struct Dying {
+    socks: Vec<Arc<std::os::fd::OwnedFd>>,
+    pub nodes: Vec<NodeId>,
+    pub descs: Vec<u32>,
 }

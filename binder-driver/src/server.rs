@@ -229,10 +229,13 @@ fn serve_first(
             driver.lock().connection_identified(cred.uid);
             let mut fds = first.fds.into_iter();
             let mem = fds.next();
-            if fds.next().is_some() || mem.as_ref().is_some_and(|m| !sys::is_procfs(m)) {
+            let foreign = mem
+                .as_ref()
+                .is_some_and(|m| !sys::is_memory_file_of(m, cred.pid));
+            if fds.next().is_some() || foreign {
                 tracing::info!(
                     pid = cred.pid,
-                    "refusing a hello: its file is not a memory file"
+                    "refusing a hello: its file is not the process's own memory file"
                 );
                 reply(sock, -libc::EINVAL, &[], &[]);
                 return (true, true);
@@ -395,12 +398,22 @@ fn serve_debug(driver: &Driver, sock: &OwnedFd, query: u32, uid: u32) {
     sys::set_send_timeout(sock, DEBUG_SEND_TIMEOUT);
     let admin = driver.lock().is_admin(uid);
     let text = match DebugQuery::from_u32(query) {
+        Some(DebugQuery::State) if admin => serde_json::to_string(&driver.dump(None)),
         Some(DebugQuery::State) => {
-            let state: DriverState = if admin {
-                driver.lock().dump()
-            } else {
-                driver.lock().dump_for_user(uid)
+            // Other users: one query at a time each, over their own processes only.
+            let busy = {
+                let mut st = driver.lock();
+                let usage = st.usage.entry(uid).or_default();
+                std::mem::replace(&mut usage.debugging, true)
             };
+            if busy {
+                reply(sock, -libc::EAGAIN, &[], &[]);
+                return;
+            }
+            let state: DriverState = driver.dump(Some(uid));
+            if let Some(u) = driver.lock().usage.get_mut(&uid) {
+                u.debugging = false;
+            }
             serde_json::to_string(&state)
         }
         Some(DebugQuery::Stats | DebugQuery::Shutdown) if !admin => {

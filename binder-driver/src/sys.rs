@@ -227,10 +227,23 @@ pub fn map_arena(fd: &OwnedFd, size: usize) -> io::Result<SharedMapping> {
     SharedMapping::map(fd.as_fd(), size, false)
 }
 
-/// Whether `fd` is a file of procfs (the only kind of memory file the driver reads from).
-pub fn is_procfs(fd: &OwnedFd) -> bool {
-    nix::sys::statfs::fstatfs(fd)
-        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
+/// Whether `fd` is the memory file of process `pid` itself (`/proc/<pid>/mem`, as the process
+/// opens it through `/proc/self/mem`): on procfs, and the same file as that path. Any other file
+/// is refused: the driver reads with its own privileges, and procfs files other than a process's
+/// own `mem` (another process's `stat`, say) show the reader's view, not the opener's.
+pub fn is_memory_file_of(fd: &OwnedFd, pid: u32) -> bool {
+    let on_procfs = nix::sys::statfs::fstatfs(fd)
+        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC);
+    if !on_procfs {
+        return false;
+    }
+    let (Ok(file), Ok(path)) = (
+        nix::sys::stat::fstat(fd),
+        nix::sys::stat::stat(format!("/proc/{pid}/mem").as_str()),
+    ) else {
+        return false;
+    };
+    file.st_dev == path.st_dev && file.st_ino == path.st_ino
 }
 
 /// Raises this process's soft limit on open files to the hard limit; returns the limit in

@@ -108,8 +108,9 @@ pub type FileTable = HashMap<i32, OwnedFd>;
 /// A transaction whose payload is copied, while its objects are translated (step 3).
 pub struct Translating {
     prep: Prepared,
-    /// The sending process.
+    /// The sending process and its user.
     proc_id: ProcId,
+    uid: u32,
     /// The next object to translate.
     next: usize,
     /// Where the next object may start (objects may not overlap).
@@ -187,6 +188,14 @@ impl State {
         let debug_id = self.next_id();
         if let Some(th) = self.threads.get_mut(&t) {
             th.extended_error = (debug_id as u32, BR_OK, 0);
+        }
+        let backlog = self.threads.get(&t).map_or(0, |th| th.todo.completions());
+        if backlog >= self.limits.max_thread_backlog {
+            return Err(Failure::new(
+                BR_FAILED_REPLY,
+                -libc::EAGAIN,
+                format!("the sender has {backlog} unread completions of its calls"),
+            ));
         }
         let mut in_reply_to = None;
         let mut target_thread = None;
@@ -412,6 +421,7 @@ impl State {
         let mut tr = Translating {
             prep,
             proc_id: ProcId(0),
+            uid: 0,
             next: 0,
             off_min: 0,
             fixups: Vec::new(),
@@ -456,7 +466,7 @@ impl State {
     /// translated so far, its node references. Its files are closed here.
     fn failure(&mut self, tr: &mut Translating, code: u32, param: i32, why: String) -> Failure {
         let files = std::mem::take(&mut tr.fixups);
-        self.uncharge_fds(tr.proc_id, Some(tr.prep.target_proc), files.len());
+        self.uncharge_fds(tr.proc_id, tr.uid, Some(tr.prep.target_proc), files.len());
         drop(files);
         let buffer = self.proc_alive(tr.prep.target_proc).is_some().then_some((
             tr.prep.target_proc,
@@ -490,6 +500,7 @@ impl State {
             return false;
         };
         tr.proc_id = proc_id;
+        tr.uid = self.procs.get(&proc_id).map_or(0, |p| p.uid);
         let prep = &tr.prep;
         let dead = if self.proc_alive(prep.target_proc).is_none() {
             Some("target died")
@@ -719,7 +730,7 @@ impl State {
                 format!("transaction with fd {fd}, which did not come with the command"),
             )
         })?;
-        if !self.charge_fds(tr.proc_id, prep.target_proc, 1) {
+        if !self.charge_fds(tr.proc_id, tr.uid, Some(prep.target_proc), 1) {
             return Err((
                 -libc::EMFILE,
                 "too many files in flight for the sender, the target or the driver".to_string(),
@@ -728,7 +739,7 @@ impl State {
         let file = match sent.try_clone() {
             Ok(f) => f,
             Err(e) => {
-                self.uncharge_fds(tr.proc_id, Some(prep.target_proc), 1);
+                self.uncharge_fds(tr.proc_id, tr.uid, Some(prep.target_proc), 1);
                 return Err((-libc::EMFILE, format!("cannot hold fd {fd}: {e}")));
             }
         };
@@ -856,7 +867,7 @@ impl State {
                 // outstanding) and undo everything.
                 if let Some(x) = self.txns.remove(&id) {
                     self.stats.deleted(Obj::Transaction);
-                    self.uncharge_fds(x.sender, x.to_proc, x.fd_fixups.len());
+                    self.uncharge_fds(x.sender, x.sender_euid, x.to_proc, x.fd_fixups.len());
                 }
                 if let Some(b) = self
                     .procs

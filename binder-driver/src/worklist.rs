@@ -47,6 +47,12 @@ impl WorkQueue {
         self.items.is_empty()
     }
 
+    /// Items other than nodes', deaths' and transactions' (each bounded by its owner): the
+    /// completions and errors of the thread's own commands.
+    pub fn completions(&self) -> usize {
+        self.items.len() - self.index.len()
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Work> {
         self.items.values()
     }

@@ -59,6 +59,22 @@ fn main() {
             a_memory_file_that_is_not_on_procfs_is_refused,
         ),
         (
+            "a_memory_file_must_be_the_processs_own",
+            a_memory_file_must_be_the_processs_own,
+        ),
+        (
+            "death_notifications_are_bounded_per_process",
+            death_notifications_are_bounded_per_process,
+        ),
+        (
+            "unread_completions_are_bounded_per_thread",
+            unread_completions_are_bounded_per_thread,
+        ),
+        (
+            "one_sender_cannot_deny_files_to_a_service",
+            one_sender_cannot_deny_files_to_a_service,
+        ),
+        (
             "a_process_that_execs_after_connecting_is_not_read",
             a_process_that_execs_after_connecting_is_not_read,
         ),
@@ -493,6 +509,40 @@ fn data_outside_the_arena_is_read_only_through_the_senders_memory_file() {
     assert_eq!(inst.stats().bytes_copied_vm, heap.len() as u64);
 }
 
+/// The driver reads the memory file with its own privileges, so it takes only the process's
+/// own `mem`: another procfs file (a root daemon's `stat` shows its memory layout to a root
+/// reader, not to others) or another process's `mem` is refused.
+fn a_memory_file_must_be_the_processs_own() {
+    let inst = Instance::start("notmine");
+    let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+    let pid = child.id();
+    for path in [
+        "/proc/self/stat".to_string(),
+        format!("/proc/{pid}/stat"),
+        format!("/proc/{pid}/mem"),
+    ] {
+        let Ok(file) = std::fs::File::open(&path) else {
+            println!("(cannot open {path} here; not tried)");
+            continue;
+        };
+        let file = OwnedFd::from(file);
+        let sock = connect(&inst.name);
+        let (ret, _, _) = request(
+            &sock,
+            ProcRequest::Hello {
+                version: HELLO_VERSION,
+                flags: 0,
+            },
+            &[file.as_raw_fd()],
+        );
+        assert_eq!(ret, -libc::EINVAL, "{path} was taken as a memory file");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    // Its own is taken.
+    let _ = Proc::connect(&inst);
+}
+
 fn a_memory_file_that_is_not_on_procfs_is_refused() {
     let inst = Instance::start("notproc");
     let sock = connect(&inst.name);
@@ -833,13 +883,127 @@ fn files_in_flight_are_bounded_per_process() {
     let mut other = Proc::connect(&inst);
     let ot = other.new_thread();
     ot.ioctl(BINDER_VERSION, &[0; 4]);
-    // (the receiver's own limit is full, so the other sender is refused there too)
-    assert!(!send_one(&ot));
+    assert!(send_one(&ot), "another sender was refused");
+    assert_eq!(inst.stats().fds_in_flight, 9);
     // When the receiver goes, its undelivered files are closed and the charges returned.
     drop(st);
     drop(server);
     inst.wait_state("the receiver is gone", |s| s.processes.len() == 2);
     assert_eq!(inst.stats().fds_in_flight, 0);
+}
+
+/// Requesting and clearing a death notification over and over, never reading, made the driver
+/// hold one object per pair without bound.
+fn death_notifications_are_bounded_per_process() {
+    let inst = Instance::start_with_config("deaths", |c| {
+        c.limits.max_deaths_per_proc = 64;
+    });
+    let Pair {
+        server: _s,
+        server_thread: _st,
+        client: _c,
+        client_thread: ct,
+    } = pair(&inst);
+    ct.write(&Cmds::new().acquire(0).enter_looper().0);
+    let mut cmds = Cmds::new();
+    for cookie in 0..64u64 {
+        cmds = cmds.request_death(0, cookie).clear_death(0, cookie);
+    }
+    assert_eq!(ct.write_read(&cmds.0, 0).ret, 0);
+    let more = ct.write_read(&Cmds::new().request_death(0, 99).0, 0);
+    assert_eq!(more.ret, -libc::ENOMEM);
+    assert_eq!(inst.stats().objects["death"].active, 64);
+    // Reading the acknowledgements frees them, and notifications can be asked for again.
+    let mut acks = 0;
+    while acks < 64 {
+        acks += ct
+            .read()
+            .iter()
+            .filter(|b| matches!(b, Br::ClearDeathDone(_)))
+            .count();
+    }
+    assert_eq!(ct.write_read(&Cmds::new().request_death(0, 99).0, 0).ret, 0);
+}
+
+/// A thread that sends oneway calls and never reads collected one completion per call.
+fn unread_completions_are_bounded_per_thread() {
+    let inst = Instance::start_with_config("backlog", |c| {
+        c.limits.max_thread_backlog = 16;
+    });
+    let Pair {
+        server: _s,
+        server_thread: st,
+        client: _c,
+        client_thread: ct,
+    } = pair(&inst);
+    let mut refused = None;
+    for i in 0..32 {
+        let r = ct.write_read(&Cmds::new().transaction(0, 1, TF_ONE_WAY, b"x", &[]).0, 0);
+        assert_eq!(r.ret, 0);
+        if inst.stats().failed > 0 {
+            refused = Some(i);
+            break;
+        }
+    }
+    assert_eq!(refused, Some(16), "the 17th unread completion was queued");
+    let ext = ct.ioctl(BINDER_GET_EXTENDED_ERROR, &[0; 12]);
+    assert_eq!(
+        i32::from_le_bytes(ext.arg[8..12].try_into().unwrap()),
+        -libc::EAGAIN
+    );
+    drop(st);
+}
+
+/// The receiver's bound on files in flight was shared by all senders: one client that queued
+/// oneway calls with files to a service made every other client's file fail.
+fn one_sender_cannot_deny_files_to_a_service() {
+    let inst = Instance::start_with_config("fddeny", |c| {
+        c.limits.max_fds_in_flight_per_proc = 8;
+    });
+    let mut server = Proc::connect(&inst);
+    let st = server.new_thread();
+    let fbo = FlatBinderObject {
+        flags: FLAT_BINDER_FLAG_ACCEPTS_FDS,
+        ..Default::default()
+    };
+    assert_eq!(st.ioctl(BINDER_SET_CONTEXT_MGR_EXT, &fbo.to_bytes()).ret, 0);
+    st.enter_looper();
+    let (r, _w) = nix::unistd::pipe().unwrap();
+    let fd_obj = FlatBinderObject {
+        hdr_type: BINDER_TYPE_FD,
+        flags: 0,
+        binder_or_handle: r.as_raw_fd() as u64,
+        cookie: 0,
+    }
+    .to_bytes();
+    let call = |t: &Thread, objects: usize| {
+        let mut data = Vec::new();
+        let mut offsets = Vec::new();
+        for _ in 0..objects {
+            offsets.push(data.len() as u64);
+            data.extend_from_slice(&fd_obj);
+        }
+        t.send_write_read_fds(
+            &Cmds::new()
+                .transaction(0, 1, TF_ONE_WAY | TF_ACCEPT_FDS, &data, &offsets)
+                .0,
+            READ_SIZE,
+            &[r.as_raw_fd()],
+        );
+        t.recv_ioctl().br()
+    };
+    // The attacker fills its share of the service's queue (the service does not read yet).
+    let mut attacker = Proc::connect(&inst);
+    let at = attacker.new_thread();
+    at.ioctl(BINDER_VERSION, &[0; 4]);
+    assert!(call(&at, 8).contains(&Br::TransactionComplete));
+    assert!(call(&at, 1).contains(&Br::FailedReply));
+    // Another client still passes a file.
+    let mut honest = Proc::connect(&inst);
+    let ht = honest.new_thread();
+    ht.ioctl(BINDER_VERSION, &[0; 4]);
+    let brs = call(&ht, 1);
+    assert!(brs.contains(&Br::TransactionComplete), "{brs:?}");
 }
 
 /// 300 connections with 4 MiB receive areas charged 618 MB to the driver for 6.6 MB of the
@@ -919,10 +1083,91 @@ fn nodes_and_refs_are_bounded_per_process() {
     assert_eq!(txn_of(&st.recv_ioctl().br()).offsets_size, 80);
 }
 
+/// Another process's ioctls, each completion time recorded, while a test does something
+/// long: the gaps show whether the driver's lock was held for long.
+struct Progress {
+    stop: Arc<AtomicBool>,
+    done: Arc<Mutex<Vec<Instant>>>,
+    worker: Option<std::thread::JoinHandle<()>>,
+    _proc: Proc,
+}
+
+impl Progress {
+    fn start(inst: &Instance) -> Progress {
+        let mut other = Proc::connect(inst);
+        let ot = other.new_thread();
+        let stop = Arc::new(AtomicBool::new(false));
+        let done: Arc<Mutex<Vec<Instant>>> = Arc::default();
+        let worker = {
+            let (stop, done) = (stop.clone(), done.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    assert_eq!(ot.ioctl(BINDER_VERSION, &[0; 4]).ret, 0);
+                    done.lock().unwrap().push(Instant::now());
+                }
+            })
+        };
+        while done.lock().unwrap().len() < 20 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Progress {
+            stop,
+            done,
+            worker: Some(worker),
+            _proc: other,
+        }
+    }
+
+    /// Runs `f` and checks that the other process kept being served meanwhile: its ioctls
+    /// completed during `f`, and no gap between them took half of `f`'s time.
+    fn during<R>(&self, what: &str, f: impl FnOnce() -> R) -> R {
+        let start = Instant::now();
+        let r = f();
+        let end = Instant::now();
+        let mut times: Vec<Instant> = self
+            .done
+            .lock()
+            .unwrap()
+            .iter()
+            .copied()
+            .filter(|t| *t > start && *t < end)
+            .collect();
+        times.insert(0, start);
+        times.push(end);
+        let gap = times.windows(2).map(|w| w[1] - w[0]).max().unwrap();
+        let took = end - start;
+        println!(
+            "{what}: {took:?}; another process's ioctls meanwhile: {}, longest wait {gap:?}",
+            times.len() - 2
+        );
+        assert!(
+            times.len() > 2,
+            "{what}: no other ioctl completed meanwhile"
+        );
+        if took > Duration::from_millis(100) {
+            assert!(
+                gap < took / 2,
+                "{what} held the driver up: another process waited {gap:?} of {took:?}"
+            );
+        }
+        r
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
 /// One transaction with 131,000 binder objects held the driver's lock for about 22 s (handle
 /// allocation scanned every handle for each object): every other client froze. Handles are now
-/// allocated in O(log n) and objects translated in batches, the lock handed over in between:
-/// another process's ioctls complete while the big transaction is translated.
+/// allocated in O(log n), work items leave their lists in O(log n), and translating, freeing,
+/// dumping and releasing a dead process's objects go in batches with the lock handed over in
+/// between: another process keeps being served throughout.
 fn a_transaction_with_many_objects_does_not_stall_others() {
     // The attack's size in release builds; a debug build runs it smaller (the old quadratic
     // handle allocation already froze everyone at this size).
@@ -957,45 +1202,12 @@ fn a_transaction_with_many_objects_does_not_stall_others() {
         data_offsets: attacker.arena_put(4 << 20, &offsets),
         ..Default::default()
     };
-    // Another process uses the driver meanwhile, recording when each ioctl completed.
-    let mut other = Proc::connect(&inst);
-    let ot = other.new_thread();
-    let stop = Arc::new(AtomicBool::new(false));
-    let done: Arc<Mutex<Vec<Instant>>> = Arc::default();
-    let worker = {
-        let (stop, done) = (stop.clone(), done.clone());
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                assert_eq!(ot.ioctl(BINDER_VERSION, &[0; 4]).ret, 0);
-                done.lock().unwrap().push(Instant::now());
-            }
-        })
-    };
-    while done.lock().unwrap().len() < 20 {
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    let progress = Progress::start(&inst);
     st.start_read();
-    let start = Instant::now();
-    at.send_write_read(&Cmds::new().transaction_raw(td).0, 0);
-    let r = at.recv_ioctl();
-    let end = Instant::now();
-    assert_eq!(r.ret, 0);
-    stop.store(true, Ordering::Relaxed);
-    worker.join().unwrap();
-    let during = done
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|t| **t > start && **t < end)
-        .count();
-    println!(
-        "{OBJECTS} objects translated in {:?}; another process's ioctls completed meanwhile: {during}",
-        end - start
-    );
-    assert!(
-        during > 0,
-        "no other ioctl completed while the big transaction was translated"
-    );
+    progress.during("translating the objects", || {
+        at.send_write_read(&Cmds::new().transaction_raw(td).0, 0);
+        assert_eq!(at.recv_ioctl().ret, 0);
+    });
     // It arrived whole, with the lowest free descriptors: 1..=OBJECTS.
     let tr = txn_of(&st.recv_ioctl().br());
     assert_eq!(tr.offsets_size, OBJECTS * 8);
@@ -1005,12 +1217,37 @@ fn a_transaction_with_many_objects_does_not_stall_others() {
         (last.hdr_type, last.handle()),
         (BINDER_TYPE_HANDLE, OBJECTS as u32)
     );
-    // Freeing it releases every handle.
-    let start = Instant::now();
-    st.write(&Cmds::new().free_buffer(tr.data_buffer).0);
-    println!("freeing it took {:?}", start.elapsed());
+    let state = progress.during("a state dump", || inst.state());
+    let refs = state.processes.iter().map(|p| p.refs.len()).max().unwrap();
+    assert_eq!(refs as u64, OBJECTS);
+    progress.during("freeing them", || {
+        st.write(&Cmds::new().free_buffer(tr.data_buffer).0);
+    });
     inst.wait_state("handles released", |s| {
         s.processes.iter().all(|p| p.refs.len() <= 1)
     });
-    drop(other);
+    // The call is answered.
+    st.reply(&Cmds::new().reply(0, &[], &[]));
+    let reply = txn_of(&at.read());
+    at.write(&Cmds::new().free_buffer(reply.data_buffer).0);
+    // Again, and this time the attacker dies holding every node (the receiver its refs).
+    st.start_read();
+    at.send_write_read(&Cmds::new().transaction_raw(td).0, 0);
+    assert_eq!(at.recv_ioctl().ret, 0);
+    assert_eq!(txn_of(&st.recv_ioctl().br()).offsets_size, OBJECTS * 8);
+    drop((at, attacker));
+    drop((st, server));
+    // (A dying process leaves the dump at once; its objects go a batch at a time.)
+    progress.during("releasing the dead processes' objects", || {
+        for _ in 0..3000 {
+            let stats = inst.stats();
+            if stats.objects["ref"].active == 0 && stats.objects["node"].active == 0 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("the dead processes' refs and nodes were not all released");
+    });
+    assert_eq!(inst.state().processes.len(), 1);
+    drop(progress);
 }
