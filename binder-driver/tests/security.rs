@@ -34,6 +34,7 @@ use nix::sys::socket::{
 
 const ROLE_ENV: &str = "BINDER_SECURITY_ROLE";
 const ARGS_ENV: &str = "BINDER_SECURITY_ARGS";
+const UID_ENV: &str = "BINDER_SECURITY_UID";
 /// The second user: `nobody`.
 const NOBODY: u32 = 65534;
 
@@ -41,6 +42,10 @@ static RENDEZVOUS: AtomicU32 = AtomicU32::new(0);
 
 fn main() {
     if let Ok(role) = std::env::var(ROLE_ENV) {
+        if let Some(uid) = std::env::var(UID_ENV).ok().and_then(|u| u.parse().ok()) {
+            nix::unistd::setgid(nix::unistd::Gid::from_raw(uid)).expect("setgid");
+            nix::unistd::setuid(nix::unistd::Uid::from_raw(uid)).expect("setuid");
+        }
         let args: Vec<String> = std::env::var(ARGS_ENV)
             .unwrap_or_default()
             .split('\u{1f}')
@@ -165,8 +170,10 @@ impl Role {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
+        // The role drops to `uid` itself (see `main`): it starts as root, so that it runs
+        // wherever the test binary lies, whatever the permissions of its directories.
         if let Some(uid) = uid {
-            cmd.uid(uid).gid(uid);
+            cmd.env(UID_ENV, uid.to_string());
         }
         let mut child = cmd.spawn().expect("spawn a role");
         let out = BufReader::new(child.stdout.take().unwrap());
