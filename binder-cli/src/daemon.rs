@@ -38,10 +38,18 @@ pub fn run_driver(spec: &DriverSpec, args: &DriverArgs) -> CliResult {
     };
     let config = DriverConfig {
         idle_exit: args.idle_exit_secs.map(Duration::from_secs),
-        // The service manager is a process of this driver too; it must not keep it alive.
-        idle_ignores_own_process: true,
-        ..DriverConfig::new(instance.clone())
+        ..DriverConfig::new(instance)
     };
+    serve_instance(config, !args.no_servicemanager)
+}
+
+/// Serves a userspace driver instance in the foreground until it exits (idle, or shut down),
+/// with the service manager as its context manager unless `servicemanager` is false: what
+/// `binder driver` and `binderd` run, and what an automatically started instance is.
+pub fn serve_instance(mut config: DriverConfig, servicemanager: bool) -> CliResult {
+    // The service manager is a process of this driver too; it must not keep it alive.
+    config.idle_ignores_own_process = true;
+    let instance = config.instance.clone();
     let server = Server::bind(config).map_err(|e| match e {
         DriverError::AlreadyRunning => CliError::new(format!(
             "a userspace binder driver instance {instance:?} is already running"
@@ -53,7 +61,7 @@ pub fn run_driver(spec: &DriverSpec, args: &DriverArgs) -> CliResult {
         .name("binderd".into())
         .spawn(move || server.run())
         .map_err(|e| CliError::new(format!("cannot start the driver thread: {e}")))?;
-    if !args.no_servicemanager {
+    if servicemanager {
         let spec = DriverSpec::Userspace(instance.clone());
         let started = std::thread::Builder::new()
             .name("servicemanager".into())

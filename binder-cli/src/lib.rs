@@ -1,4 +1,4 @@
-//! The `binder` command-line tool (and the `servicemanager` binary): look at and serve a binder
+//! The `binder` command-line tool (and the `servicemanager` and `binderd` binaries): look at and serve a binder
 //! device, Linux's driver or an instance of the userspace driver.
 //!
 //! - `binder list`: the services the service manager knows, with their interface and owner;
@@ -26,7 +26,7 @@ use std::process::ExitCode;
 use binder_rt::DriverSpec;
 use clap::{Parser, Subcommand};
 
-pub use daemon::{ServiceManagerArgs, run_service_manager};
+pub use daemon::{ServiceManagerArgs, run_service_manager, serve_instance};
 
 /// Inspect and serve binder devices: Linux's binder driver or the userspace driver.
 #[derive(Debug, Parser)]

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use binder_driver::{DriverConfig, DriverError, Server, serve};
@@ -70,50 +69,6 @@ fn shutdown_request_stops_an_idle_instance() {
     drop(inst); // sends DebugQuery::Shutdown
     handle.join().unwrap().unwrap();
     assert!(try_connect(&name).is_err());
-}
-
-#[test]
-fn binderd_serves_in_the_foreground_and_exits_when_idle() {
-    let name = unique("binderd");
-    let bin = env!("CARGO_BIN_EXE_binderd");
-    let mut child = Command::new(bin)
-        .args(["--instance", &name, "--idle-exit-secs", "1"])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while try_connect(&name).is_err() {
-        assert!(Instant::now() < deadline, "binderd did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // A racing second driver loses at once.
-    let second = Command::new(bin)
-        .args(["--instance", &name])
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert_eq!(second.code(), Some(2));
-    // A process connection works, including its credentials.
-    {
-        let inst = Instance { name: name.clone() };
-        let sock = connect(&inst.name);
-        let (ret, payload, _) = request(
-            &sock,
-            ProcRequest::Hello {
-                version: HELLO_VERSION,
-                flags: 0,
-            },
-            &[],
-        );
-        assert_eq!(ret, 0);
-        assert_eq!(
-            u32::from_le_bytes(payload[..4].try_into().unwrap()),
-            child.id()
-        );
-        std::mem::forget(inst);
-    }
-    let status = child.wait().unwrap();
-    assert!(status.success());
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod binder;
 mod buffer;
 pub mod driver;
 mod interface;
+#[cfg(feature = "introspect")]
 pub mod introspect;
 mod parcel;
 mod parcelable;
@@ -52,6 +53,7 @@ pub fn flush_commands() -> Result<(), StatusCode> {
 }
 
 /// The counters of this process's driver (see [`introspect::stats`]).
+#[cfg(feature = "introspect")]
 pub fn driver_stats() -> std::result::Result<introspect::DriverStats, introspect::IntrospectError> {
     let ps = ProcessState::try_get()
         .map_err(|e| introspect::IntrospectError::Unsupported(e.to_string()))?;
@@ -74,6 +76,7 @@ pub mod __private {
 /// When this binary was re-executed to become a userspace driver instance (see
 /// `docs/userspace-driver.md`, "Starting"), run the driver and its service manager instead of
 /// the program.
+#[cfg(feature = "embedded-driver")]
 #[ctor::ctor]
 fn run_as_spawned_driver() {
     let Some(instance) = std::env::var_os(driver::userspace::SPAWN_ENV) else {

@@ -29,6 +29,7 @@
 
 use crate::{BinderWriteRead, Reader, WRITE_READ_SIZE};
 
+#[cfg(feature = "serde")]
 pub mod state;
 
 /// Upper bound of one datagram in either direction. Command streams longer than this are sent
@@ -189,8 +190,8 @@ pub const OP_IOCTL_DONE: u32 = 0x101;
 /// [`DebugQuery`]. Reply: [`OP_REPLY`] `{ret, utf-8 JSON text}`; JSON documents larger than
 /// one datagram are sent as consecutive `OP_REPLY` parts, the last one empty. The driver
 /// always ends with an empty part, so a reader collects parts until it gets an empty one
-/// (or one with `ret != 0`). `State` is a [`state::DriverState`], `Stats` a
-/// [`state::DriverStats`]; `Shutdown` answers with one empty part.
+/// (or one with `ret != 0`). `State` is a `state::DriverState`, `Stats` a
+/// `state::DriverStats` (feature `serde`); `Shutdown` answers with one empty part.
 pub const OP_DEBUG: u32 = 32;
 
 /// What an [`OP_DEBUG`] connection asks for. Who may ask what is decided by the credentials

@@ -1,9 +1,10 @@
 //! The process side of the userspace driver (`binderd`): the kernel driver's interface carried
 //! over Unix sockets (protocol: `binder_sys::ud`, design: `docs/userspace-driver.md`).
 //!
-//! If no driver listens under the instance name, the first process starts one by re-executing
-//! its own binary with `BINDER_RT_SPAWN_DRIVER` set; a constructor in this crate catches that
-//! before `main` and runs the driver instead of the program.
+//! If no driver listens under the instance name, the first process starts one: an installed
+//! `binderd` (beside the program or on `PATH`), else, with the `embedded-driver` feature, its
+//! own binary re-executed with `BINDER_RT_SPAWN_DRIVER` set; a constructor in this crate catches
+//! that before `main` and runs the driver instead of the program.
 
 use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -204,14 +205,54 @@ fn msg(op: u32, words: &[u64]) -> Vec<u8> {
     m
 }
 
-/// Starts a driver for `instance` by re-executing this binary (see [`SPAWN_ENV`]).
+/// An installed `binderd`: beside this program's executable, else on `PATH`.
+fn installed_binderd() -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join("binderd")));
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join("binderd"));
+    beside.into_iter().chain(on_path).find(|p| executable(p))
+}
+
+/// Starts a driver (with its service manager) for `instance`: an installed `binderd` if there
+/// is one, else this binary re-executed (see [`SPAWN_ENV`]) when binder-rt has its
+/// `embedded-driver` feature.
 fn spawn_driver(instance: &str) -> io::Result<()> {
     use std::os::unix::process::CommandExt;
-    let exe = std::env::current_exe()?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.env(SPAWN_ENV, instance)
-        .env_remove("RUST_LOG")
-        .stdin(std::process::Stdio::null())
+    let mut cmd = match installed_binderd() {
+        Some(binderd) => {
+            tracing::debug!(binderd = %binderd.display(), "starting the installed binderd");
+            let mut cmd = std::process::Command::new(binderd);
+            cmd.args(["--instance", instance, "--idle-exit-secs"])
+                .arg(AUTO_DRIVER_IDLE_EXIT.as_secs().to_string())
+                .env("RUST_LOG", "warn");
+            cmd
+        }
+        None if cfg!(feature = "embedded-driver") => {
+            let mut cmd = std::process::Command::new(std::env::current_exe()?);
+            cmd.env(SPAWN_ENV, instance).env_remove("RUST_LOG");
+            cmd
+        }
+        None => {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "no userspace binder driver is running for instance {instance:?}, and this \
+                     program cannot start one: install binderd (from the binder-cli package) \
+                     on PATH or beside the program, start one (binderd --instance {instance}), \
+                     or enable binder-rt's \"embedded-driver\" feature"
+                ),
+            ));
+        }
+    };
+    cmd.stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .process_group(0);
     match std::env::var_os("BINDER_DRIVER_LOG") {
@@ -239,6 +280,7 @@ fn spawn_driver(instance: &str) -> io::Result<()> {
 /// The body of a re-executed binary that became a driver instance: the driver, and beside it
 /// the service manager as its context manager. Returns the exit code: 0 when the driver exits
 /// idle or another process won the race to start it.
+#[cfg(feature = "embedded-driver")]
 pub(crate) fn run_spawned_driver(instance: &str) -> i32 {
     let config = binder_driver::DriverConfig {
         idle_exit: Some(AUTO_DRIVER_IDLE_EXIT),
@@ -534,6 +576,7 @@ impl UdThread {
 }
 
 /// Runs a one-shot debug query against an instance and returns the driver's JSON answer.
+#[cfg(feature = "introspect")]
 pub fn debug_query(instance: &str, query: ud::DebugQuery) -> io::Result<String> {
     let fd = connect(instance)?;
     let mut m = ud::OP_DEBUG.to_le_bytes().to_vec();

@@ -1,9 +1,11 @@
-//! `binderd`: a userspace binder driver instance in the foreground.
+//! `binderd`: a userspace binder driver instance in the foreground, with its service manager.
+//! Programs whose binder-rt finds no driver running start this one when it is installed (beside
+//! them or on `PATH`).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use binder_driver::{Access, DriverConfig, DriverError, serve};
+use binder_driver::{Access, DriverConfig};
 use clap::Parser;
 
 /// Userspace binder driver: serves the kernel binder interface to the processes of the user
@@ -16,7 +18,8 @@ struct Args {
     /// for a filesystem socket (`BINDER_DEVICE=userspace:/path`).
     #[arg(long, default_value = "default")]
     instance: String,
-    /// Exit after this many seconds without any process connected.
+    /// Exit after this many seconds without any process connected (the service manager
+    /// beside the driver does not count).
     #[arg(long)]
     idle_exit_secs: Option<u64>,
     /// Let processes of every user who can connect to the socket use the instance (a
@@ -33,6 +36,9 @@ struct Args {
     /// A uid besides the driver's user and root that may become the context manager.
     #[arg(long)]
     context_manager_uid: Option<u32>,
+    /// Do not run the service manager beside the driver.
+    #[arg(long)]
+    no_servicemanager: bool,
 }
 
 fn parse_mode(s: &str) -> Result<u32, String> {
@@ -44,12 +50,7 @@ fn parse_mode(s: &str) -> Result<u32, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    binder_cli::init_logging();
     let config = DriverConfig {
         idle_exit: args.idle_exit_secs.map(Duration::from_secs),
         access: Access {
@@ -60,12 +61,8 @@ fn main() -> ExitCode {
         socket_group: args.socket_group,
         ..DriverConfig::new(args.instance)
     };
-    match serve(config) {
+    match binder_cli::serve_instance(config, !args.no_servicemanager) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e @ DriverError::AlreadyRunning) => {
-            eprintln!("binderd: {e}");
-            ExitCode::from(2)
-        }
         Err(e) => {
             eprintln!("binderd: {e}");
             ExitCode::FAILURE
