@@ -33,7 +33,7 @@ pub use binder::{
 pub use binder_macros::{Parcelable, binder_interface};
 pub use driver::DriverSpec;
 pub use interface::{FromIBinder, Interface, Strong, Weak, interface_cast};
-pub use parcel::{Parcel, SizedReader};
+pub use parcel::{MAX_PARCELABLE_NESTING, Parcel, SizedReader};
 pub use parcelable::{
     Deserialize, DeserializeArray, DeserializeOption, NON_NULL_PARCELABLE_FLAG,
     ParcelFileDescriptor, Parcelable, Payload, Serialize, SerializeArray, SerializeOption,

@@ -50,7 +50,14 @@ pub struct Parcel {
     /// File descriptors this Parcel owns: dups written into it, or fds received with it
     /// (closed when the Parcel is dropped, as libbinder closes a received Parcel's fds).
     fds: Vec<OwnedFd>,
+    /// How many parcelables the reader is inside (see [`Parcel::read_nested`]).
+    depth: u32,
 }
+
+/// How deep parcelables may nest in a Parcel being read. A recursive type (a tree of
+/// parcelables, a union that holds itself) read from a sender's bytes would otherwise recurse
+/// as deep as the bytes allow and overflow the reading thread's stack.
+pub const MAX_PARCELABLE_NESTING: u32 = 128;
 
 enum Storage {
     Written { data: OutBuf, objects: Offsets },
@@ -87,6 +94,7 @@ impl Parcel {
                 objects: Offsets::default(),
             },
             read_pos: 0,
+            depth: 0,
             binders: Vec::new(),
             fds: Vec::new(),
         }
@@ -97,6 +105,7 @@ impl Parcel {
         Parcel {
             storage: Storage::Received(Arc::new(buffer)),
             read_pos: 0,
+            depth: 0,
             binders: Vec::new(),
             fds,
         }
@@ -608,15 +617,32 @@ impl Parcel {
         })
     }
 
-    /// Skips a block that starts with an int32 size counting itself.
+    /// Skips a block that starts with an int32 size counting itself. A size below 4 (libbinder
+    /// writes 0 after `EX_PARCELABLE`) covers just the size itself; as libbinder, only a
+    /// negative size or one past the data is an error.
     fn skip_sized_header(&mut self) -> Result<(), StatusCode> {
         let start = self.read_pos;
         let size = self.read_i32()?;
         let size = usize::try_from(size).map_err(|_| StatusCode::UnknownError)?;
-        if size < 4 || size > self.data_size() - start {
+        if size > self.data_size() - start {
             return Err(StatusCode::UnknownError);
         }
-        self.set_data_position(start + size)
+        self.set_data_position(start + size.max(4))
+    }
+
+    /// Reads one nested parcelable with `read`, refusing (`BAD_VALUE`) nesting deeper than
+    /// [`MAX_PARCELABLE_NESTING`].
+    pub fn read_nested<T>(
+        &mut self,
+        read: impl FnOnce(&mut Parcel) -> Result<T, StatusCode>,
+    ) -> Result<T, StatusCode> {
+        if self.depth >= MAX_PARCELABLE_NESTING {
+            return Err(StatusCode::BadValue);
+        }
+        self.depth += 1;
+        let value = read(self);
+        self.depth -= 1;
+        value
     }
 
     // ---- structured parcelables ---------------------------------------------------------------

@@ -109,7 +109,7 @@ impl<T: Parcelable> Serialize for T {
 impl<T: Parcelable> Deserialize for T {
     fn deserialize(parcel: &mut Parcel) -> Result<Self, StatusCode> {
         match parcel.read_i32()? {
-            NON_NULL_PARCELABLE_FLAG => T::read_from_parcel(parcel),
+            NON_NULL_PARCELABLE_FLAG => parcel.read_nested(T::read_from_parcel),
             0 => Err(StatusCode::UnexpectedNull),
             _ => Err(StatusCode::BadValue),
         }
