@@ -385,6 +385,22 @@ impl Driver {
         (self.unlock(st), Next::Continue)
     }
 
+    /// Answers a `BINDER_WRITE_READ` that reads nothing (an error, or `read_size` 0).
+    fn reply_write_read(
+        st: &mut State,
+        t: ThreadId,
+        sock: &Arc<OwnedFd>,
+        ret: i32,
+        bwr: &BinderWriteRead,
+    ) {
+        let mut out = Vec::with_capacity(WRITE_READ_SIZE);
+        encode_bwr(bwr, &mut out);
+        if let Some(th) = st.threads.get_mut(&t) {
+            th.looper_need_return = false;
+        }
+        Self::reply_ioctl(st, sock, ret, &out);
+    }
+
     /// `binder_ioctl_write_read`.
     fn write_read<'a>(
         &'a self,
@@ -399,12 +415,7 @@ impl Driver {
             return st;
         };
         let reply = |st: &mut State, ret: i32, bwr: &BinderWriteRead| {
-            let mut out = Vec::with_capacity(WRITE_READ_SIZE);
-            encode_bwr(bwr, &mut out);
-            if let Some(th) = st.threads.get_mut(&t) {
-                th.looper_need_return = false;
-            }
-            Self::reply_ioctl(st, sock, ret, &out);
+            Self::reply_write_read(st, t, sock, ret, bwr)
         };
         let inline = &arg[WRITE_READ_SIZE..];
         let Some((cmds, trailer)) = usize::try_from(bwr.write_size)
@@ -451,12 +462,7 @@ impl Driver {
         files: Vec<OwnedFd>,
     ) -> Guard<'a> {
         let reply = |st: &mut State, ret: i32, bwr: &BinderWriteRead| {
-            let mut out = Vec::with_capacity(WRITE_READ_SIZE);
-            encode_bwr(bwr, &mut out);
-            if let Some(th) = st.threads.get_mut(&t) {
-                th.looper_need_return = false;
-            }
-            Self::reply_ioctl(st, sock, ret, &out);
+            Self::reply_write_read(st, t, sock, ret, bwr)
         };
         let files: FileTable = match decode_fd_table(trailer) {
             Some(numbers) if numbers.len() == files.len() => {

@@ -154,6 +154,18 @@ fn abstract_name(inst: &Instance) -> String {
     }
 }
 
+/// A context manager whose node accepts file descriptors (a process and its thread).
+fn fd_accepting_context_manager(inst: &Instance) -> (Proc, Thread) {
+    let mut server = Proc::connect(inst);
+    let st = server.new_thread();
+    let fbo = FlatBinderObject {
+        flags: FLAT_BINDER_FLAG_ACCEPTS_FDS,
+        ..Default::default()
+    };
+    assert_eq!(st.ioctl(BINDER_SET_CONTEXT_MGR_EXT, &fbo.to_bytes()).ret, 0);
+    (server, st)
+}
+
 // ---- role processes -------------------------------------------------------------------------
 
 /// A role: this test binary again, running `role` (as `uid` if given).
@@ -641,13 +653,7 @@ fn a_connection_that_outlives_its_process_reads_nothing() {
 /// number in the driver or elsewhere.
 fn files_come_from_the_senders_own_table() {
     let inst = Instance::start("fdtable");
-    let mut server = Proc::connect(&inst);
-    let st = server.new_thread();
-    let fbo = FlatBinderObject {
-        flags: FLAT_BINDER_FLAG_ACCEPTS_FDS,
-        ..Default::default()
-    };
-    assert_eq!(st.ioctl(BINDER_SET_CONTEXT_MGR_EXT, &fbo.to_bytes()).ret, 0);
+    let (_server, st) = fd_accepting_context_manager(&inst);
     st.enter_looper();
     let mut client = Proc::connect(&inst);
     let ct2 = client.new_thread();
@@ -842,13 +848,7 @@ fn files_in_flight_are_bounded_per_process() {
     let inst = Instance::start_with_config("fdflight", |c| {
         c.limits.max_fds_in_flight_per_proc = 8;
     });
-    let mut server = Proc::connect(&inst);
-    let st = server.new_thread();
-    let fbo = FlatBinderObject {
-        flags: FLAT_BINDER_FLAG_ACCEPTS_FDS,
-        ..Default::default()
-    };
-    assert_eq!(st.ioctl(BINDER_SET_CONTEXT_MGR_EXT, &fbo.to_bytes()).ret, 0);
+    let (server, st) = fd_accepting_context_manager(&inst);
     // The server never reads.
     let mut client = Proc::connect(&inst);
     let ct = client.new_thread();
@@ -967,13 +967,7 @@ fn one_sender_cannot_deny_files_to_a_service() {
     let inst = Instance::start_with_config("fddeny", |c| {
         c.limits.max_fds_in_flight_per_proc = 8;
     });
-    let mut server = Proc::connect(&inst);
-    let st = server.new_thread();
-    let fbo = FlatBinderObject {
-        flags: FLAT_BINDER_FLAG_ACCEPTS_FDS,
-        ..Default::default()
-    };
-    assert_eq!(st.ioctl(BINDER_SET_CONTEXT_MGR_EXT, &fbo.to_bytes()).ret, 0);
+    let (_server, st) = fd_accepting_context_manager(&inst);
     st.enter_looper();
     let (r, _w) = nix::unistd::pipe().unwrap();
     let fd_obj = FlatBinderObject {
