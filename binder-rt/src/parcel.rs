@@ -663,7 +663,7 @@ impl Parcel {
 
     /// Reads a structured parcelable body written by [`Parcel::write_sized`]: `body` reads the
     /// fields it knows; fields a newer writer added are skipped; a size that lies is an error.
-    /// Inside `body`, [`Parcel::has_more_fields`] tells whether the writer wrote the next field.
+    /// Inside `body`, [`SizedReader::has_more_fields`] tells whether the writer wrote the next field.
     pub fn read_sized<T, F>(&mut self, body: F) -> Result<T, StatusCode>
     where
         F: FnOnce(&mut SizedReader<'_>) -> Result<T, StatusCode>,

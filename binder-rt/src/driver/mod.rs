@@ -1,6 +1,6 @@
 //! The one place that knows which binder driver this process talks to: Linux's (a character
 //! device and `ioctl`) or the userspace driver (sockets to `binderd`). Everything above speaks
-//! `BC_*`/`BR_*` through [`Driver`] and cannot tell them apart.
+//! `BC_*`/`BR_*` through `Driver` and cannot tell them apart.
 
 mod kernel;
 pub(crate) mod userspace;
