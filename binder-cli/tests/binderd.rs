@@ -6,7 +6,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use binder_sys::ud::{Endpoint, HELLO_VERSION, ProcRequest, decode_reply};
+use binder_sys::ud::{Endpoint, HELLO_VERSION, ProcRequest, UD_REVISION, decode_reply};
 use nix::sys::socket::{self, AddressFamily, MsgFlags, SockFlag, SockType, UnixAddr};
 
 fn try_connect(instance: &str) -> nix::Result<OwnedFd> {
@@ -54,6 +54,7 @@ fn binderd_serves_in_the_foreground_and_exits_when_idle() {
         ProcRequest::Hello {
             version: HELLO_VERSION,
             flags: 0,
+            revision: UD_REVISION,
         }
         .encode(&mut hello);
         socket::sendmsg::<()>(

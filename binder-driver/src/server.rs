@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use binder_sys::ud::state::DriverState;
 use binder_sys::ud::{
     DebugQuery, Endpoint, HELLO_FLAG_NO_REPLY_COMPLETE, HELLO_VERSION, MAX_MESSAGE, OP_IOCTL,
-    OP_IOCTL_DONE, OP_REPLY, ProcRequest, ThreadRequest, encode_reply,
+    OP_IOCTL_DONE, OP_REPLY, ProcRequest, ThreadRequest, UD_REVISION, encode_reply,
 };
 
 use crate::driver::{Driver, Next, ThreadConn, send_all};
@@ -225,7 +225,11 @@ fn serve_first(
         _ => return (true, false),
     };
     match ProcRequest::decode(&buf.data[..first.len]) {
-        Some(ProcRequest::Hello { version, flags }) if version == HELLO_VERSION => {
+        Some(ProcRequest::Hello {
+            version,
+            flags,
+            revision,
+        }) if version == HELLO_VERSION && revision == UD_REVISION => {
             driver.lock().connection_identified(cred.uid);
             let mut fds = first.fds.into_iter();
             let mem = fds.next();
@@ -263,9 +267,14 @@ fn serve_first(
             serve_debug(driver, sock, query, cred.uid);
             (false, true)
         }
-        Some(ProcRequest::Hello { version, .. }) => {
-            tracing::info!("process speaks protocol version {version}, not {HELLO_VERSION}");
-            reply(sock, -libc::EPROTO, &[], &[]);
+        Some(ProcRequest::Hello {
+            version, revision, ..
+        }) => {
+            tracing::info!(
+                "process speaks protocol version {version} revision {revision}, not \
+                 {HELLO_VERSION} revision {UD_REVISION}"
+            );
+            reply(sock, -libc::EPROTO, &UD_REVISION.to_le_bytes(), &[]);
             (true, false)
         }
         _ => {

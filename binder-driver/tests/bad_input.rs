@@ -356,17 +356,22 @@ fn garbage_datagrams_get_errors() {
     let (msg, _) = recv(&sock);
     assert_eq!(decode_reply(&msg).unwrap().0, -libc::EPROTO);
     assert!(recv(&sock).0.is_empty(), "closed after the refusal");
-    // A hello of another version.
-    let sock = connect(&inst.name);
-    let (ret, _, _) = request(
-        &sock,
-        ProcRequest::Hello {
-            version: 7,
-            flags: 0,
-        },
-        &[],
-    );
-    assert_eq!(ret, -libc::EPROTO);
+    // A hello of another version, or of another revision of the socket protocol (a stale
+    // driver or program): refused, with the driver's revision.
+    for (version, revision) in [(7, UD_REVISION), (HELLO_VERSION, 0), (HELLO_VERSION, 99)] {
+        let sock = connect(&inst.name);
+        let (ret, payload, _) = request(
+            &sock,
+            ProcRequest::Hello {
+                version,
+                flags: 0,
+                revision,
+            },
+            &[],
+        );
+        assert_eq!(ret, -libc::EPROTO);
+        assert_eq!(payload, UD_REVISION.to_le_bytes());
+    }
 
     // On a process connection: unknown and short requests, bad thread sockets, mmap twice.
     let mut p = Proc::connect(&inst);

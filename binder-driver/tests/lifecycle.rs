@@ -81,6 +81,7 @@ fn the_receive_area_is_sealed_and_capped() {
             ProcRequest::Hello {
                 version: HELLO_VERSION,
                 flags: 0,
+                revision: UD_REVISION,
             },
             &[]
         )

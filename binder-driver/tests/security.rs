@@ -258,6 +258,7 @@ fn role_handover(endpoint: &str, rendezvous: &str, then: &str) {
         ProcRequest::Hello {
             version: HELLO_VERSION,
             flags: 0,
+            revision: UD_REVISION,
         },
         &[mem.as_raw_fd()],
     );
@@ -304,6 +305,7 @@ fn role_intruder(endpoint: &str) {
             ProcRequest::Hello {
                 version: HELLO_VERSION,
                 flags: 0,
+                revision: UD_REVISION,
             }
             .encode(&mut m);
             m
@@ -369,6 +371,7 @@ fn role_shared_user(path: &str) {
         ProcRequest::Hello {
             version: HELLO_VERSION,
             flags: 0,
+            revision: UD_REVISION,
         },
         &[],
     );
@@ -551,6 +554,7 @@ fn a_memory_file_must_be_the_processs_own() {
             ProcRequest::Hello {
                 version: HELLO_VERSION,
                 flags: 0,
+                revision: UD_REVISION,
             },
             &[file.as_raw_fd()],
         );
@@ -571,6 +575,7 @@ fn a_memory_file_that_is_not_on_procfs_is_refused() {
         ProcRequest::Hello {
             version: HELLO_VERSION,
             flags: 0,
+            revision: UD_REVISION,
         },
         &[r.as_raw_fd()],
     );
@@ -1022,6 +1027,7 @@ fn receive_areas_are_bounded_per_user() {
         ProcRequest::Hello {
             version: HELLO_VERSION,
             flags: 0,
+            revision: UD_REVISION,
         },
         &[mem.as_raw_fd()],
     );

@@ -77,9 +77,11 @@ impl std::fmt::Display for Endpoint {
 
 // ---- process connection, process -> driver ------------------------------------------------
 
-/// First message of a process connection: `{u32 op, u32 protocol_version[, u32 flags]}` where
-/// `protocol_version` is [`HELLO_VERSION`] and `flags` (0 when absent) holds `HELLO_FLAG_*`
-/// options that depart from the kernel's behaviour on the process's request.
+/// First message of a process connection: `{u32 op, u32 protocol_version, u32 flags, u32
+/// revision}` where `protocol_version` is [`HELLO_VERSION`], `flags` holds `HELLO_FLAG_*`
+/// options that depart from the kernel's behaviour on the process's request, and `revision` is
+/// [`UD_REVISION`], the revision of this socket protocol (a process and a driver built from
+/// different revisions refuse each other with a clear error instead of misunderstanding).
 ///
 /// It may carry one fd as `SCM_RIGHTS`: the process's own `/proc/self/mem`, opened read-only by
 /// the process itself. The driver copies transaction data that lies outside the send arena
@@ -88,8 +90,8 @@ impl std::fmt::Display for Endpoint {
 /// the same pid, not the image of a later `exec`). Without it, only data in the send arena can
 /// be sent. A file that is not on procfs is refused with `-EINVAL`.
 ///
-/// Reply: [`OP_REPLY`] `{ret, u32 driver_pid}` with `ret` 0; `-EPROTO` (and no payload) on a
-/// version mismatch; `-EACCES` when the process's user may not use this instance;
+/// Reply: [`OP_REPLY`] `{ret, u32 driver_pid}` with `ret` 0; `-EPROTO` with `{u32 revision}`
+/// (the driver's [`UD_REVISION`]) on a version or revision mismatch; `-EACCES` when the process's user may not use this instance;
 /// `-EAGAIN` when a limit on processes is reached. On an error the driver closes the connection.
 pub const OP_HELLO_PROC: u32 = 1;
 /// [`OP_HELLO_PROC`] flag: no `BR_TRANSACTION_COMPLETE` for the process's own `BC_REPLY`s that
@@ -104,6 +106,9 @@ pub const OP_HELLO_PROC: u32 = 1;
 pub const HELLO_FLAG_NO_REPLY_COMPLETE: u32 = 1;
 /// The version [`OP_HELLO_PROC`] carries: the binder protocol version of the 64-bit interface.
 pub const HELLO_VERSION: u32 = crate::BINDER_CURRENT_PROTOCOL_VERSION as u32;
+/// The revision of this socket protocol, carried by [`OP_HELLO_PROC`]. 2: thread connections
+/// made by the driver, files with their commands, the memory file (revision 1 had no number).
+pub const UD_REVISION: u32 = 2;
 /// `mmap` of the binder fd: `{u32 op, u32 pad, u64 size}`.
 /// Reply: [`OP_REPLY`] `{ret, u64 granted_size}` with the area's memfd as `SCM_RIGHTS`. The
 /// memfd is sealed against shrink, grow and new writable mappings, so the process can only map
@@ -227,12 +232,27 @@ impl DebugQuery {
 /// A request on a process connection, as the driver decodes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProcRequest {
-    Hello { version: u32, flags: u32 },
-    Mmap { size: u64 },
-    MmapAddr { addr: u64 },
-    RegisterArena { addr: u64, size: u64 },
-    NewThread { tid: u32 },
-    Debug { query: u32 },
+    Hello {
+        version: u32,
+        flags: u32,
+        revision: u32,
+    },
+    Mmap {
+        size: u64,
+    },
+    MmapAddr {
+        addr: u64,
+    },
+    RegisterArena {
+        addr: u64,
+        size: u64,
+    },
+    NewThread {
+        tid: u32,
+    },
+    Debug {
+        query: u32,
+    },
 }
 
 impl ProcRequest {
@@ -242,8 +262,10 @@ impl ProcRequest {
         Some(match r.u32()? {
             OP_HELLO_PROC => ProcRequest::Hello {
                 version: r.u32()?,
-                // Absent in older processes' hellos; a partial word is malformed.
+                // Absent in older processes' hellos (which then have revision 0, refused); a
+                // partial word is malformed.
                 flags: if r.remaining() == 0 { 0 } else { r.u32()? },
+                revision: if r.remaining() == 0 { 0 } else { r.u32()? },
             },
             OP_MMAP => {
                 r.u32()?;
@@ -274,7 +296,11 @@ impl ProcRequest {
                 .for_each(|v| out.extend_from_slice(&v.to_le_bytes()))
         };
         match *self {
-            ProcRequest::Hello { version, flags } => u32s(&[OP_HELLO_PROC, version, flags]),
+            ProcRequest::Hello {
+                version,
+                flags,
+                revision,
+            } => u32s(&[OP_HELLO_PROC, version, flags, revision]),
             ProcRequest::NewThread { tid } => u32s(&[OP_NEW_THREAD, tid]),
             ProcRequest::Debug { query } => u32s(&[OP_DEBUG, query]),
             ProcRequest::Mmap { size } => {
@@ -492,6 +518,7 @@ mod tests {
             ProcRequest::Hello {
                 version: HELLO_VERSION,
                 flags: HELLO_FLAG_NO_REPLY_COMPLETE,
+                revision: UD_REVISION,
             },
             ProcRequest::Mmap { size: 1 << 20 },
             ProcRequest::MmapAddr {

@@ -468,6 +468,7 @@ fn new_proc(addr: &[u8], mem: &OwnedFd, area: u64, flags: u32) -> Option<Proc> {
     le32(&mut msg, OP_HELLO_PROC);
     le32(&mut msg, HELLO_VERSION);
     le32(&mut msg, flags);
+    le32(&mut msg, binder_sys::ud::UD_REVISION);
     let (ret, _, _) = proc_request(&sock, &msg, &[mem.as_raw_fd()])?;
     if ret != 0 {
         return None;

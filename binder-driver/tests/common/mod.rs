@@ -310,6 +310,7 @@ impl Proc {
             ProcRequest::Hello {
                 version: HELLO_VERSION,
                 flags,
+                revision: UD_REVISION,
             },
             &mem,
         );

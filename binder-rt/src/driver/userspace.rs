@@ -373,6 +373,7 @@ impl UserspaceDriver {
             // This runtime never waits for the completion of its replies (a reply goes out
             // with the read for the next work), so it asks the driver not to wake it for them.
             flags: ud::HELLO_FLAG_NO_REPLY_COMPLETE,
+            revision: ud::UD_REVISION,
         }
         .encode(&mut hello);
         // Parcels are built in the send arena, which the driver copies from; for data
@@ -388,8 +389,22 @@ impl UserspaceDriver {
             tracing::debug!("no /proc/self/mem ({e}): only Parcels in the send arena can be sent");
         }
         let mem_fds: Vec<RawFd> = mem.iter().map(|f| f.as_raw_fd()).collect();
-        let (ret, _, _) = request(&proc_sock, &hello, &mem_fds)?;
+        let (ret, payload, _) = request(&proc_sock, &hello, &mem_fds)?;
         drop(mem);
+        if ret == -libc::EPROTO {
+            let theirs = Reader::new(&payload)
+                .u32()
+                .map_or("an older revision".to_string(), |r| format!("revision {r}"));
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!(
+                    "the userspace binder driver of instance {instance:?} speaks {theirs} of the \
+                     protocol, this program revision {}: stop that driver (it exits when idle) \
+                     or install a binderd built with this binder-rt",
+                    ud::UD_REVISION
+                ),
+            ));
+        }
         check(ret, "the connection")?;
 
         let (ret, payload, mut fds) =
