@@ -232,17 +232,28 @@ fn serve_first(
         }) if version == HELLO_VERSION && revision == UD_REVISION => {
             driver.lock().connection_identified(cred.uid);
             let mut fds = first.fds.into_iter();
-            let mem = fds.next();
-            let foreign = mem
-                .as_ref()
-                .is_some_and(|m| !sys::is_memory_file_of(m, cred.pid));
-            if fds.next().is_some() || foreign {
+            let mut mem = fds.next();
+            if fds.next().is_some() || mem.as_ref().is_some_and(|m| !sys::is_procfs(m)) {
                 tracing::info!(
                     pid = cred.pid,
-                    "refusing a hello: its file is not the process's own memory file"
+                    "refusing a hello: its file is not on procfs"
                 );
                 reply(sock, -libc::EINVAL, &[], &[]);
                 return (true, true);
+            }
+            if mem
+                .as_ref()
+                .is_some_and(|m| !sys::is_memory_file_of(m, cred.pid))
+            {
+                // Another procfs file, or the process's own seen through another procfs (a
+                // process in another pid namespace): never read. The process can still send
+                // what it builds in its send arena.
+                tracing::warn!(
+                    pid = cred.pid,
+                    "the memory file of a hello is not /proc/{}/mem here: not used",
+                    cred.pid
+                );
+                mem = None;
             }
             let id = {
                 let mut st = driver.lock();

@@ -227,16 +227,17 @@ pub fn map_arena(fd: &OwnedFd, size: usize) -> io::Result<SharedMapping> {
     SharedMapping::map(fd.as_fd(), size, false)
 }
 
+/// Whether `fd` is a file of procfs.
+pub fn is_procfs(fd: &OwnedFd) -> bool {
+    nix::sys::statfs::fstatfs(fd)
+        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
+}
+
 /// Whether `fd` is the memory file of process `pid` itself (`/proc/<pid>/mem`, as the process
-/// opens it through `/proc/self/mem`): on procfs, and the same file as that path. Any other file
-/// is refused: the driver reads with its own privileges, and procfs files other than a process's
-/// own `mem` (another process's `stat`, say) show the reader's view, not the opener's.
+/// opens it through `/proc/self/mem`), as the driver's `/proc` shows it. Only such a file is
+/// read: the driver reads with its own privileges, and other procfs files (another process's
+/// `stat`, say) show the reader's view, not the opener's.
 pub fn is_memory_file_of(fd: &OwnedFd, pid: u32) -> bool {
-    let on_procfs = nix::sys::statfs::fstatfs(fd)
-        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC);
-    if !on_procfs {
-        return false;
-    }
     let (Ok(file), Ok(path)) = (
         nix::sys::stat::fstat(fd),
         nix::sys::stat::stat(format!("/proc/{pid}/mem").as_str()),

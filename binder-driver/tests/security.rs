@@ -536,8 +536,15 @@ fn data_outside_the_arena_is_read_only_through_the_senders_memory_file() {
 /// reader, not to others) or another process's `mem` is refused.
 fn a_memory_file_must_be_the_processs_own() {
     let inst = Instance::start("notmine");
+    let Pair {
+        server: _s,
+        server_thread: st,
+        ..
+    } = pair(&inst);
     let mut child = Command::new("sleep").arg("30").spawn().unwrap();
     let pid = child.id();
+    // (One read stays pending throughout: nothing may reach the server.)
+    st.start_read();
     for path in [
         "/proc/self/stat".to_string(),
         format!("/proc/{pid}/stat"),
@@ -547,22 +554,16 @@ fn a_memory_file_must_be_the_processs_own() {
             println!("(cannot open {path} here; not tried)");
             continue;
         };
-        let file = OwnedFd::from(file);
-        let sock = connect(&inst.name);
-        let (ret, _, _) = request(
-            &sock,
-            ProcRequest::Hello {
-                version: HELLO_VERSION,
-                flags: 0,
-                revision: UD_REVISION,
-            },
-            &[file.as_raw_fd()],
-        );
-        assert_eq!(ret, -libc::EINVAL, "{path} was taken as a memory file");
+        // The hello is taken (a process in another pid namespace sends its own memory file
+        // as another procfs shows it), but the file is never read: a copy from outside the
+        // arena fails, even at offset 0, where a `stat` file has bytes.
+        let mut p = Proc::connect_full(&inst, AREA_SIZE, 0, Some(&OwnedFd::from(file)));
+        let t = p.new_thread();
+        assert_copy_refused(&t, &st, 0, 16);
     }
     let _ = child.kill();
     let _ = child.wait();
-    // Its own is taken.
+    // Its own is used.
     let _ = Proc::connect(&inst);
 }
 

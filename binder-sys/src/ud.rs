@@ -88,7 +88,9 @@ impl std::fmt::Display for Endpoint {
 /// with `pread` on that file; the kernel bound it to the process's address space when the
 /// process opened it, so it reaches that memory and nothing else (not a process that later got
 /// the same pid, not the image of a later `exec`). Without it, only data in the send arena can
-/// be sent. A file that is not on procfs is refused with `-EINVAL`.
+/// be sent. A file that is not on procfs is refused with `-EINVAL`; a procfs file that is not
+/// the connecting process's `/proc/<pid>/mem` as the driver's `/proc` shows it (another file,
+/// or a process in another pid namespace) is not used: only the arena is then.
 ///
 /// Reply: [`OP_REPLY`] `{ret, u32 driver_pid}` with `ret` 0; `-EPROTO` with `{u32 revision}`
 /// (the driver's [`UD_REVISION`]) on a version or revision mismatch; `-EACCES` when the process's user may not use this instance;
