@@ -327,7 +327,11 @@ pub fn bind_listener(
                         SockFlag::SOCK_CLOEXEC,
                         None,
                     )?;
-                    if socket::connect(probe.as_raw_fd(), &addr).is_ok() {
+                    // Only a socket nobody answers on is replaced, never another kind of file.
+                    use std::os::unix::fs::FileTypeExt;
+                    let is_socket =
+                        std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket());
+                    if !is_socket || socket::connect(probe.as_raw_fd(), &addr).is_ok() {
                         return Err(Errno::EADDRINUSE.into());
                     }
                     std::fs::remove_file(path)?;

@@ -75,19 +75,7 @@ fn shutdown_request_stops_an_idle_instance() {
 fn the_receive_area_is_sealed_and_capped() {
     let inst = Instance::start("sealed");
     let sock = connect(&inst.name);
-    assert_eq!(
-        request(
-            &sock,
-            ProcRequest::Hello {
-                version: HELLO_VERSION,
-                flags: 0,
-                revision: UD_REVISION,
-            },
-            &[]
-        )
-        .0,
-        0
-    );
+    assert_eq!(hello(&sock, 0, &[]).0, 0);
     assert_eq!(
         request(&sock, ProcRequest::MmapAddr { addr: 0x1000 }, &[]).0,
         -libc::EINVAL,
@@ -205,4 +193,35 @@ fn node_info_ioctls() {
         st.ioctl(BINDER_GET_NODE_INFO_FOR_REF, &arg).ret,
         -libc::EINVAL
     );
+}
+
+#[test]
+fn a_socket_path_replaces_only_a_stale_socket() {
+    let dir = std::env::temp_dir().join(format!("binder-lifecycle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A regular file at the path is never removed.
+    let file = dir.join("file");
+    std::fs::write(&file, b"keep").unwrap();
+    assert!(matches!(
+        Server::bind(DriverConfig::new(file.to_string_lossy())),
+        Err(DriverError::AlreadyRunning)
+    ));
+    assert_eq!(std::fs::read(&file).unwrap(), b"keep");
+    // A socket nobody answers on (left by a driver that died) is replaced.
+    let stale = dir.join("stale");
+    let l = nix::sys::socket::socket(
+        nix::sys::socket::AddressFamily::Unix,
+        nix::sys::socket::SockType::SeqPacket,
+        nix::sys::socket::SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .unwrap();
+    nix::sys::socket::bind(
+        std::os::fd::AsRawFd::as_raw_fd(&l),
+        &nix::sys::socket::UnixAddr::new(&stale).unwrap(),
+    )
+    .unwrap();
+    drop(l);
+    assert!(Server::bind(DriverConfig::new(stale.to_string_lossy())).is_ok());
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -253,15 +253,7 @@ fn connect_endpoint(name: &str) -> nix::Result<OwnedFd> {
 fn role_handover(endpoint: &str, rendezvous: &str, then: &str) {
     let sock = connect_endpoint(endpoint).unwrap();
     let mem = own_memory_file();
-    let (ret, _, _) = request(
-        &sock,
-        ProcRequest::Hello {
-            version: HELLO_VERSION,
-            flags: 0,
-            revision: UD_REVISION,
-        },
-        &[mem.as_raw_fd()],
-    );
+    let (ret, _) = hello(&sock, 0, &[mem.as_raw_fd()]);
     assert_eq!(ret, 0);
     let (ret, _, mut fds) = request(&sock, ProcRequest::NewThread { tid: 1 }, &[]);
     assert_eq!(ret, 0);
@@ -338,43 +330,13 @@ fn role_intruder(endpoint: &str) {
 }
 
 fn debug_query(endpoint: &str, query: DebugQuery) -> (i32, String) {
-    let sock = connect_endpoint(endpoint).unwrap();
-    let mut m = Vec::new();
-    ProcRequest::Debug {
-        query: query as u32,
-    }
-    .encode(&mut m);
-    send(&sock, &m, &[]);
-    let mut text = Vec::new();
-    loop {
-        let (msg, _) = recv(&sock);
-        if msg.is_empty() {
-            break;
-        }
-        let (ret, payload) = decode_reply(&msg).unwrap();
-        if ret != 0 {
-            return (ret, String::new());
-        }
-        if payload.is_empty() {
-            break;
-        }
-        text.extend_from_slice(payload);
-    }
-    (0, String::from_utf8(text).unwrap())
+    debug_query_on(&connect_endpoint(endpoint).unwrap(), query)
 }
 
 /// A user of a shared instance who is not its administrator.
 fn role_shared_user(path: &str) {
     let sock = connect_endpoint(path).unwrap();
-    let (ret, _, _) = request(
-        &sock,
-        ProcRequest::Hello {
-            version: HELLO_VERSION,
-            flags: 0,
-            revision: UD_REVISION,
-        },
-        &[],
-    );
+    let (ret, _) = hello(&sock, 0, &[]);
     let (mret, _, _) = request(&sock, ProcRequest::Mmap { size: 128 * 1024 }, &[]);
     let (tret, _, mut fds) = request(&sock, ProcRequest::NewThread { tid: 7 }, &[]);
     say(format!("CONNECTED {ret} {mret} {tret}"));
@@ -571,15 +533,7 @@ fn a_memory_file_that_is_not_on_procfs_is_refused() {
     let inst = Instance::start("notproc");
     let sock = connect(&inst.name);
     let (r, _w) = nix::unistd::pipe().unwrap();
-    let (ret, _, _) = request(
-        &sock,
-        ProcRequest::Hello {
-            version: HELLO_VERSION,
-            flags: 0,
-            revision: UD_REVISION,
-        },
-        &[r.as_raw_fd()],
-    );
+    let (ret, _) = hello(&sock, 0, &[r.as_raw_fd()]);
     assert_eq!(ret, -libc::EINVAL);
     let (end, _) = recv(&sock);
     assert!(end.is_empty(), "the connection is closed after the refusal");
@@ -1023,15 +977,7 @@ fn receive_areas_are_bounded_per_user() {
     let b = Proc::connect_with_area(&inst, 4 << 20);
     let sock = connect(&inst.name);
     let mem = own_memory_file();
-    let (ret, _, _) = request(
-        &sock,
-        ProcRequest::Hello {
-            version: HELLO_VERSION,
-            flags: 0,
-            revision: UD_REVISION,
-        },
-        &[mem.as_raw_fd()],
-    );
+    let (ret, _) = hello(&sock, 0, &[mem.as_raw_fd()]);
     assert_eq!(ret, 0);
     let (ret, _, fds) = request(&sock, ProcRequest::Mmap { size: 4 << 20 }, &[]);
     assert_eq!((ret, fds.len()), (-libc::ENOMEM, 0));

@@ -282,24 +282,7 @@ fn client(device: &CStr, ready: OwnedFd) {
         ..Default::default()
     }
     .encode(&mut commands);
-    let mut write: &[u8] = &commands;
-    'failed: loop {
-        let n = binder
-            .write_read(write, &mut read_buf)
-            .unwrap_or_else(|f| panic!("{}", f.message()));
-        write = &[];
-        let mut r = Reader::new(&read_buf[..n]);
-        while let Some(cmd) = r.u32() {
-            match cmd {
-                BR_NOOP => {}
-                BR_FAILED_REPLY => break 'failed,
-                other => panic!(
-                    "unreadable data: expected BR_FAILED_REPLY, got {}",
-                    command_name(other)
-                ),
-            }
-        }
-    }
+    binder.write_then_read_until(&commands, &mut read_buf, BR_FAILED_REPLY, "unreadable data");
     assert_eq!(
         binder.extended_error_param(),
         -libc::EFAULT,
@@ -344,21 +327,12 @@ fn client(device: &CStr, ready: OwnedFd) {
         ..Default::default()
     }
     .encode(&mut commands);
-    let mut write: &[u8] = &commands;
-    'complete: loop {
-        let n = binder
-            .write_read(write, &mut read_buf)
-            .unwrap_or_else(|f| panic!("{}", f.message()));
-        write = &[];
-        let mut r = Reader::new(&read_buf[..n]);
-        while let Some(cmd) = r.u32() {
-            match cmd {
-                BR_NOOP => {}
-                BR_TRANSACTION_COMPLETE => break 'complete,
-                other => panic!("stop call: unexpected {} ({other:#x})", command_name(other)),
-            }
-        }
-    }
+    binder.write_then_read_until(
+        &commands,
+        &mut read_buf,
+        BR_TRANSACTION_COMPLETE,
+        "stop call",
+    );
 }
 
 /// The context manager, in the forked child. Allocation-free: it uses only the buffers passed
@@ -585,6 +559,29 @@ impl Binder {
             return Err(Fail::new("BINDER_WRITE_READ did not consume all commands"));
         }
         Ok(bwr.read_consumed as usize)
+    }
+
+    /// Writes `commands`, then reads until the return `want`, allowing only `BR_NOOP` before it.
+    fn write_then_read_until(&self, commands: &[u8], read_buf: &mut [u8], want: u32, what: &str) {
+        let mut write = commands;
+        loop {
+            let n = self
+                .write_read(write, read_buf)
+                .unwrap_or_else(|f| panic!("{}", f.message()));
+            write = &[];
+            let mut r = Reader::new(&read_buf[..n]);
+            while let Some(cmd) = r.u32() {
+                match cmd {
+                    BR_NOOP => {}
+                    c if c == want => return,
+                    other => panic!(
+                        "{what}: expected {}, got {} ({other:#x})",
+                        command_name(want),
+                        command_name(other)
+                    ),
+                }
+            }
+        }
     }
 
     /// `BINDER_GET_EXTENDED_ERROR`'s errno (`param`) for this thread's last transaction.

@@ -72,24 +72,9 @@ impl Instance {
     }
 
     fn debug(&self, query: DebugQuery) -> String {
-        let sock = connect(&self.name);
-        let mut out = Vec::new();
-        ProcRequest::Debug {
-            query: query as u32,
-        }
-        .encode(&mut out);
-        send(&sock, &out, &[]);
-        let mut text = Vec::new();
-        loop {
-            let (msg, _) = recv(&sock);
-            let (ret, payload) = decode_reply(&msg).expect("OP_REPLY");
-            assert_eq!(ret, 0);
-            if payload.is_empty() {
-                break;
-            }
-            text.extend_from_slice(payload);
-        }
-        String::from_utf8(text).unwrap()
+        let (ret, text) = debug_query_on(&connect(&self.name), query);
+        assert_eq!(ret, 0);
+        text
     }
 
     pub fn state(&self) -> DriverState {
@@ -305,15 +290,7 @@ impl Proc {
     pub fn connect_full(inst: &Instance, size: u64, flags: u32, mem: Option<&OwnedFd>) -> Proc {
         let sock = connect(&inst.name);
         let mem: Vec<RawFd> = mem.iter().map(|m| m.as_raw_fd()).collect();
-        let (ret, payload, _) = request(
-            &sock,
-            ProcRequest::Hello {
-                version: HELLO_VERSION,
-                flags,
-                revision: UD_REVISION,
-            },
-            &mem,
-        );
+        let (ret, payload) = hello(&sock, flags, &mem);
         assert_eq!(ret, 0);
         assert_eq!(payload, std::process::id().to_le_bytes());
         let (ret, payload, fds) = request(&sock, ProcRequest::Mmap { size }, &[]);
@@ -400,6 +377,48 @@ pub fn own_memory_file() -> OwnedFd {
         nix::sys::stat::Mode::empty(),
     )
     .expect("open /proc/self/mem")
+}
+
+/// The hello of a process connection (this protocol's version and revision, `flags`, `fds`
+/// attached: its memory file if any); the driver's `(ret, payload)`.
+pub fn hello(sock: &OwnedFd, flags: u32, fds: &[RawFd]) -> (i32, Vec<u8>) {
+    let (ret, payload, _) = request(
+        sock,
+        ProcRequest::Hello {
+            version: HELLO_VERSION,
+            flags,
+            revision: UD_REVISION,
+        },
+        fds,
+    );
+    (ret, payload)
+}
+
+/// A debug query on a fresh connection `sock`: its answer collected from its parts, or the
+/// driver's error (`ret`, empty text).
+pub fn debug_query_on(sock: &OwnedFd, query: DebugQuery) -> (i32, String) {
+    let mut out = Vec::new();
+    ProcRequest::Debug {
+        query: query as u32,
+    }
+    .encode(&mut out);
+    send(sock, &out, &[]);
+    let mut text = Vec::new();
+    loop {
+        let (msg, _) = recv(sock);
+        if msg.is_empty() {
+            break;
+        }
+        let (ret, payload) = decode_reply(&msg).expect("OP_REPLY");
+        if ret != 0 {
+            return (ret, String::new());
+        }
+        if payload.is_empty() {
+            break;
+        }
+        text.extend_from_slice(payload);
+    }
+    (0, String::from_utf8(text).unwrap())
 }
 
 /// One request on a process connection and its `OP_REPLY`.
