@@ -114,7 +114,7 @@ impl From<SmError> for CliError {
 /// The service manager of the opened device.
 pub fn service_manager_of(spec: &DriverSpec) -> Result<Strong<dyn IServiceManager>, SmError> {
     service_manager().map_err(|s| {
-        if s.transaction_error_code() == StatusCode::DeadObject {
+        if s.transaction_error() == StatusCode::DeadObject {
             SmError::Missing(no_service_manager(spec))
         } else {
             SmError::Other(CliError::new(format!(

@@ -562,7 +562,7 @@ fn dump_shows_a_transaction_in_flight() -> Result<(), String> {
     let tid = fields(&holder.expect("CALLING")?)["tid"].clone();
     let from = format!("{}:{tid}", holder.pid());
     // `hold` is the second method: FIRST_CALL_TRANSACTION + 1.
-    let code = format!("{:#x}", binder_rt::FIRST_CALL_TRANSACTION + 1);
+    let code = format!("{:#x}", binder_rt::binder_impl::FIRST_CALL_TRANSACTION + 1);
     let mut last = None;
     let found = wait_until("the call shows in the dump", || {
         let Ok(run) = binder(t.device(), &["dump"]) else {

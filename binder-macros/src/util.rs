@@ -1,7 +1,17 @@
 //! Small helpers shared by both macros.
 
+use proc_macro2::Span;
 use syn::visit_mut::VisitMut;
-use syn::{Attribute, Lifetime, Type};
+use syn::{Attribute, Ident, Lifetime, Type};
+
+/// A local variable (or closure parameter) of generated code. The one convention both macros
+/// follow: mixed-site hygiene keeps it apart from the user's variables (an argument called
+/// `data` can neither shadow it nor be shadowed by it), and the `__binder_` prefix keeps it
+/// apart from the user's constants, which patterns resolve at the call site and would
+/// otherwise match against.
+pub(crate) fn local(stem: &str) -> Ident {
+    Ident::new(&format!("__binder_{stem}"), Span::mixed_site())
+}
 
 /// `ty` with every named lifetime replaced by `'_`, so the type can be named inside a generated
 /// function body, where the lifetimes of the user's signature are not in scope.

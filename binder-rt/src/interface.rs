@@ -122,26 +122,32 @@ impl<I: ?Sized> fmt::Debug for Weak<I> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<I: ?Sized> Serialize for Strong<I> {
     fn serialize(&self, parcel: &mut Parcel) -> Result<(), StatusCode> {
         parcel.write_binder(Some(&self.binder))
     }
 }
+#[diagnostic::do_not_recommend]
 impl<I: FromIBinder + ?Sized> Deserialize for Strong<I> {
     fn deserialize(parcel: &mut Parcel) -> Result<Self, StatusCode> {
         let binder = parcel.read_binder()?.ok_or(StatusCode::UnexpectedNull)?;
         I::try_from(binder)
     }
 }
+#[diagnostic::do_not_recommend]
 impl<I: ?Sized> SerializeArray for Strong<I> {}
+#[diagnostic::do_not_recommend]
 impl<I: FromIBinder + ?Sized> DeserializeArray for Strong<I> {
     const MIN_WIRE_SIZE: usize = 28;
 }
+#[diagnostic::do_not_recommend]
 impl<I: ?Sized> SerializeOption for Strong<I> {
     fn serialize_option(value: Option<&Self>, parcel: &mut Parcel) -> Result<(), StatusCode> {
         parcel.write_binder(value.map(|s| &s.binder))
     }
 }
+#[diagnostic::do_not_recommend]
 impl<I: FromIBinder + ?Sized> DeserializeOption for Strong<I> {
     fn deserialize_option(parcel: &mut Parcel) -> Result<Option<Self>, StatusCode> {
         parcel.read_binder()?.map(I::try_from).transpose()

@@ -11,6 +11,7 @@ extern crate self as binder_rt;
 
 mod arena;
 mod binder;
+pub mod binder_impl;
 mod buffer;
 pub mod driver;
 mod interface;
@@ -23,21 +24,11 @@ pub mod service_manager;
 mod status;
 mod thread_state;
 
-pub use binder::{
-    DEBUG_PID_TRANSACTION, DUMP_TRANSACTION, DeathRecipient, EXTENSION_TRANSACTION,
-    FIRST_CALL_TRANSACTION, FLAG_CLEAR_BUF, FLAG_ONEWAY, GET_INTERFACE_HASH_TRANSACTION,
-    GET_INTERFACE_VERSION_TRANSACTION, INTERFACE_TRANSACTION, LAST_CALL_TRANSACTION,
-    PING_TRANSACTION, Remotable, SHELL_COMMAND_TRANSACTION, SYSPROPS_TRANSACTION, SpIBinder,
-    TransactionCode, TransactionFlags, WpIBinder,
-};
+pub use binder::{DeathRecipient, SpIBinder, WpIBinder};
 pub use binder_macros::{Parcelable, binder_interface};
 pub use driver::DriverSpec;
 pub use interface::{FromIBinder, Interface, Strong, Weak, interface_cast};
-pub use parcel::{MAX_PARCELABLE_NESTING, Parcel, SizedReader};
-pub use parcelable::{
-    Deserialize, DeserializeArray, DeserializeOption, NON_NULL_PARCELABLE_FLAG,
-    ParcelFileDescriptor, Parcelable, Payload, Serialize, SerializeArray, SerializeOption,
-};
+pub use parcelable::{ParcelFileDescriptor, Parcelable, Payload};
 pub use process_state::{InitError, ProcessState};
 pub use service_manager::{
     add_service, check_service, get_interface, get_service, list_services, wait_for_interface,

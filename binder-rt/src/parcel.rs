@@ -364,7 +364,7 @@ impl Parcel {
         let ex = status.exception_code();
         if ex == ExceptionCode::TransactionFailed {
             // Never written: the status travels as a TF_STATUS_CODE reply instead.
-            return Err(status.transaction_error_code());
+            return Err(status.transaction_error());
         }
         self.write_i32(ex.to_i32())?;
         if ex == ExceptionCode::None {
@@ -611,7 +611,7 @@ impl Parcel {
                 Status::new_exception(ex, message)
             }
             ExceptionCode::TransactionFailed => {
-                Status::transaction_error(StatusCode::FailedTransaction, message)
+                Status::new_transaction_error(StatusCode::FailedTransaction, message)
             }
             _ => Status::new_exception(ex, message),
         })

@@ -2,6 +2,11 @@
 //! scalars as int32/int64 (bool, byte and char16 widened to int32), `String` as String16,
 //! arrays with an int32 length (-1 for null) and packed for `byte[]`, parcelables behind a
 //! presence flag, nullable values as AIDL writes them.
+//!
+//! Every implementation of the serialization traits is `#[diagnostic::do_not_recommend]`: a
+//! type that cannot be written or read is reported with the traits' own message, which names
+//! the supported types, and never with rustc's list of implementors (which would change with
+//! every type added, here or by a derive).
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
@@ -99,6 +104,7 @@ pub trait Parcelable {
 /// The presence flag of a non-null parcelable.
 pub const NON_NULL_PARCELABLE_FLAG: i32 = 1;
 
+#[diagnostic::do_not_recommend]
 impl<T: Parcelable> Serialize for T {
     fn serialize(&self, parcel: &mut Parcel) -> Result<(), StatusCode> {
         parcel.write_i32(NON_NULL_PARCELABLE_FLAG)?;
@@ -106,6 +112,7 @@ impl<T: Parcelable> Serialize for T {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Parcelable> Deserialize for T {
     fn deserialize(parcel: &mut Parcel) -> Result<Self, StatusCode> {
         match parcel.read_i32()? {
@@ -116,21 +123,27 @@ impl<T: Parcelable> Deserialize for T {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Parcelable> SerializeArray for T {}
+#[diagnostic::do_not_recommend]
 impl<T: Parcelable> DeserializeArray for T {}
+#[diagnostic::do_not_recommend]
 impl<T: Parcelable> SerializeOption for T {}
+#[diagnostic::do_not_recommend]
 impl<T: Parcelable> DeserializeOption for T {}
 
 // ---- scalars ------------------------------------------------------------------------------
 
 macro_rules! int32_scalar {
     ($($t:ty => $write:expr, $read:expr;)*) => {$(
+        #[diagnostic::do_not_recommend]
         impl Serialize for $t {
             fn serialize(&self, parcel: &mut Parcel) -> Result<(), StatusCode> {
                 #[allow(clippy::redundant_closure_call)]
                 parcel.write_i32(($write)(*self))
             }
         }
+        #[diagnostic::do_not_recommend]
         impl Deserialize for $t {
             fn deserialize(parcel: &mut Parcel) -> Result<Self, StatusCode> {
                 let v = parcel.read_i32()?;
@@ -154,12 +167,14 @@ int32_scalar! {
 
 macro_rules! int64_scalar {
     ($($t:ty => $write:expr, $read:expr;)*) => {$(
+        #[diagnostic::do_not_recommend]
         impl Serialize for $t {
             fn serialize(&self, parcel: &mut Parcel) -> Result<(), StatusCode> {
                 #[allow(clippy::redundant_closure_call)]
                 parcel.write_i64(($write)(*self))
             }
         }
+        #[diagnostic::do_not_recommend]
         impl Deserialize for $t {
             fn deserialize(parcel: &mut Parcel) -> Result<Self, StatusCode> {
                 let v = parcel.read_i64()?;
@@ -167,7 +182,9 @@ macro_rules! int64_scalar {
                 Ok(($read)(v))
             }
         }
+        #[diagnostic::do_not_recommend]
         impl SerializeArray for $t {}
+        #[diagnostic::do_not_recommend]
         impl DeserializeArray for $t {
             const MIN_WIRE_SIZE: usize = 8;
         }
@@ -182,15 +199,25 @@ int64_scalar! {
 
 // 4-byte element arrays: element by element is byte-identical to AIDL's packed int32/float
 // arrays and to its int32-per-element bool/char arrays.
+#[diagnostic::do_not_recommend]
 impl SerializeArray for bool {}
+#[diagnostic::do_not_recommend]
 impl DeserializeArray for bool {}
+#[diagnostic::do_not_recommend]
 impl SerializeArray for i32 {}
+#[diagnostic::do_not_recommend]
 impl DeserializeArray for i32 {}
+#[diagnostic::do_not_recommend]
 impl SerializeArray for u32 {}
+#[diagnostic::do_not_recommend]
 impl DeserializeArray for u32 {}
+#[diagnostic::do_not_recommend]
 impl SerializeArray for u16 {}
+#[diagnostic::do_not_recommend]
 impl DeserializeArray for u16 {}
+#[diagnostic::do_not_recommend]
 impl SerializeArray for f32 {}
+#[diagnostic::do_not_recommend]
 impl DeserializeArray for f32 {}
 
 /// `byte[]` is packed: the length, the raw bytes, padding to 4.
@@ -206,23 +233,27 @@ fn read_packed_bytes(parcel: &mut Parcel) -> Result<Option<&[u8]>, StatusCode> {
     parcel.read_padded(len).map(Some)
 }
 
+#[diagnostic::do_not_recommend]
 impl SerializeArray for u8 {
     fn serialize_array(items: &[Self], parcel: &mut Parcel) -> Result<(), StatusCode> {
         write_packed_bytes(items, parcel)
     }
 }
+#[diagnostic::do_not_recommend]
 impl DeserializeArray for u8 {
     const MIN_WIRE_SIZE: usize = 1;
     fn deserialize_array(parcel: &mut Parcel) -> Result<Option<Vec<Self>>, StatusCode> {
         Ok(read_packed_bytes(parcel)?.map(<[u8]>::to_vec))
     }
 }
+#[diagnostic::do_not_recommend]
 impl SerializeArray for i8 {
     fn serialize_array(items: &[Self], parcel: &mut Parcel) -> Result<(), StatusCode> {
         let bytes: Vec<u8> = items.iter().map(|&b| b as u8).collect();
         write_packed_bytes(&bytes, parcel)
     }
 }
+#[diagnostic::do_not_recommend]
 impl DeserializeArray for i8 {
     const MIN_WIRE_SIZE: usize = 1;
     fn deserialize_array(parcel: &mut Parcel) -> Result<Option<Vec<Self>>, StatusCode> {
@@ -240,11 +271,13 @@ impl Parcel {
 
 // ---- unit and tuples (several results) --------------------------------------------------
 
+#[diagnostic::do_not_recommend]
 impl Serialize for () {
     fn serialize(&self, _: &mut Parcel) -> Result<(), StatusCode> {
         Ok(())
     }
 }
+#[diagnostic::do_not_recommend]
 impl Deserialize for () {
     fn deserialize(_: &mut Parcel) -> Result<Self, StatusCode> {
         Ok(())
@@ -253,12 +286,14 @@ impl Deserialize for () {
 
 macro_rules! tuple_impls {
     ($(($($n:tt $t:ident),+))*) => {$(
+        #[diagnostic::do_not_recommend]
         impl<$($t: Serialize),+> Serialize for ($($t,)+) {
             fn serialize(&self, parcel: &mut Parcel) -> Result<(), StatusCode> {
                 $(self.$n.serialize(parcel)?;)+
                 Ok(())
             }
         }
+        #[diagnostic::do_not_recommend]
         impl<$($t: Deserialize),+> Deserialize for ($($t,)+) {
             fn deserialize(parcel: &mut Parcel) -> Result<Self, StatusCode> {
                 Ok(($($t::deserialize(parcel)?,)+))
@@ -277,23 +312,29 @@ tuple_impls! {
 
 // ---- strings ------------------------------------------------------------------------------
 
+#[diagnostic::do_not_recommend]
 impl Serialize for str {
     fn serialize(&self, parcel: &mut Parcel) -> Result<(), StatusCode> {
         parcel.write_string16(self)
     }
 }
+#[diagnostic::do_not_recommend]
 impl Serialize for String {
     fn serialize(&self, parcel: &mut Parcel) -> Result<(), StatusCode> {
         parcel.write_string16(self)
     }
 }
+#[diagnostic::do_not_recommend]
 impl Deserialize for String {
     fn deserialize(parcel: &mut Parcel) -> Result<Self, StatusCode> {
         parcel.read_string16()?.ok_or(StatusCode::UnexpectedNull)
     }
 }
+#[diagnostic::do_not_recommend]
 impl SerializeArray for String {}
+#[diagnostic::do_not_recommend]
 impl DeserializeArray for String {}
+#[diagnostic::do_not_recommend]
 impl SerializeOption for String {
     fn serialize_option(value: Option<&Self>, parcel: &mut Parcel) -> Result<(), StatusCode> {
         match value {
@@ -302,6 +343,7 @@ impl SerializeOption for String {
         }
     }
 }
+#[diagnostic::do_not_recommend]
 impl DeserializeOption for String {
     fn deserialize_option(parcel: &mut Parcel) -> Result<Option<Self>, StatusCode> {
         parcel.read_string16()
@@ -310,23 +352,29 @@ impl DeserializeOption for String {
 
 // ---- references, slices, vectors, fixed arrays, options ----------------------------------
 
+#[diagnostic::do_not_recommend]
 impl<T: SerializeArray> Serialize for [T] {
     fn serialize(&self, parcel: &mut Parcel) -> Result<(), StatusCode> {
         T::serialize_array(self, parcel)
     }
 }
+#[diagnostic::do_not_recommend]
 impl<T: SerializeArray> Serialize for Vec<T> {
     fn serialize(&self, parcel: &mut Parcel) -> Result<(), StatusCode> {
         T::serialize_array(self, parcel)
     }
 }
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeArray> Deserialize for Vec<T> {
     fn deserialize(parcel: &mut Parcel) -> Result<Self, StatusCode> {
         T::deserialize_array(parcel)?.ok_or(StatusCode::UnexpectedNull)
     }
 }
+#[diagnostic::do_not_recommend]
 impl<T: SerializeArray> SerializeArray for Vec<T> {}
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeArray> DeserializeArray for Vec<T> {}
+#[diagnostic::do_not_recommend]
 impl<T: SerializeArray> SerializeOption for Vec<T> {
     fn serialize_option(value: Option<&Self>, parcel: &mut Parcel) -> Result<(), StatusCode> {
         match value {
@@ -335,25 +383,31 @@ impl<T: SerializeArray> SerializeOption for Vec<T> {
         }
     }
 }
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeArray> DeserializeOption for Vec<T> {
     fn deserialize_option(parcel: &mut Parcel) -> Result<Option<Self>, StatusCode> {
         T::deserialize_array(parcel)
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: SerializeArray, const N: usize> Serialize for [T; N] {
     fn serialize(&self, parcel: &mut Parcel) -> Result<(), StatusCode> {
         T::serialize_array(self, parcel)
     }
 }
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeArray, const N: usize> Deserialize for [T; N] {
     fn deserialize(parcel: &mut Parcel) -> Result<Self, StatusCode> {
         let v = T::deserialize_array(parcel)?.ok_or(StatusCode::UnexpectedNull)?;
         v.try_into().map_err(|_| StatusCode::BadValue)
     }
 }
+#[diagnostic::do_not_recommend]
 impl<T: SerializeArray, const N: usize> SerializeArray for [T; N] {}
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeArray, const N: usize> DeserializeArray for [T; N] {}
+#[diagnostic::do_not_recommend]
 impl<T: SerializeArray, const N: usize> SerializeOption for [T; N] {
     fn serialize_option(value: Option<&Self>, parcel: &mut Parcel) -> Result<(), StatusCode> {
         match value {
@@ -362,6 +416,7 @@ impl<T: SerializeArray, const N: usize> SerializeOption for [T; N] {
         }
     }
 }
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeArray, const N: usize> DeserializeOption for [T; N] {
     fn deserialize_option(parcel: &mut Parcel) -> Result<Option<Self>, StatusCode> {
         match T::deserialize_array(parcel)? {
@@ -371,40 +426,50 @@ impl<T: DeserializeArray, const N: usize> DeserializeOption for [T; N] {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: SerializeOption> Serialize for Option<T> {
     fn serialize(&self, parcel: &mut Parcel) -> Result<(), StatusCode> {
         T::serialize_option(self.as_ref(), parcel)
     }
 }
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeOption> Deserialize for Option<T> {
     fn deserialize(parcel: &mut Parcel) -> Result<Self, StatusCode> {
         T::deserialize_option(parcel)
     }
 }
+#[diagnostic::do_not_recommend]
 impl<T: SerializeOption> SerializeArray for Option<T> {}
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeOption> DeserializeArray for Option<T> {}
 
 // ---- binders and file descriptors -------------------------------------------------------
 
+#[diagnostic::do_not_recommend]
 impl Serialize for SpIBinder {
     fn serialize(&self, parcel: &mut Parcel) -> Result<(), StatusCode> {
         parcel.write_binder(Some(self))
     }
 }
+#[diagnostic::do_not_recommend]
 impl Deserialize for SpIBinder {
     fn deserialize(parcel: &mut Parcel) -> Result<Self, StatusCode> {
         parcel.read_binder()?.ok_or(StatusCode::UnexpectedNull)
     }
 }
+#[diagnostic::do_not_recommend]
 impl SerializeArray for SpIBinder {}
+#[diagnostic::do_not_recommend]
 impl DeserializeArray for SpIBinder {
     const MIN_WIRE_SIZE: usize = 28;
 }
+#[diagnostic::do_not_recommend]
 impl SerializeOption for SpIBinder {
     fn serialize_option(value: Option<&Self>, parcel: &mut Parcel) -> Result<(), StatusCode> {
         parcel.write_binder(value)
     }
 }
+#[diagnostic::do_not_recommend]
 impl DeserializeOption for SpIBinder {
     fn deserialize_option(parcel: &mut Parcel) -> Result<Option<Self>, StatusCode> {
         parcel.read_binder()
@@ -412,17 +477,21 @@ impl DeserializeOption for SpIBinder {
 }
 
 /// AIDL `FileDescriptor`: a bare fd object. The receiver gets its own descriptor.
+#[diagnostic::do_not_recommend]
 impl Serialize for OwnedFd {
     fn serialize(&self, parcel: &mut Parcel) -> Result<(), StatusCode> {
         parcel.write_fd(self.as_fd())
     }
 }
+#[diagnostic::do_not_recommend]
 impl Deserialize for OwnedFd {
     fn deserialize(parcel: &mut Parcel) -> Result<Self, StatusCode> {
         parcel.read_fd()
     }
 }
+#[diagnostic::do_not_recommend]
 impl SerializeArray for OwnedFd {}
+#[diagnostic::do_not_recommend]
 impl DeserializeArray for OwnedFd {
     const MIN_WIRE_SIZE: usize = 24;
 }
@@ -541,12 +610,14 @@ impl From<&[u8]> for Payload {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl Serialize for Payload {
     fn serialize(&self, parcel: &mut Parcel) -> Result<(), StatusCode> {
         write_packed_bytes(self, parcel)
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl Deserialize for Payload {
     fn deserialize(parcel: &mut Parcel) -> Result<Self, StatusCode> {
         let Some(len) = parcel.read_len(1)? else {
@@ -564,6 +635,7 @@ impl Deserialize for Payload {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl SerializeOption for Payload {
     fn serialize_option(value: Option<&Self>, parcel: &mut Parcel) -> Result<(), StatusCode> {
         match value {
@@ -573,6 +645,7 @@ impl SerializeOption for Payload {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl DeserializeOption for Payload {
     fn deserialize_option(parcel: &mut Parcel) -> Result<Option<Self>, StatusCode> {
         let start = parcel.data_position();

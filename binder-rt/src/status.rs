@@ -3,205 +3,157 @@
 
 use std::fmt;
 
-/// libbinder's `status_t` values (`utils/Errors.h`). On the wire they appear as an int32 in a
-/// `TF_STATUS_CODE` reply; in Rust they are the error of transport-level operations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum StatusCode {
-    Ok,
-    UnknownError,
-    NoMemory,
-    InvalidOperation,
-    BadValue,
-    BadType,
-    NameNotFound,
-    PermissionDenied,
-    NoInit,
-    AlreadyExists,
-    DeadObject,
-    FailedTransaction,
-    BadIndex,
-    NotEnoughData,
-    WouldBlock,
-    TimedOut,
-    UnknownTransaction,
-    FdsNotAllowed,
-    UnexpectedNull,
-    /// A status value this list does not name, kept as it was received.
-    Other(i32),
+/// One table per code type: each variant, its value and its name. `to_i32`, `from_i32`, `name`
+/// and `Display` all read it.
+macro_rules! code_table {
+    (
+        $(#[$enum_doc:meta])*
+        pub enum $enum:ident;
+        $($(#[$doc:meta])* $variant:ident = $value:expr, $name:literal;)*
+    ) => {
+        $(#[$enum_doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $enum {
+            $($(#[$doc])* $variant,)*
+            /// A value this list does not name, kept as it was received.
+            Other(i32),
+        }
+
+        impl $enum {
+            /// The value on the wire.
+            pub fn to_i32(self) -> i32 {
+                match self {
+                    $($enum::$variant => $value,)*
+                    $enum::Other(v) => v,
+                }
+            }
+
+            /// The code for a value on the wire.
+            pub fn from_i32(v: i32) -> $enum {
+                $(if v == $value {
+                    return $enum::$variant;
+                })*
+                $enum::Other(v)
+            }
+
+            /// The name libbinder gives the code (`"DEAD_OBJECT"`, `"EX_SECURITY"`), `None` for
+            /// `Other`.
+            pub fn name(self) -> Option<&'static str> {
+                match self {
+                    $($enum::$variant => Some($name),)*
+                    $enum::Other(_) => None,
+                }
+            }
+        }
+
+        impl From<$enum> for i32 {
+            fn from(code: $enum) -> i32 {
+                code.to_i32()
+            }
+        }
+
+        impl From<i32> for $enum {
+            fn from(v: i32) -> $enum {
+                $enum::from_i32(v)
+            }
+        }
+    };
 }
 
 const UNKNOWN_ERROR: i32 = i32::MIN;
 
-impl StatusCode {
-    /// The `status_t` value.
-    pub fn to_i32(self) -> i32 {
-        match self {
-            StatusCode::Ok => 0,
-            StatusCode::UnknownError => UNKNOWN_ERROR,
-            StatusCode::NoMemory => -libc::ENOMEM,
-            StatusCode::InvalidOperation => -libc::ENOSYS,
-            StatusCode::BadValue => -libc::EINVAL,
-            StatusCode::BadType => UNKNOWN_ERROR + 1,
-            StatusCode::NameNotFound => -libc::ENOENT,
-            StatusCode::PermissionDenied => -libc::EPERM,
-            StatusCode::NoInit => -libc::ENODEV,
-            StatusCode::AlreadyExists => -libc::EEXIST,
-            StatusCode::DeadObject => -libc::EPIPE,
-            StatusCode::FailedTransaction => UNKNOWN_ERROR + 2,
-            StatusCode::BadIndex => -libc::EOVERFLOW,
-            StatusCode::NotEnoughData => -libc::ENODATA,
-            StatusCode::WouldBlock => -libc::EWOULDBLOCK,
-            StatusCode::TimedOut => -libc::ETIMEDOUT,
-            StatusCode::UnknownTransaction => -libc::EBADMSG,
-            StatusCode::FdsNotAllowed => UNKNOWN_ERROR + 7,
-            StatusCode::UnexpectedNull => UNKNOWN_ERROR + 8,
-            StatusCode::Other(v) => v,
-        }
-    }
-
-    /// The code for a `status_t` value.
-    pub fn from_i32(v: i32) -> StatusCode {
-        const ALL: [StatusCode; 19] = [
-            StatusCode::Ok,
-            StatusCode::UnknownError,
-            StatusCode::NoMemory,
-            StatusCode::InvalidOperation,
-            StatusCode::BadValue,
-            StatusCode::BadType,
-            StatusCode::NameNotFound,
-            StatusCode::PermissionDenied,
-            StatusCode::NoInit,
-            StatusCode::AlreadyExists,
-            StatusCode::DeadObject,
-            StatusCode::FailedTransaction,
-            StatusCode::BadIndex,
-            StatusCode::NotEnoughData,
-            StatusCode::WouldBlock,
-            StatusCode::TimedOut,
-            StatusCode::UnknownTransaction,
-            StatusCode::FdsNotAllowed,
-            StatusCode::UnexpectedNull,
-        ];
-        ALL.into_iter()
-            .find(|c| c.to_i32() == v)
-            .unwrap_or(StatusCode::Other(v))
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            StatusCode::Ok => "OK",
-            StatusCode::UnknownError => "UNKNOWN_ERROR",
-            StatusCode::NoMemory => "NO_MEMORY",
-            StatusCode::InvalidOperation => "INVALID_OPERATION",
-            StatusCode::BadValue => "BAD_VALUE",
-            StatusCode::BadType => "BAD_TYPE",
-            StatusCode::NameNotFound => "NAME_NOT_FOUND",
-            StatusCode::PermissionDenied => "PERMISSION_DENIED",
-            StatusCode::NoInit => "NO_INIT",
-            StatusCode::AlreadyExists => "ALREADY_EXISTS",
-            StatusCode::DeadObject => "DEAD_OBJECT",
-            StatusCode::FailedTransaction => "FAILED_TRANSACTION",
-            StatusCode::BadIndex => "BAD_INDEX",
-            StatusCode::NotEnoughData => "NOT_ENOUGH_DATA",
-            StatusCode::WouldBlock => "WOULD_BLOCK",
-            StatusCode::TimedOut => "TIMED_OUT",
-            StatusCode::UnknownTransaction => "UNKNOWN_TRANSACTION",
-            StatusCode::FdsNotAllowed => "FDS_NOT_ALLOWED",
-            StatusCode::UnexpectedNull => "UNEXPECTED_NULL",
-            StatusCode::Other(_) => "status",
-        }
-    }
+code_table! {
+    /// libbinder's `status_t` values (`utils/Errors.h`). On the wire they appear as an int32 in a
+    /// `TF_STATUS_CODE` reply; in Rust they are the error of transport-level operations.
+    pub enum StatusCode;
+    /// `OK`: success.
+    Ok = 0, "OK";
+    /// `UNKNOWN_ERROR`.
+    UnknownError = UNKNOWN_ERROR, "UNKNOWN_ERROR";
+    /// `NO_MEMORY` (`-ENOMEM`).
+    NoMemory = -libc::ENOMEM, "NO_MEMORY";
+    /// `INVALID_OPERATION` (`-ENOSYS`): not possible on this object.
+    InvalidOperation = -libc::ENOSYS, "INVALID_OPERATION";
+    /// `BAD_VALUE` (`-EINVAL`): malformed data.
+    BadValue = -libc::EINVAL, "BAD_VALUE";
+    /// `BAD_TYPE`: wrong interface descriptor, or a binder of too low stability.
+    BadType = UNKNOWN_ERROR + 1, "BAD_TYPE";
+    /// `NAME_NOT_FOUND` (`-ENOENT`).
+    NameNotFound = -libc::ENOENT, "NAME_NOT_FOUND";
+    /// `PERMISSION_DENIED` (`-EPERM`).
+    PermissionDenied = -libc::EPERM, "PERMISSION_DENIED";
+    /// `NO_INIT` (`-ENODEV`): no driver, or not initialised.
+    NoInit = -libc::ENODEV, "NO_INIT";
+    /// `ALREADY_EXISTS` (`-EEXIST`).
+    AlreadyExists = -libc::EEXIST, "ALREADY_EXISTS";
+    /// `DEAD_OBJECT` (`-EPIPE`): the object's process is gone.
+    DeadObject = -libc::EPIPE, "DEAD_OBJECT";
+    /// `FAILED_TRANSACTION`: the driver refused the transaction.
+    FailedTransaction = UNKNOWN_ERROR + 2, "FAILED_TRANSACTION";
+    /// `BAD_INDEX` (`-EOVERFLOW`).
+    BadIndex = -libc::EOVERFLOW, "BAD_INDEX";
+    /// `NOT_ENOUGH_DATA` (`-ENODATA`): a read past the end of a Parcel.
+    NotEnoughData = -libc::ENODATA, "NOT_ENOUGH_DATA";
+    /// `WOULD_BLOCK` (`-EWOULDBLOCK`).
+    WouldBlock = -libc::EWOULDBLOCK, "WOULD_BLOCK";
+    /// `TIMED_OUT` (`-ETIMEDOUT`).
+    TimedOut = -libc::ETIMEDOUT, "TIMED_OUT";
+    /// `UNKNOWN_TRANSACTION` (`-EBADMSG`): the object does not know the transaction code.
+    UnknownTransaction = -libc::EBADMSG, "UNKNOWN_TRANSACTION";
+    /// `FDS_NOT_ALLOWED`: file descriptors sent to a receiver that does not accept them.
+    FdsNotAllowed = UNKNOWN_ERROR + 7, "FDS_NOT_ALLOWED";
+    /// `UNEXPECTED_NULL`: a null where the type allows none.
+    UnexpectedNull = UNKNOWN_ERROR + 8, "UNEXPECTED_NULL";
 }
 
 impl fmt::Display for StatusCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StatusCode::Other(v) => write!(f, "status {v}"),
-            c => f.write_str(c.name()),
+        match self.name() {
+            Some(name) => f.write_str(name),
+            None => write!(f, "status {}", self.to_i32()),
         }
     }
 }
 
 impl std::error::Error for StatusCode {}
 
-/// AIDL exception codes (`binder/Status.h`), the first int32 of every reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ExceptionCode {
-    None,
-    Security,
-    BadParcelable,
-    IllegalArgument,
-    NullPointer,
-    IllegalState,
-    NetworkMainThread,
-    UnsupportedOperation,
-    ServiceSpecific,
-    Parcelable,
+code_table! {
+    /// AIDL exception codes (`binder/Status.h`), the first int32 of every reply.
+    pub enum ExceptionCode;
+    /// `EX_NONE`: no exception, the call succeeded.
+    None = 0, "EX_NONE";
+    /// `EX_SECURITY`.
+    Security = -1, "EX_SECURITY";
+    /// `EX_BAD_PARCELABLE`.
+    BadParcelable = -2, "EX_BAD_PARCELABLE";
+    /// `EX_ILLEGAL_ARGUMENT`.
+    IllegalArgument = -3, "EX_ILLEGAL_ARGUMENT";
+    /// `EX_NULL_POINTER`.
+    NullPointer = -4, "EX_NULL_POINTER";
+    /// `EX_ILLEGAL_STATE`.
+    IllegalState = -5, "EX_ILLEGAL_STATE";
+    /// `EX_NETWORK_MAIN_THREAD`.
+    NetworkMainThread = -6, "EX_NETWORK_MAIN_THREAD";
+    /// `EX_UNSUPPORTED_OPERATION`.
+    UnsupportedOperation = -7, "EX_UNSUPPORTED_OPERATION";
+    /// `EX_SERVICE_SPECIFIC`: the service's own error code follows.
+    ServiceSpecific = -8, "EX_SERVICE_SPECIFIC";
+    /// `EX_PARCELABLE`: a parcelable exception follows.
+    Parcelable = -9, "EX_PARCELABLE";
     /// The reply begins with a header to skip (`EX_HAS_REPLY_HEADER`).
-    HasReplyHeader,
-    /// Never on the wire: the call failed at the transport level (see [`Status::transaction_error`]).
-    TransactionFailed,
-    Other(i32),
-}
-
-impl ExceptionCode {
-    pub fn to_i32(self) -> i32 {
-        match self {
-            ExceptionCode::None => 0,
-            ExceptionCode::Security => -1,
-            ExceptionCode::BadParcelable => -2,
-            ExceptionCode::IllegalArgument => -3,
-            ExceptionCode::NullPointer => -4,
-            ExceptionCode::IllegalState => -5,
-            ExceptionCode::NetworkMainThread => -6,
-            ExceptionCode::UnsupportedOperation => -7,
-            ExceptionCode::ServiceSpecific => -8,
-            ExceptionCode::Parcelable => -9,
-            ExceptionCode::HasReplyHeader => -128,
-            ExceptionCode::TransactionFailed => -129,
-            ExceptionCode::Other(v) => v,
-        }
-    }
-
-    pub fn from_i32(v: i32) -> ExceptionCode {
-        match v {
-            0 => ExceptionCode::None,
-            -1 => ExceptionCode::Security,
-            -2 => ExceptionCode::BadParcelable,
-            -3 => ExceptionCode::IllegalArgument,
-            -4 => ExceptionCode::NullPointer,
-            -5 => ExceptionCode::IllegalState,
-            -6 => ExceptionCode::NetworkMainThread,
-            -7 => ExceptionCode::UnsupportedOperation,
-            -8 => ExceptionCode::ServiceSpecific,
-            -9 => ExceptionCode::Parcelable,
-            -128 => ExceptionCode::HasReplyHeader,
-            -129 => ExceptionCode::TransactionFailed,
-            v => ExceptionCode::Other(v),
-        }
-    }
+    HasReplyHeader = -128, "EX_HAS_REPLY_HEADER";
+    /// Never on the wire: the call failed at the transport level (see
+    /// [`Status::transaction_error`]).
+    TransactionFailed = -129, "EX_TRANSACTION_FAILED";
 }
 
 impl fmt::Display for ExceptionCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            ExceptionCode::None => "EX_NONE",
-            ExceptionCode::Security => "EX_SECURITY",
-            ExceptionCode::BadParcelable => "EX_BAD_PARCELABLE",
-            ExceptionCode::IllegalArgument => "EX_ILLEGAL_ARGUMENT",
-            ExceptionCode::NullPointer => "EX_NULL_POINTER",
-            ExceptionCode::IllegalState => "EX_ILLEGAL_STATE",
-            ExceptionCode::NetworkMainThread => "EX_NETWORK_MAIN_THREAD",
-            ExceptionCode::UnsupportedOperation => "EX_UNSUPPORTED_OPERATION",
-            ExceptionCode::ServiceSpecific => "EX_SERVICE_SPECIFIC",
-            ExceptionCode::Parcelable => "EX_PARCELABLE",
-            ExceptionCode::HasReplyHeader => "EX_HAS_REPLY_HEADER",
-            ExceptionCode::TransactionFailed => "EX_TRANSACTION_FAILED",
-            ExceptionCode::Other(v) => return write!(f, "exception {v}"),
-        };
-        f.write_str(name)
+        match self.name() {
+            Some(name) => f.write_str(name),
+            None => write!(f, "exception {}", self.to_i32()),
+        }
     }
 }
 
@@ -233,7 +185,7 @@ impl Status {
     /// An exception with a message, e.g. `EX_ILLEGAL_ARGUMENT`.
     pub fn new_exception(exception: ExceptionCode, message: impl Into<String>) -> Status {
         if exception == ExceptionCode::TransactionFailed {
-            return Status::transaction_error(StatusCode::FailedTransaction, message);
+            return Status::new_transaction_error(StatusCode::FailedTransaction, message);
         }
         Status {
             exception,
@@ -252,8 +204,9 @@ impl Status {
         }
     }
 
-    /// A transport-level failure (`EX_TRANSACTION_FAILED` with a `status_t`).
-    pub fn transaction_error(code: StatusCode, message: impl Into<String>) -> Status {
+    /// A transport-level failure (`EX_TRANSACTION_FAILED` with a `status_t`) with a message.
+    /// Without a message, `Status::from(code)` says the same.
+    pub fn new_transaction_error(code: StatusCode, message: impl Into<String>) -> Status {
         Status {
             exception: ExceptionCode::TransactionFailed,
             error_code: code.to_i32(),
@@ -261,16 +214,32 @@ impl Status {
         }
     }
 
+    /// The status of a call the transport refused with `code`. For `FAILED_TRANSACTION` the
+    /// message is the reason the driver gave this thread for refusing its last transaction,
+    /// when it gave one (the reason is taken: a second call gets none).
+    pub(crate) fn from_transport_error(code: StatusCode) -> Status {
+        match code {
+            StatusCode::FailedTransaction => Status::new_transaction_error(
+                code,
+                crate::thread_state::take_failure_reason().unwrap_or_default(),
+            ),
+            code => Status::from(code),
+        }
+    }
+
+    /// Whether the call succeeded (`EX_NONE`).
     pub fn is_ok(&self) -> bool {
         self.exception == ExceptionCode::None
     }
 
+    /// The exception code (`EX_NONE` for success, `EX_TRANSACTION_FAILED` for a transport
+    /// failure).
     pub fn exception_code(&self) -> ExceptionCode {
         self.exception
     }
 
     /// The transport status: `OK` unless this is `EX_TRANSACTION_FAILED`.
-    pub fn transaction_error_code(&self) -> StatusCode {
+    pub fn transaction_error(&self) -> StatusCode {
         if self.exception == ExceptionCode::TransactionFailed {
             StatusCode::from_i32(self.error_code)
         } else {
@@ -287,8 +256,14 @@ impl Status {
         }
     }
 
+    /// The message that came with the exception or error (empty if none).
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// A description of the whole status, as its `Display` writes it.
+    pub fn get_description(&self) -> String {
+        self.to_string()
     }
 }
 
@@ -299,16 +274,11 @@ impl Default for Status {
 }
 
 impl From<StatusCode> for Status {
-    /// A transport failure. `FAILED_TRANSACTION` carries the reason the driver gave this thread
-    /// for its last refused transaction, when there is one.
+    /// A transport failure without a message (`OK` gives a successful status).
     fn from(code: StatusCode) -> Status {
         match code {
             StatusCode::Ok => Status::ok(),
-            StatusCode::FailedTransaction => Status::transaction_error(
-                code,
-                crate::thread_state::take_failure_reason().unwrap_or_default(),
-            ),
-            code => Status::transaction_error(code, ""),
+            code => Status::new_transaction_error(code, ""),
         }
     }
 }
@@ -382,7 +352,7 @@ mod tests {
         assert_eq!(s.service_specific_error(), 7);
         assert_eq!(s.to_string(), "Service-specific error 7: disk full");
         let t = Status::from(StatusCode::DeadObject);
-        assert_eq!(t.transaction_error_code(), StatusCode::DeadObject);
+        assert_eq!(t.transaction_error(), StatusCode::DeadObject);
         assert!(!t.is_ok());
         assert!(Status::from(StatusCode::Ok).is_ok());
     }

@@ -456,7 +456,7 @@ fn handle_transaction(ps: &ProcessState, tr: TransactionData) -> Result<(), Stat
     });
     let mut reply = new_outgoing_parcel();
     let result = match target.as_ref().and_then(|b| b.0.as_local()) {
-        Some(local) => local.dispatch(tr.code, &mut data, &mut reply),
+        Some(local) => local.dispatch(tr.code, &mut data, &mut reply, tr.flags),
         None => {
             tracing::error!(
                 target = tr.target,

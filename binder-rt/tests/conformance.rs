@@ -454,7 +454,7 @@ fn role_watch_death(_: &[String]) -> Result<(), String> {
     }
     let after = s.thread_id();
     check(
-        matches!(after, Err(ref e) if e.transaction_error_code() == StatusCode::DeadObject),
+        matches!(after, Err(ref e) if e.transaction_error() == StatusCode::DeadObject),
         || format!("call after death: {after:?}"),
     )?;
     Ok(())
@@ -464,12 +464,12 @@ fn role_dead_reply(_: &[String]) -> Result<(), String> {
     let s = service()?;
     let r = s.crash();
     check(
-        matches!(r, Err(ref e) if e.transaction_error_code() == StatusCode::DeadObject),
+        matches!(r, Err(ref e) if e.transaction_error() == StatusCode::DeadObject),
         || format!("crash returned {r:?}"),
     )?;
     let again = s.thread_id();
     check(
-        matches!(again, Err(ref e) if e.transaction_error_code() == StatusCode::DeadObject),
+        matches!(again, Err(ref e) if e.transaction_error() == StatusCode::DeadObject),
         || format!("then {again:?}"),
     )?;
     report("OK");
@@ -484,7 +484,7 @@ fn role_too_large(_: &[String]) -> Result<(), String> {
         Ok(p) => return Err(format!("a 2 MiB echo returned {} bytes", p.len())),
     };
     check(
-        err.transaction_error_code() == StatusCode::FailedTransaction,
+        err.transaction_error() == StatusCode::FailedTransaction,
         || format!("2 MiB echo gave {err}"),
     )?;
     // ...with the reason, from the driver.
@@ -516,8 +516,12 @@ fn oneway_blob(s: &Strong<dyn IService>, payload: &[u8]) -> Result<(), StatusCod
     let mut data = b.prepare_transact();
     data.write_interface_token("conformance.IService")?;
     data.write(payload)?;
-    b.submit_transact(BnService::TRANSACTION_RECORD, data, binder_rt::FLAG_ONEWAY)
-        .map(|_| ())
+    b.submit_transact(
+        BnService::TRANSACTION_RECORD,
+        data,
+        binder_rt::binder_impl::FLAG_ONEWAY,
+    )
+    .map(|_| ())
 }
 
 /// Makes calls, frees every reply, and reports its pid so the test can check that the driver

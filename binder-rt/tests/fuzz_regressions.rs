@@ -1,6 +1,7 @@
 //! Inputs the fuzzers (`fuzz/`) found, each pinned here in the crate it broke.
 
-use binder_rt::{ExceptionCode, MAX_PARCELABLE_NESTING, Parcel, Parcelable, Status, StatusCode};
+use binder_rt::binder_impl::{MAX_PARCELABLE_NESTING, Parcel};
+use binder_rt::{ExceptionCode, Parcelable, Status, StatusCode};
 
 /// `dispatch/ex-parcelable-status-unreadable`: a stub's `EX_PARCELABLE` reply (libbinder's
 /// layout: the header size written as 0) could not be read back by a proxy.

@@ -7,9 +7,10 @@ use std::io::{Read, Seek, Write};
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
 
+use binder_rt::binder_impl::{FLAG_ONEWAY, Parcel, Remotable, TransactionCode, TransactionFlags};
 use binder_rt::{
-    ExceptionCode, FromIBinder, Parcel, ParcelFileDescriptor, Parcelable, Payload, Remotable,
-    SpIBinder, Status, StatusCode, Strong, TransactionCode, binder_interface, interface_cast,
+    ExceptionCode, FromIBinder, ParcelFileDescriptor, Parcelable, Payload, SpIBinder, Status,
+    StatusCode, Strong, binder_interface, interface_cast,
 };
 
 // ---- types --------------------------------------------------------------------------------
@@ -174,7 +175,7 @@ impl ICalculator for Calculator {
         Err(Status::new_service_specific_error(code, message))
     }
     fn fail_transport(&self) -> binder_rt::Result<i32> {
-        Err(Status::transaction_error(
+        Err(Status::new_transaction_error(
             StatusCode::PermissionDenied,
             "not for you",
         ))
@@ -262,15 +263,13 @@ impl Remotable for Recorder {
         code: TransactionCode,
         data: &mut Parcel,
         reply: &mut Parcel,
+        flags: TransactionFlags,
     ) -> Result<(), StatusCode> {
         self.seen.lock().unwrap().push((code, data.data().to_vec()));
         self.target
             .as_remotable()
             .expect("the target is local")
-            .on_transact(code, data, reply)
-    }
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
+            .on_transact(code, data, reply, flags)
     }
 }
 
@@ -459,16 +458,32 @@ fn a_oneway_call_is_one_transaction_and_the_stub_writes_no_reply() {
     calc.log("hello").unwrap();
     let codes: Vec<u32> = seen.lock().unwrap().iter().map(|(code, _)| *code).collect();
     assert_eq!(codes, [BnCalculator::TRANSACTION_LOG]);
-    // Even when sent two-way, the stub of a oneway method writes nothing back.
-    let binder = service().as_binder();
+}
+
+#[test]
+fn a_call_sent_the_other_way_than_its_method_is_declared_is_refused() {
+    let calc = service();
+    let binder = calc.as_binder();
+    // A oneway method called two-way: refused, and the implementation does not run.
     let mut data = Parcel::new();
     data.write_interface_token(BnCalculator::DESCRIPTOR)
         .unwrap();
-    data.write_string16("quiet").unwrap();
-    let reply = binder
-        .submit_transact(BnCalculator::TRANSACTION_LOG, data, 0)
+    data.write_string16("two-way").unwrap();
+    let result = binder.submit_transact(BnCalculator::TRANSACTION_LOG, data, 0);
+    assert_eq!(result.unwrap_err(), StatusCode::UnknownTransaction);
+    assert_eq!(calc.last_log().unwrap(), "");
+    // A two-way method called oneway: refused too.
+    let mut data = Parcel::new();
+    data.write_interface_token(BnCalculator::DESCRIPTOR)
         .unwrap();
-    assert!(reply.data().is_empty());
+    data.write_i32(40).unwrap();
+    data.write_i32(2).unwrap();
+    let result = binder.submit_transact(BnCalculator::TRANSACTION_ADD, data, FLAG_ONEWAY);
+    assert_eq!(result.unwrap_err(), StatusCode::UnknownTransaction);
+    // Sent the declared way, both run.
+    calc.log("oneway").unwrap();
+    assert_eq!(calc.last_log().unwrap(), "oneway");
+    assert_eq!(calc.add(40, 2).unwrap(), 42);
 }
 
 #[test]
@@ -549,7 +564,7 @@ fn a_transport_error_travels_as_a_status_code() {
             "{path}"
         );
         assert_eq!(
-            status.transaction_error_code(),
+            status.transaction_error(),
             StatusCode::PermissionDenied,
             "{path}"
         );
@@ -588,7 +603,7 @@ fn a_wrong_interface_token_is_bad_type() {
     // A listener's proxy over the calculator sends the listener's token.
     let wrong = BpListener::from_binder(binder);
     let status = wrong.events().unwrap_err();
-    assert_eq!(status.transaction_error_code(), StatusCode::BadType);
+    assert_eq!(status.transaction_error(), StatusCode::BadType);
 }
 
 #[test]
@@ -653,8 +668,8 @@ fn versioned_interfaces_answer_version_and_hash() {
     assert_eq!(
         codes,
         [
-            binder_rt::GET_INTERFACE_VERSION_TRANSACTION,
-            binder_rt::GET_INTERFACE_HASH_TRANSACTION
+            binder_rt::binder_impl::GET_INTERFACE_VERSION_TRANSACTION,
+            binder_rt::binder_impl::GET_INTERFACE_HASH_TRANSACTION
         ]
     );
     // On the wire: status OK, then the int32 version.
@@ -663,7 +678,11 @@ fn versioned_interfaces_answer_version_and_hash() {
         .unwrap();
     let reply = service()
         .as_binder()
-        .submit_transact(binder_rt::GET_INTERFACE_VERSION_TRANSACTION, data, 0)
+        .submit_transact(
+            binder_rt::binder_impl::GET_INTERFACE_VERSION_TRANSACTION,
+            data,
+            0,
+        )
         .unwrap();
     assert_eq!(reply.data(), [0, 0, 0, 0, 3, 0, 0, 0]);
 }
@@ -673,7 +692,11 @@ fn unversioned_interfaces_do_not_answer_version() {
     let listener = BnListener::new_binder(Listener::default()).as_binder();
     let mut data = Parcel::new();
     data.write_interface_token(BnListener::DESCRIPTOR).unwrap();
-    let result = listener.submit_transact(binder_rt::GET_INTERFACE_VERSION_TRANSACTION, data, 0);
+    let result = listener.submit_transact(
+        binder_rt::binder_impl::GET_INTERFACE_VERSION_TRANSACTION,
+        data,
+        0,
+    );
     assert_eq!(result.unwrap_err(), StatusCode::UnknownTransaction);
 }
 
@@ -765,13 +788,13 @@ fn file_descriptors_travel() {
 
 // ---- wire form of derived types ------------------------------------------------------------
 
-fn written<T: binder_rt::Serialize + ?Sized>(value: &T) -> Vec<u8> {
+fn written<T: binder_rt::binder_impl::Serialize + ?Sized>(value: &T) -> Vec<u8> {
     let mut parcel = Parcel::new();
     parcel.write(value).unwrap();
     parcel.data().to_vec()
 }
 
-fn read_back<T: binder_rt::Deserialize>(bytes: &[u8]) -> Result<T, StatusCode> {
+fn read_back<T: binder_rt::binder_impl::Deserialize>(bytes: &[u8]) -> Result<T, StatusCode> {
     let mut parcel = Parcel::from_bytes(bytes);
     parcel.read()
 }

@@ -3,7 +3,8 @@
 
 use std::fmt::Debug;
 
-use binder_rt::{Deserialize, Parcel, Parcelable, Payload, Serialize, StatusCode};
+use binder_rt::binder_impl::{Deserialize, Parcel, Serialize};
+use binder_rt::{Parcelable, Payload, StatusCode};
 use proptest::prelude::*;
 
 fn round_trip<T: Serialize + Deserialize + PartialEq + Debug>(v: &T) {

@@ -3,12 +3,12 @@
 
 use std::os::fd::{AsFd, AsRawFd};
 
+use binder_rt::binder_impl::{Parcel, Remotable};
 use binder_rt::{
-    ExceptionCode, Parcel, ParcelFileDescriptor, Parcelable, Payload, Remotable, SpIBinder, Status,
-    StatusCode,
+    ExceptionCode, ParcelFileDescriptor, Parcelable, Payload, SpIBinder, Status, StatusCode,
 };
 
-fn bytes_of<T: binder_rt::Serialize + ?Sized>(v: &T) -> Vec<u8> {
+fn bytes_of<T: binder_rt::binder_impl::Serialize + ?Sized>(v: &T) -> Vec<u8> {
     let mut p = Parcel::new();
     p.write(v).unwrap();
     p.data().to_vec()
@@ -238,11 +238,14 @@ impl Remotable for Echo {
     fn descriptor(&self) -> &str {
         "test.Echo"
     }
-    fn on_transact(&self, _: u32, _: &mut Parcel, _: &mut Parcel) -> Result<(), StatusCode> {
+    fn on_transact(
+        &self,
+        _: u32,
+        _: &mut Parcel,
+        _: &mut Parcel,
+        _: u32,
+    ) -> Result<(), StatusCode> {
         Ok(())
-    }
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }
 

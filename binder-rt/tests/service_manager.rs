@@ -78,7 +78,7 @@ fn role_lookups(args: &[String]) -> Result<(), String> {
     )?;
     let e = binder_rt::get_service("sm.nope").expect_err("unknown name");
     check(
-        e.transaction_error_code() == StatusCode::NameNotFound && e.message().contains("sm.nope"),
+        e.transaction_error() == StatusCode::NameNotFound && e.message().contains("sm.nope"),
         || format!("unknown name gave {e}"),
     )?;
     check(sm.get_service("sm.nope").map_err(st)?.is_none(), || {
@@ -95,7 +95,7 @@ fn role_lookups(args: &[String]) -> Result<(), String> {
     // A typed lookup of the wrong interface is refused.
     let wrong = binder_rt::get_interface::<dyn IServiceManager>("sm.a");
     check(
-        matches!(&wrong, Err(e) if e.transaction_error_code() == StatusCode::BadType),
+        matches!(&wrong, Err(e) if e.transaction_error() == StatusCode::BadType),
         || format!("{wrong:?}"),
     )?;
     // Listing honours dump priorities.
@@ -142,7 +142,7 @@ fn role_wait_in_vain(_: &[String]) -> Result<(), String> {
     let r =
         binder_rt::wait_for_interface_timeout::<dyn IPid>("sm.never", Duration::from_millis(300));
     check(
-        matches!(&r, Err(e) if e.transaction_error_code() == StatusCode::TimedOut),
+        matches!(&r, Err(e) if e.transaction_error() == StatusCode::TimedOut),
         || format!("{r:?}"),
     )?;
     report("TIMED_OUT");

@@ -51,7 +51,7 @@ pub fn check(cond: bool, what: impl FnOnce() -> String) -> Result<(), String> {
 
 /// Whether a call failed because its target died.
 pub fn is_dead_object(status: &Status) -> bool {
-    status.transaction_error_code() == StatusCode::DeadObject
+    status.transaction_error() == StatusCode::DeadObject
 }
 
 /// How a server runs once it is registered.
@@ -101,7 +101,7 @@ pub fn find<I: FromIBinder + ?Sized>(name: &str, server: &str) -> Result<Strong<
     let t0 = Instant::now();
     let service = match binder_rt::get_interface::<I>(name) {
         Ok(service) => service,
-        Err(e) if e.transaction_error_code() == StatusCode::NameNotFound => {
+        Err(e) if e.transaction_error() == StatusCode::NameNotFound => {
             say(format!(
                 "waiting: {name:?} is not registered yet on {} (start {server})",
                 ps.driver_spec()

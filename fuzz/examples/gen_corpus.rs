@@ -12,11 +12,11 @@ use binder_fuzz::dispatch::{self, BnFuzzService as Bn, Point};
 use binder_fuzz::driver::thread::{A0, A1, B0, SRV, SRV2};
 use binder_fuzz::driver::{Cmds, FD_PLACEHOLDER, Script, Txn, flat};
 use binder_fuzz::parcel_read::{self, Color, Manual, Record, Shape, Tree, op};
-use binder_rt::{
+use binder_rt::binder_impl::{
     DEBUG_PID_TRANSACTION, DUMP_TRANSACTION, EXTENSION_TRANSACTION, GET_INTERFACE_HASH_TRANSACTION,
-    GET_INTERFACE_VERSION_TRANSACTION, INTERFACE_TRANSACTION, PING_TRANSACTION, Parcel, Payload,
-    Serialize, Status,
+    GET_INTERFACE_VERSION_TRANSACTION, INTERFACE_TRANSACTION, PING_TRANSACTION, Parcel, Serialize,
 };
+use binder_rt::{Payload, Status};
 use binder_sys::*;
 
 fn main() {

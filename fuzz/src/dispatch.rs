@@ -19,11 +19,14 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use binder_rt::{
-    DEBUG_PID_TRANSACTION, DUMP_TRANSACTION, EXTENSION_TRANSACTION, ExceptionCode, FLAG_ONEWAY,
+use binder_rt::binder_impl::{
+    DEBUG_PID_TRANSACTION, DUMP_TRANSACTION, EXTENSION_TRANSACTION, FLAG_ONEWAY,
     GET_INTERFACE_HASH_TRANSACTION, GET_INTERFACE_VERSION_TRANSACTION, INTERFACE_TRANSACTION,
-    PING_TRANSACTION, Parcel, ParcelFileDescriptor, Parcelable, Payload, SHELL_COMMAND_TRANSACTION,
-    SYSPROPS_TRANSACTION, SpIBinder, Status, StatusCode, Strong, TransactionCode, binder_interface,
+    PING_TRANSACTION, Parcel, SHELL_COMMAND_TRANSACTION, SYSPROPS_TRANSACTION, TransactionCode,
+};
+use binder_rt::{
+    ExceptionCode, ParcelFileDescriptor, Parcelable, Payload, SpIBinder, Status, StatusCode,
+    Strong, binder_interface,
 };
 
 use crate::Input;
@@ -173,7 +176,7 @@ impl IFuzzService for Service {
         Err(Status::new_service_specific_error(code, message))
     }
     fn fail_transport(&self, code: i32) -> binder_rt::Result<i32> {
-        Err(Status::transaction_error(
+        Err(Status::new_transaction_error(
             StatusCode::from_i32(code),
             "transport",
         ))
@@ -221,7 +224,7 @@ pub fn codes() -> &'static [TransactionCode] {
             DEBUG_PID_TRANSACTION,
             GET_INTERFACE_VERSION_TRANSACTION,
             GET_INTERFACE_HASH_TRANSACTION,
-            binder_rt::LAST_CALL_TRANSACTION + 1,
+            binder_rt::binder_impl::LAST_CALL_TRANSACTION + 1,
             u32::MAX,
         ]);
         v

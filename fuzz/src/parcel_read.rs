@@ -20,9 +20,8 @@
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::OnceLock;
 
-use binder_rt::{
-    Parcel, ParcelFileDescriptor, Parcelable, Payload, Remotable, SpIBinder, StatusCode, Strong,
-};
+use binder_rt::binder_impl::{Parcel, Remotable};
+use binder_rt::{ParcelFileDescriptor, Parcelable, Payload, SpIBinder, StatusCode, Strong};
 
 use crate::Input;
 use crate::dispatch::{IFuzzListener, Point};
@@ -140,7 +139,7 @@ impl Parcelable for Manual {
 // ---- the readers ---------------------------------------------------------------------------
 
 /// Reads a `T`; if that worked, checks that the value can be written back.
-fn rw<T: binder_rt::Deserialize + binder_rt::Serialize>(p: &mut Parcel) {
+fn rw<T: binder_rt::binder_impl::Deserialize + binder_rt::binder_impl::Serialize>(p: &mut Parcel) {
     if let Ok(v) = p.read::<T>() {
         let mut out = Parcel::new();
         // Writing may legitimately fail (e.g. a binder of another process); it must not panic.
@@ -149,7 +148,7 @@ fn rw<T: binder_rt::Deserialize + binder_rt::Serialize>(p: &mut Parcel) {
 }
 
 /// Reads a `T` that is not written back (fds, binders read as interfaces).
-fn r<T: binder_rt::Deserialize>(p: &mut Parcel) {
+fn r<T: binder_rt::binder_impl::Deserialize>(p: &mut Parcel) {
     let _ = p.read::<T>();
 }
 
@@ -329,14 +328,12 @@ impl Remotable for Local {
     }
     fn on_transact(
         &self,
-        _code: binder_rt::TransactionCode,
+        _code: binder_rt::binder_impl::TransactionCode,
         _data: &mut Parcel,
         _reply: &mut Parcel,
+        _flags: binder_rt::binder_impl::TransactionFlags,
     ) -> Result<(), StatusCode> {
         Ok(())
-    }
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }
 

@@ -173,8 +173,9 @@ pub(crate) struct MethodAttrs<'a> {
     pub oneway: Option<&'a Attribute>,
     /// `#[code(N)]`, when present.
     pub code: Option<PinnedCode>,
-    /// Malformed, repeated or unknown attributes, reported with the method's other problems.
-    pub errors: Errors,
+    /// Malformed, repeated or unknown attributes, reported with the method's other problems
+    /// (moved into the invocation's collector by the checks).
+    pub errors: Option<Errors>,
 }
 
 /// A code pinned with `#[code(N)]`.
@@ -185,7 +186,7 @@ pub(crate) struct PinnedCode {
 impl<'a> MethodAttrs<'a> {
     pub(crate) fn parse(attrs: &'a [Attribute]) -> MethodAttrs<'a> {
         let mut out = MethodAttrs::default();
-        let mut errors = Errors::default();
+        let mut errors = Errors::new();
         for attr in attrs {
             if attr.path().is_ident(ONEWAY) {
                 if !matches!(attr.meta, Meta::Path(_)) {
@@ -227,7 +228,7 @@ impl<'a> MethodAttrs<'a> {
                 );
             }
         }
-        out.errors = errors;
+        out.errors = Some(errors);
         out
     }
 }

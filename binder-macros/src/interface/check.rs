@@ -19,7 +19,9 @@ pub(crate) fn check(iface: &mut Interface<'_>, errors: &mut Errors) {
     check_trait_shape(iface, errors);
     for i in 0..iface.methods.len() {
         // The method's attribute errors first, then its signature's, in source order.
-        errors.append(&mut iface.methods[i].attrs.errors);
+        if let Some(attr_errors) = iface.methods[i].attrs.errors.take() {
+            errors.append(attr_errors);
+        }
         check_method(iface, &iface.methods[i], errors);
     }
     check_codes(iface, errors);

@@ -3,14 +3,14 @@
 //! `Bp` proxy, and `FromIBinder` for `dyn Trait`. One function per artifact.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Ident, ItemTrait, TraitItem, Type, TypeParamBound, parse_quote};
 
 use super::ast::{
     Arg, ArgKind, INTERFACE_HASH_METHOD, INTERFACE_VERSION_METHOD, Interface, Method, plain_ident,
 };
-use crate::util::{erase_lifetimes, is_passthrough_attr};
+use crate::util::{erase_lifetimes, is_passthrough_attr, local};
 
 pub(crate) fn expand(iface: &Interface<'_>) -> TokenStream {
     let trait_item = emit_trait(iface);
@@ -85,13 +85,6 @@ pub(crate) fn emit_trait(iface: &Interface<'_>) -> TokenStream {
     quote!(#item)
 }
 
-/// A local of the generated code. Mixed-site hygiene keeps it apart from the user's variables
-/// (an argument called `data` can neither shadow it nor be shadowed by it); the `__` keeps it
-/// apart from the user's constants, which patterns would otherwise match against.
-fn local(name: &str) -> Ident {
-    Ident::new(&format!("__{name}"), Span::mixed_site())
-}
-
 /// A parameter of a generated public function, named for its documentation.
 fn param(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
@@ -111,7 +104,7 @@ pub(crate) fn emit_constants(iface: &Interface<'_>) -> TokenStream {
             let name = &m.code_const;
             let code = m.code();
             let doc = format!("The transaction code of [`{trait_ident}::{}`].", m.ident);
-            quote!(#[doc = #doc] pub const #name: ::binder_rt::TransactionCode = #code;)
+            quote!(#[doc = #doc] pub const #name: ::binder_rt::binder_impl::TransactionCode = #code;)
         });
     let version_consts = iface.version().map(|version| {
         let hash = iface.hash();
@@ -133,7 +126,7 @@ pub(crate) fn emit_constants(iface: &Interface<'_>) -> TokenStream {
 // ---- the local stub ----------------------------------------------------------------------
 
 fn emit_stub(iface: &Interface<'_>) -> TokenStream {
-    let (code, data, reply) = (local("code"), local("data"), local("reply"));
+    let (code, data, reply, flags) = (local("code"), local("data"), local("reply"), local("flags"));
     let (implementation, inner, binder) =
         (param("implementation"), local("inner"), local("binder"));
     let trait_ident = &iface.item.ident;
@@ -157,12 +150,14 @@ fn emit_stub(iface: &Interface<'_>) -> TokenStream {
             Some(&parse_quote!(::std::string::String)),
         );
         quote! {
-            ::binder_rt::GET_INTERFACE_VERSION_TRANSACTION => {
+            ::binder_rt::binder_impl::GET_INTERFACE_VERSION_TRANSACTION => {
                 #data.enforce_interface(Self::DESCRIPTOR)?;
+                ::binder_rt::binder_impl::check_call_kind(#flags, false)?;
                 #version
             }
-            ::binder_rt::GET_INTERFACE_HASH_TRANSACTION => {
+            ::binder_rt::binder_impl::GET_INTERFACE_HASH_TRANSACTION => {
                 #data.enforce_interface(Self::DESCRIPTOR)?;
+                ::binder_rt::binder_impl::check_call_kind(#flags, false)?;
                 #hash
             }
         }
@@ -191,21 +186,18 @@ fn emit_stub(iface: &Interface<'_>) -> TokenStream {
         }
 
         #[automatically_derived]
-        impl ::binder_rt::Remotable for #bn {
+        impl ::binder_rt::binder_impl::Remotable for #bn {
             fn descriptor(&self) -> &str {
                 Self::DESCRIPTOR
-            }
-
-            fn as_any(&self) -> &dyn ::binder_rt::__private::Any {
-                self
             }
 
             #[allow(unused_variables)]
             fn on_transact(
                 &self,
-                #code: ::binder_rt::TransactionCode,
-                #data: &mut ::binder_rt::Parcel,
-                #reply: &mut ::binder_rt::Parcel,
+                #code: ::binder_rt::binder_impl::TransactionCode,
+                #data: &mut ::binder_rt::binder_impl::Parcel,
+                #reply: &mut ::binder_rt::binder_impl::Parcel,
+                #flags: ::binder_rt::binder_impl::TransactionFlags,
             ) -> ::core::result::Result<(), ::binder_rt::StatusCode> {
                 match #code {
                     #(#arms)*
@@ -219,12 +211,12 @@ fn emit_stub(iface: &Interface<'_>) -> TokenStream {
 
 /// One `match` arm of `on_transact`: check the token, read the arguments, call, reply.
 fn stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
-    let data = local("data");
+    let (data, flags) = (local("data"), local("flags"));
     let trait_ident = &iface.item.ident;
     let method_ident = method.ident;
     let code_const = &method.code_const;
     let locals: Vec<Ident> = (0..method.args.len())
-        .map(|i| format_ident!("__arg{}", i, span = Span::mixed_site()))
+        .map(|i| local(&format!("arg{i}")))
         .collect();
     let reads = method
         .args
@@ -265,9 +257,11 @@ fn stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
     } else {
         two_way_reply(call, method.result_type())
     };
+    let oneway = method.is_oneway();
     quote! {
         Self::#code_const => {
             #data.enforce_interface(Self::DESCRIPTOR)?;
+            ::binder_rt::binder_impl::check_call_kind(#flags, #oneway)?;
             #(#reads)*
             #(#borrows)*
             #respond
@@ -287,10 +281,10 @@ fn read_arg(arg: &Arg<'_>, local: &Ident) -> TokenStream {
     match arg.kind {
         ArgKind::Value => {
             let ty = erase_lifetimes(arg.ty);
-            quote_spanned!(span=> let #local = <#ty as ::binder_rt::Deserialize>::deserialize(#data)?;)
+            quote_spanned!(span=> let #local = <#ty as ::binder_rt::binder_impl::Deserialize>::deserialize(#data)?;)
         }
         ArgKind::Str => quote! {
-            let #local = <::std::string::String as ::binder_rt::Deserialize>::deserialize(#data)?;
+            let #local = <::std::string::String as ::binder_rt::binder_impl::Deserialize>::deserialize(#data)?;
         },
         ArgKind::Bytes => quote! {
             // Where the bytes are (after their int32 length): read in place, without a copy.
@@ -302,64 +296,31 @@ fn read_arg(arg: &Arg<'_>, local: &Ident) -> TokenStream {
         },
         ArgKind::Slice(elem) => {
             let elem = erase_lifetimes(elem);
-            quote_spanned!(span=> let #local = <::std::vec::Vec<#elem> as ::binder_rt::Deserialize>::deserialize(#data)?;)
+            quote_spanned!(span=> let #local = <::std::vec::Vec<#elem> as ::binder_rt::binder_impl::Deserialize>::deserialize(#data)?;)
         }
         ArgKind::Ref(elem) => {
             let elem = erase_lifetimes(elem);
-            quote_spanned!(span=> let #local = <#elem as ::binder_rt::Deserialize>::deserialize(#data)?;)
+            quote_spanned!(span=> let #local = <#elem as ::binder_rt::binder_impl::Deserialize>::deserialize(#data)?;)
         }
         // Rejected by the checks.
         ArgKind::RefMut(_) => quote!(),
     }
 }
 
-/// The reply of a two-way call: status OK and the value, the exception, or (for a transport
-/// error the implementation returned) a status-code reply.
+/// The reply of a two-way call, written by the runtime: status OK and the value, the
+/// exception, or (for a transport error the implementation returned) a status-code reply. The
+/// value's type carries the user's span, so a type that cannot be written is reported there.
 fn two_way_reply(call: TokenStream, result: Option<&Type>) -> TokenStream {
-    let (value, reply, status, code) = (
-        local("value"),
-        local("reply"),
-        local("status"),
-        local("code"),
-    );
-    let write_value = match result {
-        Some(ty) if !is_unit(ty) => {
+    let reply = local("reply");
+    let ty = match result {
+        Some(ty) => {
             let span = ty.span();
             let ty = erase_lifetimes(ty);
-            quote_spanned!(span=> <#ty as ::binder_rt::Serialize>::serialize(&#value, #reply)?;)
+            quote_spanned!(span=> #ty)
         }
-        _ => quote!(let () = #value;),
+        None => quote!(()),
     };
-    quote! {
-        match #call {
-            ::core::result::Result::Ok(#value) => {
-                #reply.write_status(&::binder_rt::Status::ok())?;
-                #write_value
-                ::core::result::Result::Ok(())
-            }
-            ::core::result::Result::Err(#status) => {
-                if #status.exception_code() == ::binder_rt::ExceptionCode::TransactionFailed {
-                    // Not an exception: travels back as the transaction's status code.
-                    let #code = #status.transaction_error_code();
-                    return ::core::result::Result::Err(if #code == ::binder_rt::StatusCode::Ok {
-                        ::binder_rt::StatusCode::FailedTransaction
-                    } else {
-                        #code
-                    });
-                }
-                #reply.write_status(&#status)?;
-                ::core::result::Result::Ok(())
-            }
-        }
-    }
-}
-
-fn is_unit(ty: &Type) -> bool {
-    match ty {
-        Type::Tuple(t) => t.elems.is_empty(),
-        Type::Paren(p) => is_unit(&p.elem),
-        _ => false,
-    }
+    quote!(::binder_rt::binder_impl::write_reply::<#ty>(#reply, #call))
 }
 
 // ---- the proxy ---------------------------------------------------------------------------
@@ -417,37 +378,27 @@ fn emit_proxy(iface: &Interface<'_>) -> TokenStream {
 }
 
 fn proxy_method(bn: &Ident, method: &Method<'_>) -> TokenStream {
-    let (data, reply, status) = (local("data"), local("reply"), local("status"));
+    let data = local("data");
     let sig = &method.item.sig;
     let code_const = &method.code_const;
     let writes = method.args.iter().map(write_arg);
     let send = if method.is_oneway() {
-        quote! {
-            self.binder.submit_transact(#bn::#code_const, #data, ::binder_rt::FLAG_ONEWAY)?;
-            ::core::result::Result::Ok(())
-        }
+        quote!(::binder_rt::binder_impl::call_oneway(&self.binder, #bn::#code_const, #data))
     } else {
-        let read_value = match method.result_type() {
-            Some(ty) if !is_unit(ty) => {
+        let ty = match method.result_type() {
+            Some(ty) => {
                 let span = ty.span();
                 let ty = erase_lifetimes(ty);
-                quote_spanned!(span=> <#ty as ::binder_rt::Deserialize>::deserialize(&mut #reply)?)
+                quote_spanned!(span=> #ty)
             }
-            _ => quote!(()),
+            None => quote!(()),
         };
-        quote! {
-            let mut #reply = self.binder.submit_transact(#bn::#code_const, #data, 0)?;
-            let #status = #reply.read_status()?;
-            if !#status.is_ok() {
-                return ::core::result::Result::Err(#status);
-            }
-            ::core::result::Result::Ok(#read_value)
-        }
+        quote!(::binder_rt::binder_impl::call_two_way::<#ty>(&self.binder, #bn::#code_const, #data))
     };
     quote! {
         #sig {
-            let mut #data = self.binder.prepare_transact();
-            #data.write_interface_token(#bn::DESCRIPTOR)?;
+            let mut #data =
+                ::binder_rt::binder_impl::prepare_call(&self.binder, #bn::DESCRIPTOR)?;
             #(#writes)*
             #send
         }
@@ -464,44 +415,32 @@ fn write_arg(arg: &Arg<'_>) -> TokenStream {
     match arg.ty {
         Type::Reference(r) => {
             let elem = erase_lifetimes(&r.elem);
-            quote_spanned!(span=> <#elem as ::binder_rt::Serialize>::serialize(#ident, &mut #data)?;)
+            quote_spanned!(span=> <#elem as ::binder_rt::binder_impl::Serialize>::serialize(#ident, &mut #data)?;)
         }
         ty => {
             let ty = erase_lifetimes(ty);
-            quote_spanned!(span=> <#ty as ::binder_rt::Serialize>::serialize(&#ident, &mut #data)?;)
+            quote_spanned!(span=> <#ty as ::binder_rt::binder_impl::Serialize>::serialize(&#ident, &mut #data)?;)
         }
     }
 }
 
 /// A proxy asks the remote object for its version and hash once, then answers from its cache.
 fn proxy_version_methods(bn: &Ident) -> TokenStream {
-    let (data, reply, status, value, cached) = (
-        local("data"),
-        local("reply"),
-        local("status"),
-        local("value"),
-        local("cached"),
-    );
+    let (data, value, cached) = (local("data"), local("value"), local("cached"));
     let version_fn = Ident::new(INTERFACE_VERSION_METHOD, Span::call_site());
     let hash_fn = Ident::new(INTERFACE_HASH_METHOD, Span::call_site());
     let ask = |code: TokenStream, ty: TokenStream| {
         quote! {
-            let mut #data = self.binder.prepare_transact();
-            #data.write_interface_token(#bn::DESCRIPTOR)?;
-            let mut #reply = self.binder.submit_transact(#code, #data, 0)?;
-            let #status = #reply.read_status()?;
-            if !#status.is_ok() {
-                return ::core::result::Result::Err(#status);
-            }
-            let #value = <#ty as ::binder_rt::Deserialize>::deserialize(&mut #reply)?;
+            let #data = ::binder_rt::binder_impl::prepare_call(&self.binder, #bn::DESCRIPTOR)?;
+            let #value = ::binder_rt::binder_impl::call_two_way::<#ty>(&self.binder, #code, #data)?;
         }
     };
     let ask_version = ask(
-        quote!(::binder_rt::GET_INTERFACE_VERSION_TRANSACTION),
+        quote!(::binder_rt::binder_impl::GET_INTERFACE_VERSION_TRANSACTION),
         quote!(i32),
     );
     let ask_hash = ask(
-        quote!(::binder_rt::GET_INTERFACE_HASH_TRANSACTION),
+        quote!(::binder_rt::binder_impl::GET_INTERFACE_HASH_TRANSACTION),
         quote!(::std::string::String),
     );
     quote! {
@@ -550,7 +489,7 @@ fn emit_from_ibinder(iface: &Interface<'_>) -> TokenStream {
                 // Our own stub in this process: call the implementation directly.
                 let #found = #binder
                     .as_remotable()
-                    .and_then(|#remotable| #remotable.as_any().downcast_ref::<#bn>())
+                    .and_then(|#remotable| <dyn ::binder_rt::__private::Any>::downcast_ref::<#bn>(#remotable))
                     .map(|#stub| ::binder_rt::__private::Arc::clone(&#stub.inner));
                 if let ::core::option::Option::Some(#inner) = #found {
                     return ::core::result::Result::Ok(::binder_rt::Strong::from_parts(#inner, #binder));

@@ -31,7 +31,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
             return out;
         }
     };
-    let mut errors = Errors::default();
+    let mut errors = Errors::new();
     let attrs = attr::InterfaceAttrs::parse(args, &mut errors);
     let mut iface = ast::Interface::from_syn(&item, attrs);
     check::check(&mut iface, &mut errors);

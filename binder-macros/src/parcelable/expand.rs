@@ -11,6 +11,7 @@ use syn::visit::Visit;
 use syn::{DeriveInput, GenericParam, Ident, Type, WhereClause, parse_quote};
 
 use super::ast::{Container, Field, Shape, VariantKind, VariantModel};
+use crate::util::local;
 
 pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
     match &container.data {
@@ -34,21 +35,25 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
 /// `impl Parcelable`: `write_sized` with each field, `read_sized` with each field (default
 /// when an older writer did not write it).
 fn expand_struct(input: &DeriveInput, fields: &[Field<'_>]) -> TokenStream {
+    let (l_parcel, l_body, l_fields) = (local("parcel"), local("body"), local("fields"));
     let ident = &input.ident;
-    let bounds =
-        quote!(::binder_rt::Serialize + ::binder_rt::Deserialize + ::core::default::Default);
+    let bounds = quote!(
+        ::binder_rt::binder_impl::Serialize
+            + ::binder_rt::binder_impl::Deserialize
+            + ::core::default::Default
+    );
     let where_clause = bounded_where_clause(input, fields.iter().map(|f| f.ty), &bounds);
     let (impl_generics, ty_generics, _) = input.generics.split_for_impl();
     let writes = fields.iter().map(|f| {
         let member = &f.member;
         let ty = f.ty;
-        quote_spanned!(ty.span()=> <#ty as ::binder_rt::Serialize>::serialize(&self.#member, __body)?;)
+        quote_spanned!(ty.span()=> <#ty as ::binder_rt::binder_impl::Serialize>::serialize(&self.#member, #l_body)?;)
     });
     let reads = fields.iter().map(|f| {
         let member = &f.member;
         let ty = f.ty;
         let read = quote_spanned! {ty.span()=>
-            __ParcelableFieldRead::read_field::<#ty>(__fields)?
+            __ParcelableFieldRead::read_field::<#ty>(#l_fields)?
         };
         quote!(#member: #read,)
     });
@@ -72,12 +77,12 @@ fn expand_struct(input: &DeriveInput, fields: &[Field<'_>]) -> TokenStream {
             /// Reads a field, or gives its default when an older writer did not write it. One
             /// call with the field's type, so a type that is neither is reported once per trait.
             trait __ParcelableFieldRead {
-                fn read_field<T: ::binder_rt::Deserialize + __ParcelableFieldDefault>(
+                fn read_field<T: ::binder_rt::binder_impl::Deserialize + __ParcelableFieldDefault>(
                     &mut self,
                 ) -> ::core::result::Result<T, ::binder_rt::StatusCode>;
             }
-            impl __ParcelableFieldRead for ::binder_rt::SizedReader<'_> {
-                fn read_field<T: ::binder_rt::Deserialize + __ParcelableFieldDefault>(
+            impl __ParcelableFieldRead for ::binder_rt::binder_impl::SizedReader<'_> {
+                fn read_field<T: ::binder_rt::binder_impl::Deserialize + __ParcelableFieldDefault>(
                     &mut self,
                 ) -> ::core::result::Result<T, ::binder_rt::StatusCode> {
                     self.read_field_or(<T as __ParcelableFieldDefault>::default_field)
@@ -88,18 +93,18 @@ fn expand_struct(input: &DeriveInput, fields: &[Field<'_>]) -> TokenStream {
         impl #impl_generics ::binder_rt::Parcelable for #ident #ty_generics #where_clause {
             fn write_to_parcel(
                 &self,
-                __parcel: &mut ::binder_rt::Parcel,
+                #l_parcel: &mut ::binder_rt::binder_impl::Parcel,
             ) -> ::core::result::Result<(), ::binder_rt::StatusCode> {
-                __parcel.write_sized(|__body| {
+                #l_parcel.write_sized(|#l_body| {
                     #(#writes)*
                     ::core::result::Result::Ok(())
                 })
             }
 
             fn read_from_parcel(
-                __parcel: &mut ::binder_rt::Parcel,
+                #l_parcel: &mut ::binder_rt::binder_impl::Parcel,
             ) -> ::core::result::Result<Self, ::binder_rt::StatusCode> {
-                __parcel.read_sized(|__fields| {
+                #l_parcel.read_sized(|#l_fields| {
                     ::core::result::Result::Ok(Self { #(#reads)* })
                 })
             }
@@ -110,6 +115,7 @@ fn expand_struct(input: &DeriveInput, fields: &[Field<'_>]) -> TokenStream {
 
 /// `impl Parcelable`: the variant's position as an int32 tag, then its value.
 fn expand_union(input: &DeriveInput, variants: &[VariantModel<'_>]) -> TokenStream {
+    let (l_parcel, l_value) = (local("parcel"), local("value"));
     let ident = &input.ident;
     let members: Vec<(&Ident, &Type, Literal)> = variants
         .iter()
@@ -121,21 +127,22 @@ fn expand_union(input: &DeriveInput, variants: &[VariantModel<'_>]) -> TokenStre
             _ => None,
         })
         .collect();
-    let bounds = quote!(::binder_rt::Serialize + ::binder_rt::Deserialize);
+    let bounds =
+        quote!(::binder_rt::binder_impl::Serialize + ::binder_rt::binder_impl::Deserialize);
     let where_clause = bounded_where_clause(input, members.iter().map(|(_, ty, _)| *ty), &bounds);
     let (impl_generics, ty_generics, _) = input.generics.split_for_impl();
     let writes = members.iter().map(|(variant, ty, tag)| {
-        let write = quote_spanned!(ty.span()=> <#ty as ::binder_rt::Serialize>::serialize(__value, __parcel));
+        let write = quote_spanned!(ty.span()=> <#ty as ::binder_rt::binder_impl::Serialize>::serialize(#l_value, #l_parcel));
         quote! {
-            Self::#variant(__value) => {
-                __parcel.write_i32(#tag)?;
+            Self::#variant(#l_value) => {
+                #l_parcel.write_i32(#tag)?;
                 #write
             }
         }
     });
     let reads = members.iter().map(|(variant, ty, tag)| {
         let read =
-            quote_spanned!(ty.span()=> <#ty as ::binder_rt::Deserialize>::deserialize(__parcel)?);
+            quote_spanned!(ty.span()=> <#ty as ::binder_rt::binder_impl::Deserialize>::deserialize(#l_parcel)?);
         quote!(#tag => ::core::result::Result::Ok(Self::#variant(#read)),)
     });
     quote! {
@@ -143,7 +150,7 @@ fn expand_union(input: &DeriveInput, variants: &[VariantModel<'_>]) -> TokenStre
         impl #impl_generics ::binder_rt::Parcelable for #ident #ty_generics #where_clause {
             fn write_to_parcel(
                 &self,
-                __parcel: &mut ::binder_rt::Parcel,
+                #l_parcel: &mut ::binder_rt::binder_impl::Parcel,
             ) -> ::core::result::Result<(), ::binder_rt::StatusCode> {
                 match self {
                     #(#writes)*
@@ -151,9 +158,9 @@ fn expand_union(input: &DeriveInput, variants: &[VariantModel<'_>]) -> TokenStre
             }
 
             fn read_from_parcel(
-                __parcel: &mut ::binder_rt::Parcel,
+                #l_parcel: &mut ::binder_rt::binder_impl::Parcel,
             ) -> ::core::result::Result<Self, ::binder_rt::StatusCode> {
-                match __parcel.read_i32()? {
+                match #l_parcel.read_i32()? {
                     #(#reads)*
                     _ => ::core::result::Result::Err(::binder_rt::StatusCode::BadValue),
                 }
@@ -166,22 +173,28 @@ fn expand_union(input: &DeriveInput, variants: &[VariantModel<'_>]) -> TokenStre
 /// widened to int32 (byte, int) or written as int64 (long); arrays follow the backing type's
 /// array form (packed bytes for byte-backed enums). Unknown values read as `BAD_VALUE`.
 fn expand_enum(input: &DeriveInput, variants: &[VariantModel<'_>], repr: &Ident) -> TokenStream {
+    let (l_parcel, l_value, l_items, l_values) = (
+        local("parcel"),
+        local("value"),
+        local("items"),
+        local("values"),
+    );
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let variant_idents: Vec<&Ident> = variants.iter().map(|v| v.ident).collect();
     quote! {
         const _: () = {
-            fn __to_backing #impl_generics (__value: &#ident #ty_generics) -> #repr #where_clause {
-                match __value {
+            fn __to_backing #impl_generics (#l_value: &#ident #ty_generics) -> #repr #where_clause {
+                match #l_value {
                     #(#ident::#variant_idents => #ident::#variant_idents as #repr,)*
                 }
             }
 
             fn __from_backing #impl_generics (
-                __value: #repr,
+                #l_value: #repr,
             ) -> ::core::result::Result<#ident #ty_generics, ::binder_rt::StatusCode> #where_clause {
                 #(
-                    if __value == #ident::#variant_idents as #repr {
+                    if #l_value == #ident::#variant_idents as #repr {
                         return ::core::result::Result::Ok(#ident::#variant_idents);
                     }
                 )*
@@ -189,45 +202,49 @@ fn expand_enum(input: &DeriveInput, variants: &[VariantModel<'_>], repr: &Ident)
             }
 
             #[automatically_derived]
-            impl #impl_generics ::binder_rt::Serialize for #ident #ty_generics #where_clause {
+            #[diagnostic::do_not_recommend]
+            impl #impl_generics ::binder_rt::binder_impl::Serialize for #ident #ty_generics #where_clause {
                 fn serialize(
                     &self,
-                    __parcel: &mut ::binder_rt::Parcel,
+                    #l_parcel: &mut ::binder_rt::binder_impl::Parcel,
                 ) -> ::core::result::Result<(), ::binder_rt::StatusCode> {
-                    <#repr as ::binder_rt::Serialize>::serialize(&__to_backing(self), __parcel)
+                    <#repr as ::binder_rt::binder_impl::Serialize>::serialize(&__to_backing(self), #l_parcel)
                 }
             }
 
             #[automatically_derived]
-            impl #impl_generics ::binder_rt::Deserialize for #ident #ty_generics #where_clause {
+            #[diagnostic::do_not_recommend]
+            impl #impl_generics ::binder_rt::binder_impl::Deserialize for #ident #ty_generics #where_clause {
                 fn deserialize(
-                    __parcel: &mut ::binder_rt::Parcel,
+                    #l_parcel: &mut ::binder_rt::binder_impl::Parcel,
                 ) -> ::core::result::Result<Self, ::binder_rt::StatusCode> {
-                    __from_backing(<#repr as ::binder_rt::Deserialize>::deserialize(__parcel)?)
+                    __from_backing(<#repr as ::binder_rt::binder_impl::Deserialize>::deserialize(#l_parcel)?)
                 }
             }
 
             #[automatically_derived]
-            impl #impl_generics ::binder_rt::SerializeArray for #ident #ty_generics #where_clause {
+            #[diagnostic::do_not_recommend]
+            impl #impl_generics ::binder_rt::binder_impl::SerializeArray for #ident #ty_generics #where_clause {
                 fn serialize_array(
-                    __items: &[Self],
-                    __parcel: &mut ::binder_rt::Parcel,
+                    #l_items: &[Self],
+                    #l_parcel: &mut ::binder_rt::binder_impl::Parcel,
                 ) -> ::core::result::Result<(), ::binder_rt::StatusCode> {
-                    let __values: ::std::vec::Vec<#repr> = __items.iter().map(__to_backing).collect();
-                    <#repr as ::binder_rt::SerializeArray>::serialize_array(&__values, __parcel)
+                    let #l_values: ::std::vec::Vec<#repr> = #l_items.iter().map(__to_backing).collect();
+                    <#repr as ::binder_rt::binder_impl::SerializeArray>::serialize_array(&#l_values, #l_parcel)
                 }
             }
 
             #[automatically_derived]
-            impl #impl_generics ::binder_rt::DeserializeArray for #ident #ty_generics #where_clause {
-                const MIN_WIRE_SIZE: usize = <#repr as ::binder_rt::DeserializeArray>::MIN_WIRE_SIZE;
+            #[diagnostic::do_not_recommend]
+            impl #impl_generics ::binder_rt::binder_impl::DeserializeArray for #ident #ty_generics #where_clause {
+                const MIN_WIRE_SIZE: usize = <#repr as ::binder_rt::binder_impl::DeserializeArray>::MIN_WIRE_SIZE;
 
                 fn deserialize_array(
-                    __parcel: &mut ::binder_rt::Parcel,
+                    #l_parcel: &mut ::binder_rt::binder_impl::Parcel,
                 ) -> ::core::result::Result<::core::option::Option<::std::vec::Vec<Self>>, ::binder_rt::StatusCode> {
-                    match <#repr as ::binder_rt::DeserializeArray>::deserialize_array(__parcel)? {
+                    match <#repr as ::binder_rt::binder_impl::DeserializeArray>::deserialize_array(#l_parcel)? {
                         ::core::option::Option::None => ::core::result::Result::Ok(::core::option::Option::None),
-                        ::core::option::Option::Some(__values) => __values
+                        ::core::option::Option::Some(#l_values) => #l_values
                             .into_iter()
                             .map(__from_backing)
                             .collect::<::core::result::Result<::std::vec::Vec<Self>, ::binder_rt::StatusCode>>()

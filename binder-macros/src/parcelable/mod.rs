@@ -13,7 +13,7 @@ use crate::ctxt::Errors;
 
 pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     let container = ast::Container::from_syn(input);
-    let mut errors = Errors::default();
+    let mut errors = Errors::new();
     check::check(&container, &mut errors);
     match errors.finish() {
         Ok(()) => expand::expand(&container),
@@ -32,13 +32,13 @@ fn fallback(input: &DeriveInput, error: syn::Error) -> TokenStream {
         impl #impl_generics ::binder_rt::Parcelable for #ident #ty_generics #where_clause {
             fn write_to_parcel(
                 &self,
-                _: &mut ::binder_rt::Parcel,
+                _: &mut ::binder_rt::binder_impl::Parcel,
             ) -> ::core::result::Result<(), ::binder_rt::StatusCode> {
                 ::core::unreachable!()
             }
 
             fn read_from_parcel(
-                _: &mut ::binder_rt::Parcel,
+                _: &mut ::binder_rt::binder_impl::Parcel,
             ) -> ::core::result::Result<Self, ::binder_rt::StatusCode> {
                 ::core::unreachable!()
             }

@@ -137,7 +137,7 @@ pub fn service_manager() -> Result<Strong<dyn IServiceManager>, Status> {
                 std::thread::sleep(Duration::from_millis(5));
             }
             Err(StatusCode::DeadObject) => {
-                return Err(Status::transaction_error(
+                return Err(Status::new_transaction_error(
                     StatusCode::DeadObject,
                     format!(
                         "no service manager is running on binder device {}",
@@ -170,7 +170,7 @@ pub fn get_service(name: &str) -> Result<SpIBinder, Status> {
 }
 
 fn not_found(name: &str) -> Status {
-    Status::transaction_error(
+    Status::new_transaction_error(
         StatusCode::NameNotFound,
         format!("no service named {name:?} is registered"),
     )
@@ -214,7 +214,7 @@ pub fn wait_for_service_timeout(
         Some(t) => rx.recv_timeout(t).map_err(|_| StatusCode::TimedOut),
     };
     let _ = sm.unregister_for_notifications(name, &callback);
-    got.map_err(|e| Status::transaction_error(e, format!("service {name:?} did not appear")))
+    got.map_err(|e| Status::new_transaction_error(e, format!("service {name:?} did not appear")))
 }
 
 /// [`wait_for_service`], typed.
@@ -254,7 +254,7 @@ impl IServiceCallback for Waiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Parcel;
+    use crate::binder_impl::Parcel;
 
     #[test]
     fn transaction_codes_are_android_16s() {
@@ -321,6 +321,7 @@ mod tests {
             BnServiceManager::TRANSACTION_GET_DECLARED_INSTANCES,
             &mut data,
             &mut reply,
+            0,
         )
         .unwrap();
         reply.set_data_position(0).unwrap();

@@ -169,7 +169,7 @@ impl IServiceManager for ServiceManager {
                     }
                 })
                 .map_err(|e| {
-                    Status::transaction_error(e, format!("service {name:?} is already dead"))
+                    Status::new_transaction_error(e, format!("service {name:?} is already dead"))
                 })?;
             reg.services.insert(
                 name.to_owned(),
@@ -218,7 +218,9 @@ impl IServiceManager for ServiceManager {
                     list.retain(|w| w.callback.as_binder() != *dead);
                 }
             })
-            .map_err(|e| Status::transaction_error(e, "the callback's process is already dead"))?;
+            .map_err(|e| {
+                Status::new_transaction_error(e, "the callback's process is already dead")
+            })?;
         let current = {
             let mut reg = lock(&self.registry);
             reg.watchers

@@ -1,7 +1,6 @@
 // version, hash, code, oneway, doc comments and lint attributes.
-use binder_rt::{
-    GET_INTERFACE_HASH_TRANSACTION, GET_INTERFACE_VERSION_TRANSACTION, Result, binder_interface,
-};
+use binder_rt::{Result, binder_interface};
+use binder_rt::binder_impl::{GET_INTERFACE_HASH_TRANSACTION, GET_INTERFACE_VERSION_TRANSACTION};
 
 /// A versioned interface.
 #[binder_interface(descriptor = "com.example.IVersioned", version = 7, hash = "2f3e9a0b")]

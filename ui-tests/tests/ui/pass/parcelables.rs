@@ -102,7 +102,7 @@ pub trait IParcelables {
 
 fn main() {
     fn parcelable<T: Parcelable>() {}
-    fn serializable<T: binder_rt::Serialize + binder_rt::Deserialize>() {}
+    fn serializable<T: binder_rt::binder_impl::Serialize + binder_rt::binder_impl::Deserialize>() {}
     parcelable::<Named>();
     parcelable::<Generic<u8, String>>();
     parcelable::<GenericUnion<Named>>();

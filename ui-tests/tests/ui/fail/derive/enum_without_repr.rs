@@ -8,6 +8,6 @@ pub enum Color {
 
 fn main() {
     // The fallback keeps uses of the type quiet.
-    fn serializable<T: binder_rt::Serialize>() {}
+    fn serializable<T: binder_rt::binder_impl::Serialize>() {}
     serializable::<Color>();
 }
