@@ -14,8 +14,7 @@ use parking_lot::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use binder_sys::ud::{
-    MAX_AREA_SIZE, MAX_ARENA_SIZE, decode_bwr, decode_fd_table, encode_bwr, encode_ioctl_done,
-    encode_reply,
+    MAX_AREA_SIZE, MAX_ARENA_SIZE, decode_fd_table, encode_ioctl_done, encode_reply,
 };
 use binder_sys::*;
 
@@ -204,59 +203,35 @@ impl Driver {
                 break;
             }
             let proc_id = th.proc;
-            let Some(cmd) = le_u32(cmds, pos) else {
-                return (st, Err(-libc::EFAULT));
+            let mut r = Reader::new(&cmds[pos..]);
+            if let Some(cmd) = u32::read(r.rest()) {
+                st.stats.bc(cmd);
+            }
+            let bc = match Bc::decode(&mut r) {
+                Ok(bc) => bc,
+                Err(e) => return (st, Err(command_error(e))),
             };
-            let args = &cmds[pos + 4..];
-            st.stats.bc(cmd);
-            let size = match cmd {
-                BC_TRANSACTION | BC_REPLY | BC_TRANSACTION_SG | BC_REPLY_SG => {
-                    let sg = cmd == BC_TRANSACTION_SG || cmd == BC_REPLY_SG;
-                    let size = if sg {
-                        TRANSACTION_DATA_SG_SIZE
-                    } else {
-                        TRANSACTION_DATA_SIZE
-                    };
-                    let Some(tr) = args
-                        .get(..TRANSACTION_DATA_SIZE)
-                        .and_then(|b| TransactionData::decode(&mut Reader::new(b)))
-                    else {
-                        return (st, Err(-libc::EFAULT));
-                    };
-                    let extra_buffers_size = if sg {
-                        match le_u64(args, TRANSACTION_DATA_SIZE) {
-                            Some(v) => v,
-                            None => return (st, Err(-libc::EFAULT)),
-                        }
-                    } else {
-                        0
-                    };
-                    let reply = cmd == BC_REPLY || cmd == BC_REPLY_SG;
-                    st = self.transaction(
-                        st,
-                        t,
-                        TxnRequest {
-                            tr,
-                            reply,
-                            extra_buffers_size,
-                        },
-                        files,
-                    );
-                    size
-                }
-                BC_FREE_BUFFER => {
-                    let Some(ptr) = le_u64(args, 0) else {
-                        return (st, Err(-libc::EFAULT));
-                    };
-                    st = self.free_buffer(st, proc_id, ptr);
-                    8
-                }
-                _ => match st.simple_command(t, proc_id, cmd, args) {
-                    Ok(size) => size,
-                    Err(e) => return (st, Err(e)),
-                },
+            let txn = |tr, reply, extra_buffers_size| TxnRequest {
+                tr,
+                reply,
+                extra_buffers_size,
             };
-            pos += 4 + size;
+            match bc {
+                Bc::Transaction(tr) => st = self.transaction(st, t, txn(tr, false, 0), files),
+                Bc::Reply(tr) => st = self.transaction(st, t, txn(tr, true, 0), files),
+                Bc::TransactionSg(sg) | Bc::ReplySg(sg) => {
+                    let reply = matches!(bc, Bc::ReplySg(_));
+                    let req = txn(sg.transaction_data, reply, sg.buffers_size);
+                    st = self.transaction(st, t, req, files);
+                }
+                Bc::FreeBuffer(ptr) => st = self.free_buffer(st, proc_id, ptr),
+                _ => {
+                    if let Err(e) = st.simple_command(t, proc_id, bc) {
+                        return (st, Err(e));
+                    }
+                }
+            }
+            pos += r.position();
             *consumed = pos as u64;
         }
         (st, Ok(()))
@@ -329,7 +304,7 @@ impl Driver {
                 None => (-libc::EINVAL, Vec::new()),
             },
             BINDER_SET_CONTEXT_MGR => (st.set_context_mgr(proc_id, None), Vec::new()),
-            BINDER_SET_CONTEXT_MGR_EXT => match FlatBinderObject::decode(arg) {
+            BINDER_SET_CONTEXT_MGR_EXT => match FlatBinderObject::read(arg) {
                 Some(fbo) => (st.set_context_mgr(proc_id, Some(fbo)), Vec::new()),
                 None => (-libc::EINVAL, Vec::new()),
             },
@@ -344,7 +319,7 @@ impl Driver {
                 Some(ptr) => (0, st.node_debug_info(proc_id, ptr)),
                 None => (-libc::EFAULT, Vec::new()),
             },
-            BINDER_GET_NODE_INFO_FOR_REF => match arg.get(..24) {
+            BINDER_GET_NODE_INFO_FOR_REF => match NodeInfoForRef::read(arg) {
                 Some(info) => match st.node_info_for_ref(proc_id, info) {
                     Ok(out) => (0, out),
                     Err(e) => (e, Vec::new()),
@@ -353,12 +328,8 @@ impl Driver {
             },
             BINDER_GET_EXTENDED_ERROR => {
                 let th = st.threads.get_mut(&t).expect("thread of this request");
-                let (id, command, param) = std::mem::replace(&mut th.extended_error, (0, BR_OK, 0));
-                let mut out = Vec::with_capacity(12);
-                out.extend_from_slice(&id.to_le_bytes());
-                out.extend_from_slice(&command.to_le_bytes());
-                out.extend_from_slice(&param.to_le_bytes());
-                (0, out)
+                let e = std::mem::replace(&mut th.extended_error, ExtendedError::ok(0));
+                (0, e.bytes().to_vec())
             }
             BINDER_ENABLE_ONEWAY_SPAM_DETECTION => match le_u32(arg, 0) {
                 Some(v) => {
@@ -394,7 +365,7 @@ impl Driver {
         bwr: &BinderWriteRead,
     ) {
         let mut out = Vec::with_capacity(WRITE_READ_SIZE);
-        encode_bwr(bwr, &mut out);
+        bwr.encode(&mut out);
         if let Some(th) = st.threads.get_mut(&t) {
             th.looper_need_return = false;
         }
@@ -410,7 +381,7 @@ impl Driver {
         arg: &[u8],
         files: Vec<OwnedFd>,
     ) -> Guard<'a> {
-        let Some(mut bwr) = decode_bwr(&mut Reader::new(arg)) else {
+        let Some(mut bwr) = BinderWriteRead::read(arg) else {
             Self::reply_ioctl(&mut st, sock, -libc::EFAULT, &[]);
             return st;
         };
@@ -746,43 +717,33 @@ impl Driver {
     }
 }
 
-impl State {
-    /// The `BC_*` commands other than transactions. Returns the size of the arguments.
-    fn simple_command(
-        &mut self,
-        t: ThreadId,
-        proc_id: ProcId,
-        cmd: u32,
-        args: &[u8],
-    ) -> Result<usize, i32> {
-        let need = command_payload_size(cmd);
-        if !matches!(
-            cmd,
-            BC_INCREFS
-                | BC_ACQUIRE
-                | BC_RELEASE
-                | BC_DECREFS
-                | BC_INCREFS_DONE
-                | BC_ACQUIRE_DONE
-                | BC_FREE_BUFFER
-                | BC_REGISTER_LOOPER
-                | BC_ENTER_LOOPER
-                | BC_EXIT_LOOPER
-                | BC_REQUEST_DEATH_NOTIFICATION
-                | BC_CLEAR_DEATH_NOTIFICATION
-                | BC_DEAD_BINDER_DONE
-        ) {
+/// The errno of a command stream that cannot be decoded: `-EINVAL` for a command the driver
+/// does not know or support (as the kernel, whatever follows it), `-EFAULT` for one cut short.
+fn command_error(e: DecodeError) -> i32 {
+    match e {
+        DecodeError::Unknown(cmd)
+        | DecodeError::Truncated {
+            cmd: Some(cmd @ (BC_ATTEMPT_ACQUIRE | BC_ACQUIRE_RESULT)),
+            ..
+        } => {
             tracing::info!("unknown command {cmd:#x} ({})", command_name(cmd));
-            return Err(-libc::EINVAL);
+            -libc::EINVAL
         }
-        if args.len() < need {
-            return Err(-libc::EFAULT);
-        }
-        match cmd {
-            BC_INCREFS | BC_ACQUIRE | BC_RELEASE | BC_DECREFS => {
-                let target = le_u32(args, 0).unwrap_or(0);
-                let strong = cmd == BC_ACQUIRE || cmd == BC_RELEASE;
-                let increment = cmd == BC_INCREFS || cmd == BC_ACQUIRE;
+        DecodeError::Truncated { .. } => -libc::EFAULT,
+    }
+}
+
+impl State {
+    /// The `BC_*` commands other than transactions.
+    fn simple_command(&mut self, t: ThreadId, proc_id: ProcId, bc: Bc) -> Result<(), i32> {
+        let name = bc.name();
+        match bc {
+            Bc::IncRefs(target)
+            | Bc::Acquire(target)
+            | Bc::Release(target)
+            | Bc::DecRefs(target) => {
+                let strong = matches!(bc, Bc::Acquire(_) | Bc::Release(_));
+                let increment = matches!(bc, Bc::IncRefs(_) | Bc::Acquire(_));
                 let mut res = Err(());
                 if increment
                     && target == 0
@@ -805,36 +766,34 @@ impl State {
                         )
                     }
                     Ok(r) => tracing::trace!(
-                        "{} ref {} desc {} s {} w {}",
-                        command_name(cmd),
+                        "{name} ref {} desc {} s {} w {}",
                         r.debug_id,
                         r.desc,
                         r.strong,
                         r.weak
                     ),
-                    Err(()) => tracing::info!("{} on invalid ref {target}", command_name(cmd)),
+                    Err(()) => tracing::info!("{name} on invalid ref {target}"),
                 }
             }
-            BC_INCREFS_DONE | BC_ACQUIRE_DONE => {
-                let (ptr, cookie) = (le_u64(args, 0).unwrap_or(0), le_u64(args, 8).unwrap_or(0));
-                let strong = cmd == BC_ACQUIRE_DONE;
+            Bc::IncRefsDone(PtrCookie { ptr, cookie })
+            | Bc::AcquireDone(PtrCookie { ptr, cookie }) => {
+                let strong = matches!(bc, Bc::AcquireDone(_));
                 let Some(n) = self
                     .procs
                     .get(&proc_id)
                     .and_then(|p| p.nodes.get(&ptr))
                     .copied()
                 else {
-                    tracing::info!("{} u{ptr:016x} no match", command_name(cmd));
-                    return Ok(need);
+                    tracing::info!("{name} u{ptr:016x} no match");
+                    return Ok(());
                 };
                 let node = self.nodes.get_mut(&n).ok_or(-libc::EINVAL)?;
                 if node.cookie != cookie {
                     tracing::info!(
-                        "{} u{ptr:016x} cookie mismatch {cookie:#x} != {:#x}",
-                        command_name(cmd),
+                        "{name} u{ptr:016x} cookie mismatch {cookie:#x} != {:#x}",
                         node.cookie
                     );
-                    return Ok(need);
+                    return Ok(());
                 }
                 let pending = if strong {
                     &mut node.pending_strong_ref
@@ -842,23 +801,18 @@ impl State {
                     &mut node.pending_weak_ref
                 };
                 if !std::mem::replace(pending, false) {
-                    tracing::info!(
-                        "{} node {} has no pending request",
-                        command_name(cmd),
-                        node.debug_id
-                    );
-                    return Ok(need);
+                    tracing::info!("{name} node {} has no pending request", node.debug_id);
+                    return Ok(());
                 }
                 self.dec_node(n, strong, false);
             }
-            BC_FREE_BUFFER => {
+            Bc::FreeBuffer(ptr) => {
                 // (`Driver::thread_write` frees buffers itself, in batches.)
-                let ptr = le_u64(args, 0).unwrap_or(0);
                 if let Some(off) = self.free_buffer_prepare(proc_id, ptr) {
                     self.free_buf(proc_id, off);
                 }
             }
-            BC_REGISTER_LOOPER => {
+            Bc::RegisterLooper => {
                 let looper = self.threads.get(&t).map_or(0, |th| th.looper);
                 let p = self.procs.get_mut(&proc_id).ok_or(-libc::ESRCH)?;
                 let mut invalid = false;
@@ -876,7 +830,7 @@ impl State {
                     th.looper |= LOOPER_REGISTERED | if invalid { LOOPER_INVALID } else { 0 };
                 }
             }
-            BC_ENTER_LOOPER => {
+            Bc::EnterLooper => {
                 if let Some(th) = self.threads.get_mut(&t) {
                     if th.looper & LOOPER_REGISTERED != 0 {
                         tracing::info!("BC_ENTER_LOOPER called after BC_REGISTER_LOOPER");
@@ -885,27 +839,29 @@ impl State {
                     th.looper |= LOOPER_ENTERED;
                 }
             }
-            BC_EXIT_LOOPER => {
+            Bc::ExitLooper => {
                 if let Some(th) = self.threads.get_mut(&t) {
                     th.looper |= LOOPER_EXITED;
                 }
             }
-            BC_REQUEST_DEATH_NOTIFICATION | BC_CLEAR_DEATH_NOTIFICATION => {
-                let handle = le_u32(args, 0).unwrap_or(0);
-                let cookie = le_u64(args, 4).unwrap_or(0);
-                if cmd == BC_REQUEST_DEATH_NOTIFICATION {
-                    self.request_death(proc_id, handle, cookie)?;
-                } else {
-                    self.clear_death(t, proc_id, handle, cookie);
-                }
+            Bc::RequestDeathNotification(HandleCookie { handle, cookie }) => {
+                self.request_death(proc_id, handle, cookie)?;
             }
-            BC_DEAD_BINDER_DONE => {
-                let cookie = le_u64(args, 0).unwrap_or(0);
-                self.dead_binder_done(t, proc_id, cookie);
+            Bc::ClearDeathNotification(HandleCookie { handle, cookie }) => {
+                self.clear_death(t, proc_id, handle, cookie);
             }
-            _ => return Err(-libc::EINVAL),
+            Bc::DeadBinderDone(cookie) => self.dead_binder_done(t, proc_id, cookie),
+            Bc::Transaction(_)
+            | Bc::Reply(_)
+            | Bc::TransactionSg(_)
+            | Bc::ReplySg(_)
+            | Bc::AcquireResult(_)
+            | Bc::AttemptAcquire(_) => {
+                tracing::info!("unknown command {:#x} ({name})", bc.code());
+                return Err(-libc::EINVAL);
+            }
         }
-        Ok(need)
+        Ok(())
     }
 
     /// The checks of `BC_FREE_BUFFER`: the offset of the buffer at `ptr` of the process's
@@ -1068,7 +1024,7 @@ impl State {
 
     /// `binder_ioctl_get_node_debug_info`: the first node after `ptr`.
     fn node_debug_info(&self, proc_id: ProcId, ptr: u64) -> Vec<u8> {
-        let mut out = vec![0u8; 24];
+        let mut out = NodeDebugInfo::default();
         let node = self
             .procs
             .get(&proc_id)
@@ -1080,18 +1036,25 @@ impl State {
             })
             .and_then(|(_, n)| self.nodes.get(n));
         if let Some(n) = node {
-            out[0..8].copy_from_slice(&n.ptr.to_le_bytes());
-            out[8..16].copy_from_slice(&n.cookie.to_le_bytes());
-            out[16..20].copy_from_slice(&(n.has_strong_ref as u32).to_le_bytes());
-            out[20..24].copy_from_slice(&(n.has_weak_ref as u32).to_le_bytes());
+            out = NodeDebugInfo {
+                ptr: n.ptr,
+                cookie: n.cookie,
+                has_strong_ref: n.has_strong_ref.into(),
+                has_weak_ref: n.has_weak_ref.into(),
+            };
         }
-        out
+        out.bytes().to_vec()
     }
 
     /// `binder_ioctl_get_node_info_for_ref` (context manager only).
-    fn node_info_for_ref(&self, proc_id: ProcId, info: &[u8]) -> Result<Vec<u8>, i32> {
-        let handle = le_u32(info, 0).unwrap_or(0);
-        if info[4..24].iter().any(|b| *b != 0) {
+    fn node_info_for_ref(&self, proc_id: ProcId, info: NodeInfoForRef) -> Result<Vec<u8>, i32> {
+        let handle = info.handle;
+        if info
+            != (NodeInfoForRef {
+                handle,
+                ..Default::default()
+            })
+        {
             tracing::info!("BINDER_GET_NODE_INFO_FOR_REF: only handle may be non-zero");
             return Err(-libc::EINVAL);
         }
@@ -1107,11 +1070,13 @@ impl State {
             .node_from_ref(proc_id, handle, true)
             .and_then(|n| self.nodes.get(&n))
             .ok_or(-libc::EINVAL)?;
-        let mut out = vec![0u8; 24];
-        out[0..4].copy_from_slice(&handle.to_le_bytes());
-        out[4..8].copy_from_slice(&(n.local_strong_refs + n.internal_strong_refs).to_le_bytes());
-        out[8..12].copy_from_slice(&n.local_weak_refs.to_le_bytes());
-        Ok(out)
+        let out = NodeInfoForRef {
+            handle,
+            strong_count: n.local_strong_refs + n.internal_strong_refs,
+            weak_count: n.local_weak_refs,
+            ..Default::default()
+        };
+        Ok(out.bytes().to_vec())
     }
 
     /// `OP_FD_FIXUP`: writes the receiver's fd numbers into the slots of the buffer.

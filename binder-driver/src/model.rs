@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
-use binder_sys::{BR_OK, BinderWriteRead};
+use binder_sys::{BR_OK, BinderWriteRead, ExtendedError};
 
 use crate::alloc::BinderAlloc;
 use crate::stats::{Obj, Stats};
@@ -290,9 +290,8 @@ pub struct Thread {
     pub sock: Arc<OwnedFd>,
     pub pending_read: Option<PendingRead>,
     pub pending_fixup: Option<PendingFixup>,
-    /// `binder_extended_error`: `(transaction debug id, BR_* command, errno)` of the last
-    /// transaction, for `BINDER_GET_EXTENDED_ERROR`.
-    pub extended_error: (u32, u32, i32),
+    /// `binder_extended_error` of the last transaction, for `BINDER_GET_EXTENDED_ERROR`.
+    pub extended_error: ExtendedError,
 }
 
 /// A datagram to send once the state lock is released.
@@ -571,7 +570,7 @@ impl State {
                 sock,
                 pending_read: None,
                 pending_fixup: None,
-                extended_error: (0, BR_OK, 0),
+                extended_error: ExtendedError::ok(0),
             },
         );
         Some(id)

@@ -77,7 +77,7 @@ impl BufferView<'_> {
         Some(Object {
             hdr_type,
             size,
-            flat: FlatBinderObject::decode(&raw)?,
+            flat: FlatBinderObject::read(&raw)?,
         })
     }
 

@@ -8,7 +8,7 @@
 
 use std::os::fd::OwnedFd;
 
-use binder_sys::ud::{MAX_MESSAGE, encode_bwr, encode_ioctl_done};
+use binder_sys::ud::{MAX_MESSAGE, encode_ioctl_done};
 use binder_sys::*;
 
 use crate::model::*;
@@ -26,18 +26,19 @@ pub struct ReadResult {
     pub fds: Vec<OwnedFd>,
 }
 
-fn put_u32(buf: &mut Vec<u8>, v: u32) {
-    buf.extend_from_slice(&v.to_le_bytes());
-}
-
-fn put_u64(buf: &mut Vec<u8>, v: u64) {
-    buf.extend_from_slice(&v.to_le_bytes());
-}
-
 impl State {
-    fn put_br(&mut self, buf: &mut Vec<u8>, cmd: u32) {
-        put_u32(buf, cmd);
-        self.stats.br(cmd);
+    fn put_br(&mut self, buf: &mut Vec<u8>, br: Br) {
+        br.encode(buf);
+        self.stats.br(br.code());
+    }
+
+    /// Writes a pending error return (a `BR_*` without payload) unless it is `BR_OK`.
+    fn put_error_br(&mut self, buf: &mut Vec<u8>, cmd: u32) {
+        match Br::decode(&mut Reader::new(&cmd.to_ne_bytes())) {
+            Ok(Br::Ok) => {}
+            Ok(br) => self.put_br(buf, br),
+            Err(e) => tracing::error!("pending error return: {e}"),
+        }
     }
 
     /// `binder_thread_read` without blocking: `None` means the thread would sleep. A thread
@@ -56,7 +57,7 @@ impl State {
         let mut buf = Vec::with_capacity(capacity.min(512));
         let mut fds = Vec::new();
         if read_consumed == 0 {
-            put_u32(&mut buf, BR_NOOP);
+            Br::Noop.encode(&mut buf);
         }
         let wait_for_proc_work = woken.unwrap_or_else(|| self.available_for_proc_work(t));
         if !self.has_work(t, wait_for_proc_work) {
@@ -103,9 +104,7 @@ impl State {
                         &mut th.reply_error
                     };
                     let cmd = std::mem::replace(slot, BR_OK);
-                    if cmd != BR_OK {
-                        self.put_br(&mut buf, cmd);
-                    }
+                    self.put_error_br(&mut buf, cmd);
                 }
                 Work::TransactionComplete | Work::OnewaySpamSuspect => {
                     self.stats.deleted(Obj::TransactionComplete);
@@ -117,9 +116,9 @@ impl State {
                     self.put_br(
                         &mut buf,
                         if warn {
-                            BR_ONEWAY_SPAM_SUSPECT
+                            Br::OnewaySpamSuspect
                         } else {
-                            BR_TRANSACTION_COMPLETE
+                            Br::TransactionComplete
                         },
                     );
                 }
@@ -132,12 +131,10 @@ impl State {
                     let cookie = death.cookie;
                     if death.kind == DeathKind::ClearNotification {
                         self.free_death(d);
-                        self.put_br(&mut buf, BR_CLEAR_DEATH_NOTIFICATION_DONE);
-                        put_u64(&mut buf, cookie);
+                        self.put_br(&mut buf, Br::ClearDeathNotificationDone(cookie));
                     } else {
                         self.enqueue_death_work(d, WorkList::Delivered(proc_id), false);
-                        self.put_br(&mut buf, BR_DEAD_BINDER);
-                        put_u64(&mut buf, cookie);
+                        self.put_br(&mut buf, Br::DeadBinder(cookie));
                         // Death notifications can cause transactions: stop here.
                         break;
                     }
@@ -190,22 +187,18 @@ impl State {
         if !weak && !strong {
             self.free_node(n);
         }
-        let mut put = |state: &mut State, cmd: u32| {
-            state.put_br(buf, cmd);
-            put_u64(buf, ptr);
-            put_u64(buf, cookie);
-        };
+        let node = PtrCookie { ptr, cookie };
         if weak && !had_weak {
-            put(self, BR_INCREFS);
+            self.put_br(buf, Br::IncRefs(node));
         }
         if strong && !had_strong {
-            put(self, BR_ACQUIRE);
+            self.put_br(buf, Br::Acquire(node));
         }
         if !strong && had_strong {
-            put(self, BR_RELEASE);
+            self.put_br(buf, Br::Release(node));
         }
         if !weak && had_weak {
-            put(self, BR_DECREFS);
+            self.put_br(buf, Br::DecRefs(node));
         }
     }
 
@@ -292,8 +285,14 @@ impl State {
             slots: fixups.iter().map(|f| f.offset).collect(),
         });
         fds.extend(fixups.into_iter().map(|f| f.file));
-        self.put_br(buf, cmd);
-        td.encode(buf);
+        self.put_br(
+            buf,
+            if cmd == BR_TRANSACTION {
+                Br::Transaction(td)
+            } else {
+                Br::Reply(td)
+            },
+        );
         let Some(th) = self.threads.get_mut(&t) else {
             return true;
         };
@@ -383,7 +382,7 @@ impl State {
             self.wakeup_proc(proc_id);
         }
         let mut arg = Vec::with_capacity(WRITE_READ_SIZE);
-        encode_bwr(&bwr, &mut arg);
+        bwr.encode(&mut arg);
         let mut bytes = Vec::new();
         encode_ioctl_done(0, result.fds.len() as u32, &arg, &result.bytes, &mut bytes);
         self.outgoing.push(Outgoing {

@@ -187,7 +187,7 @@ impl State {
             .ok_or_else(|| Failure::new(BR_DEAD_REPLY, -libc::ESRCH, "sender gone"))?;
         let debug_id = self.next_id();
         if let Some(th) = self.threads.get_mut(&t) {
-            th.extended_error = (debug_id as u32, BR_OK, 0);
+            th.extended_error = ExtendedError::ok(debug_id as u32);
         }
         let backlog = self.threads.get(&t).map_or(0, |th| th.todo.completions());
         if backlog >= self.limits.max_thread_backlog {
@@ -976,8 +976,8 @@ impl State {
         self.undo(f);
         self.stats.failed += 1;
         if let Some(th) = self.threads.get_mut(&t) {
-            th.extended_error.1 = code;
-            th.extended_error.2 = param;
+            th.extended_error.command = code;
+            th.extended_error.param = param;
         }
         let Some(th) = self.threads.get_mut(&t) else {
             if let Some(irt) = in_reply_to {

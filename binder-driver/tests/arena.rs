@@ -58,7 +58,7 @@ fn arena_data_is_copied_with_memcpy_and_counted() {
     st.start_read();
     ct.send_write_read(&Cmds::new().transaction_raw(td).0, READ_SIZE);
     let tr = txn_of(&st.recv_ioctl().br());
-    let got = FlatBinderObject::decode(&server.read_area(tr.data_buffer + 16, 24)).unwrap();
+    let got = FlatBinderObject::read(&server.read_area(tr.data_buffer + 16, 24)).unwrap();
     assert_eq!(got.hdr_type, BINDER_TYPE_HANDLE);
     let stats = inst.stats();
     assert_eq!(stats.bytes_copied_arena, 100_000 + 40);

@@ -268,11 +268,11 @@ impl ServeOne for Thread {
         let brs = client.recv_ioctl().br();
         let reply = txn_of(&brs);
         for b in &brs {
-            if let Br::Increfs(p, c) = b {
-                client.write(&Cmds::new().increfs_done(*p, *c).0);
+            if let Br::IncRefs(n) = b {
+                client.write(&Cmds::new().increfs_done(n.ptr, n.cookie).0);
             }
-            if let Br::Acquire(p, c) = b {
-                client.write(&Cmds::new().acquire_done(*p, *c).0);
+            if let Br::Acquire(n) = b {
+                client.write(&Cmds::new().acquire_done(n.ptr, n.cookie).0);
             }
         }
         client.write(&Cmds::new().free_buffer(reply.data_buffer).0);

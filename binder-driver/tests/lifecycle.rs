@@ -149,7 +149,8 @@ fn node_info_ioctls() {
     );
     let brs = ct.recv_ioctl().br();
     assert!(
-        brs.contains(&Br::Acquire(0x100, 0x101)) && brs.contains(&Br::Acquire(0x200, 0x201)),
+        brs.contains(&Br::Acquire(ptr_cookie(0x100, 0x101)))
+            && brs.contains(&Br::Acquire(ptr_cookie(0x200, 0x201))),
         "{brs:?}"
     );
 

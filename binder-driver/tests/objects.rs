@@ -17,7 +17,7 @@ fn call(t: &Thread) -> TransactionData {
 fn object_at(p: &Proc, tr: &TransactionData, index: usize) -> FlatBinderObject {
     let offs = p.read_area(tr.data_offsets, tr.offsets_size as usize);
     let off = u64::from_le_bytes(offs[index * 8..index * 8 + 8].try_into().unwrap());
-    FlatBinderObject::decode(&p.read_area(tr.data_buffer + off, 24)).unwrap()
+    FlatBinderObject::read(&p.read_area(tr.data_buffer + off, 24)).unwrap()
 }
 
 fn node_of(st: &DriverState, ptr: u64) -> &binder_sys::ud::state::NodeState {
@@ -53,8 +53,8 @@ fn give_binder(
         brs[..4],
         [
             Br::Noop,
-            Br::Increfs(ptr, cookie),
-            Br::Acquire(ptr, cookie),
+            Br::IncRefs(ptr_cookie(ptr, cookie)),
+            Br::Acquire(ptr_cookie(ptr, cookie)),
             Br::TransactionComplete
         ],
         "{brs:?}"
@@ -137,7 +137,11 @@ fn objects_translate_across_three_processes() {
     // The replier owns the new node: it learns of the weak ref with its completion.
     assert_eq!(
         r.br(),
-        [Br::Noop, Br::Increfs(0xc0, 0xc1), Br::TransactionComplete]
+        [
+            Br::Noop,
+            Br::IncRefs(ptr_cookie(0xc0, 0xc1)),
+            Br::TransactionComplete
+        ]
     );
     bt2.write(&Cmds::new().increfs_done(0xc0, 0xc1).0);
     let brs = ct.recv_ioctl().br();
@@ -228,13 +232,13 @@ fn refcount_handshake_and_release_when_refs_go() {
     at.write(&Cmds::new().release(h).0);
     assert_eq!(
         looper.recv_ioctl().br(),
-        [Br::Noop, Br::Release(0x10, 0x11)]
+        [Br::Noop, Br::Release(ptr_cookie(0x10, 0x11))]
     );
     looper.start_read();
     at.write(&Cmds::new().decrefs(h).0);
     assert_eq!(
         looper.recv_ioctl().br(),
-        [Br::Noop, Br::Decrefs(0x10, 0x11)]
+        [Br::Noop, Br::DecRefs(ptr_cookie(0x10, 0x11))]
     );
     let st = inst.state();
     assert!(
@@ -294,7 +298,7 @@ fn death_notification_when_a_process_goes_away() {
             .0,
         READ_SIZE,
     );
-    assert_eq!(r.br(), [Br::Noop, Br::ClearDeathDone(0xdead)]);
+    assert_eq!(r.br(), [Br::Noop, Br::ClearDeathNotificationDone(0xdead)]);
     at.write(&Cmds::new().release(h).decrefs(h).0);
     let st = inst.state();
     assert!(st.dead_nodes.is_empty(), "{:?}", st.dead_nodes);
@@ -320,7 +324,7 @@ fn death_notification_when_a_process_goes_away() {
             .0,
         READ_SIZE,
     );
-    assert_eq!(r.br(), [Br::Noop, Br::ClearDeathDone(0xbeef)]);
+    assert_eq!(r.br(), [Br::Noop, Br::ClearDeathNotificationDone(0xbeef)]);
 }
 
 #[test]

@@ -886,7 +886,7 @@ fn death_notifications_are_bounded_per_process() {
         acks += ct
             .read()
             .iter()
-            .filter(|b| matches!(b, Br::ClearDeathDone(_)))
+            .filter(|b| matches!(b, Br::ClearDeathNotificationDone(_)))
             .count();
     }
     assert_eq!(ct.write_read(&Cmds::new().request_death(0, 99).0, 0).ret, 0);
@@ -1165,8 +1165,8 @@ fn a_transaction_with_many_objects_does_not_stall_others() {
     // It arrived whole, with the lowest free descriptors: 1..=OBJECTS.
     let tr = txn_of(&st.recv_ioctl().br());
     assert_eq!(tr.offsets_size, OBJECTS * 8);
-    let last = FlatBinderObject::decode(&server.read_area(tr.data_buffer + (OBJECTS - 1) * 24, 24))
-        .unwrap();
+    let last =
+        FlatBinderObject::read(&server.read_area(tr.data_buffer + (OBJECTS - 1) * 24, 24)).unwrap();
     assert_eq!(
         (last.hdr_type, last.handle()),
         (BINDER_TYPE_HANDLE, OBJECTS as u32)

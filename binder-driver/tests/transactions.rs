@@ -472,7 +472,7 @@ fn nested_call_lands_on_the_waiting_thread() {
         READ_SIZE,
     );
     let call = recv_call(&s);
-    let got = FlatBinderObject::decode(&_a.read_area(call.data_buffer, 24)).unwrap();
+    let got = FlatBinderObject::read(&_a.read_area(call.data_buffer, 24)).unwrap();
     assert_eq!(got.hdr_type, BINDER_TYPE_HANDLE);
     let handle = got.handle();
     assert_eq!(handle, 1);
@@ -489,8 +489,8 @@ fn nested_call_lands_on_the_waiting_thread() {
         brs[..4],
         [
             Br::Noop,
-            Br::Increfs(0xb0, 0xb1),
-            Br::Acquire(0xb0, 0xb1),
+            Br::IncRefs(ptr_cookie(0xb0, 0xb1)),
+            Br::Acquire(ptr_cookie(0xb0, 0xb1)),
             Br::TransactionComplete
         ],
         "{brs:?}"
@@ -573,12 +573,12 @@ fn oneway_spam_is_reported_when_enabled() {
             &Cmds::new().transaction(0, i, TF_ONE_WAY, &chunk, &[]).0,
             READ_SIZE,
         );
-        answers.push(r.br()[1].clone());
+        answers.push(r.br()[1]);
     }
     // The seventh buffer leaves less than a tenth of the area for oneway calls, and this sender
     // holds more than a quarter of it: it is told once.
     assert_eq!(answers[..6], vec![Br::TransactionComplete; 6][..]);
-    assert_eq!(answers[6], Br::Unknown(BR_ONEWAY_SPAM_SUSPECT));
+    assert_eq!(answers[6], Br::OnewaySpamSuspect);
     assert_eq!(inst.stats().br["BR_ONEWAY_SPAM_SUSPECT"], 1);
     let first = txn_of(&st.recv_ioctl().br());
     assert_eq!(first.code, 0);

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use binder_sys::{
     BINDER_TYPE_BINDER, BINDER_TYPE_FD, BINDER_TYPE_HANDLE, BINDER_TYPE_WEAK_BINDER,
-    BINDER_TYPE_WEAK_HANDLE, FLAT_BINDER_OBJECT_SIZE, FlatBinderObject,
+    BINDER_TYPE_WEAK_HANDLE, FLAT_BINDER_OBJECT_SIZE, FlatBinderObject, Wire,
 };
 
 use crate::binder::SpIBinder;
@@ -487,7 +487,7 @@ impl Parcel {
     fn read_flat_object(&mut self) -> Result<FlatBinderObject, StatusCode> {
         let pos = self.read_pos;
         let bytes = self.read_padded(FLAT_BINDER_OBJECT_SIZE)?;
-        let obj = FlatBinderObject::decode(bytes).ok_or(StatusCode::NotEnoughData)?;
+        let obj = FlatBinderObject::read(bytes).ok_or(StatusCode::NotEnoughData)?;
         if obj.binder_or_handle != 0 && !self.has_object_at(pos) {
             self.read_pos = pos;
             return Err(StatusCode::BadType);

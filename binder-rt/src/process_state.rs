@@ -8,10 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use binder_sys::{
-    BC_ACQUIRE, BC_CLEAR_DEATH_NOTIFICATION, BC_DECREFS, BC_FREE_BUFFER, BC_INCREFS, BC_RELEASE,
-    BC_REQUEST_DEATH_NOTIFICATION, BINDER_SET_CONTEXT_MGR_EXT, BINDER_SET_MAX_THREADS,
-    BINDER_TYPE_BINDER, BINDER_TYPE_FD, FLAT_BINDER_FLAG_ACCEPTS_FDS, FlatBinderObject,
-    HandleCookie, TransactionData,
+    BINDER_SET_CONTEXT_MGR_EXT, BINDER_SET_MAX_THREADS, BINDER_TYPE_BINDER, BINDER_TYPE_FD, Bc,
+    FLAT_BINDER_FLAG_ACCEPTS_FDS, FlatBinderObject, HandleCookie, TransactionData, Wire,
 };
 
 use crate::arena::SendArena;
@@ -296,23 +294,14 @@ impl ProcessState {
         }
         let b = SpIBinder::new_remote(handle);
         handles.insert(handle, b.downgrade());
-        self.defer_handle_command(BC_INCREFS, handle);
-        self.defer_handle_command(BC_ACQUIRE, handle);
+        self.defer(Bc::IncRefs(handle));
+        self.defer(Bc::Acquire(handle));
         Ok(b)
     }
 
-    fn defer_handle_command(&self, cmd: u32, handle: u32) {
-        let mut d = self.deferred.lock().unwrap_or_else(|e| e.into_inner());
-        d.extend_from_slice(&cmd.to_le_bytes());
-        d.extend_from_slice(&handle.to_le_bytes());
-    }
-
     /// Appends a command to send with the next driver write of any thread.
-    pub(crate) fn defer(&self, bytes: &[u8]) {
-        self.deferred
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(bytes);
+    pub(crate) fn defer(&self, cmd: Bc) {
+        cmd.encode(&mut self.deferred.lock().unwrap_or_else(|e| e.into_inner()));
     }
 
     /// Takes the deferred commands, to be sent before the thread's own.
@@ -331,9 +320,10 @@ impl ProcessState {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(cookie, binder.downgrade());
-        let mut cmd = BC_REQUEST_DEATH_NOTIFICATION.to_le_bytes().to_vec();
-        HandleCookie { handle, cookie }.encode(&mut cmd);
-        self.defer(&cmd);
+        self.defer(Bc::RequestDeathNotification(HandleCookie {
+            handle,
+            cookie,
+        }));
         crate::thread_state::flush_commands()?;
         Ok(cookie)
     }
@@ -371,7 +361,7 @@ impl ProcessState {
         let mut seen = std::collections::HashSet::new();
         for chunk in offsets.chunks_exact(8) {
             let off = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) as usize;
-            let Some(obj) = data.get(off..).and_then(FlatBinderObject::decode) else {
+            let Some(obj) = data.get(off..).and_then(FlatBinderObject::read) else {
                 continue;
             };
             if obj.hdr_type == BINDER_TYPE_FD && seen.insert(obj.handle()) {
@@ -388,9 +378,7 @@ impl ProcessState {
 /// batches it).
 pub(crate) fn queue_free_buffer(ptr: u64) {
     if let Some(ps) = ProcessState::existing() {
-        let mut cmd = BC_FREE_BUFFER.to_le_bytes().to_vec();
-        cmd.extend_from_slice(&ptr.to_le_bytes());
-        ps.defer(&cmd);
+        ps.defer(Bc::FreeBuffer(ptr));
     }
 }
 
@@ -410,12 +398,10 @@ pub(crate) fn release_proxy(handle: u32, death_cookie: Option<u64>) {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&cookie);
-        let mut cmd = BC_CLEAR_DEATH_NOTIFICATION.to_le_bytes().to_vec();
-        HandleCookie { handle, cookie }.encode(&mut cmd);
-        ps.defer(&cmd);
+        ps.defer(Bc::ClearDeathNotification(HandleCookie { handle, cookie }));
     }
-    ps.defer_handle_command(BC_RELEASE, handle);
-    ps.defer_handle_command(BC_DECREFS, handle);
+    ps.defer(Bc::Release(handle));
+    ps.defer(Bc::DecRefs(handle));
     // The owner keeps its object until it hears of this; don't leave that to whichever thread
     // writes next, which may be never (libbinder flushes here too).
     crate::thread_state::flush_unless_in_loop();

@@ -6,13 +6,8 @@ use std::cell::RefCell;
 use std::sync::atomic::Ordering;
 
 use binder_sys::{
-    BC_ACQUIRE_DONE, BC_DEAD_BINDER_DONE, BC_ENTER_LOOPER, BC_EXIT_LOOPER, BC_INCREFS_DONE,
-    BC_REGISTER_LOOPER, BC_REPLY, BC_TRANSACTION, BINDER_THREAD_EXIT, BR_ACQUIRE,
-    BR_CLEAR_DEATH_NOTIFICATION_DONE, BR_DEAD_BINDER, BR_DEAD_REPLY, BR_DECREFS, BR_ERROR,
-    BR_FAILED_REPLY, BR_FINISHED, BR_FROZEN_REPLY, BR_INCREFS, BR_NOOP, BR_OK,
-    BR_ONEWAY_SPAM_SUSPECT, BR_RELEASE, BR_REPLY, BR_SPAWN_LOOPER, BR_TRANSACTION,
-    BR_TRANSACTION_COMPLETE, BR_TRANSACTION_PENDING_FROZEN, BR_TRANSACTION_SEC_CTX, PtrCookie,
-    Reader, TF_ACCEPT_FDS, TF_ONE_WAY, TF_STATUS_CODE, TransactionData,
+    BINDER_THREAD_EXIT, Bc, Br, ExtendedError, Reader, TF_ACCEPT_FDS, TF_ONE_WAY, TF_STATUS_CODE,
+    TransactionData, TransactionDataSecctx, Wire,
 };
 
 use crate::binder::{SpIBinder, TransactionCode, TransactionFlags, local_nodes};
@@ -29,9 +24,9 @@ thread_local! {
 
 /// Asks the driver why it answered `BR_FAILED_REPLY` (both drivers keep the reason per thread).
 fn record_failure_reason() {
-    let mut arg = [0u8; 12];
-    let errno = match ioctl(binder_sys::BINDER_GET_EXTENDED_ERROR, &mut arg) {
-        Ok(()) => i32::from_le_bytes([arg[8], arg[9], arg[10], arg[11]]),
+    let mut arg = ExtendedError::default();
+    let errno = match ioctl(binder_sys::BINDER_GET_EXTENDED_ERROR, arg.bytes_mut()) {
+        Ok(()) => arg.param,
         Err(_) => 0,
     };
     tracing::warn!(errno, "the binder driver refused a transaction");
@@ -249,69 +244,26 @@ pub(crate) fn flush_unless_in_loop() {
     }
 }
 
-/// A return command, decoded out of the read buffer so that no borrow of the thread state is
-/// held while it is executed.
-#[derive(Debug)]
-enum Br {
-    Noop,
-    Error(i32),
-    TransactionComplete,
-    DeadReply,
-    FailedReply,
-    FrozenReply,
-    Transaction(TransactionData),
-    Reply(TransactionData),
-    Node { cmd: u32, target: PtrCookie },
-    DeadBinder(u64),
-    ClearDeathDone,
-    SpawnLooper,
-    Finished,
-    Unknown(u32),
-}
-
+/// Decodes the next return command out of the read buffer (so that no borrow of the thread
+/// state is held while it is executed). A malformed read (a truncated or unknown return) is
+/// dropped whole: what follows it cannot be found.
 fn next_command() -> Result<Option<Br>, StatusCode> {
     with(|t| {
         if t.in_pos >= t.in_len {
             return Ok(None);
         }
         let mut r = Reader::new(&t.input[t.in_pos..t.in_len]);
-        let cmd = r.u32().ok_or(StatusCode::BadValue)?;
-        let short = || {
-            tracing::error!(
-                cmd = binder_sys::command_name(cmd),
-                "truncated command from the binder driver"
-            );
-            StatusCode::BadValue
-        };
-        let br = match cmd {
-            BR_NOOP | BR_OK | BR_ONEWAY_SPAM_SUSPECT | BR_TRANSACTION_PENDING_FROZEN => Br::Noop,
-            BR_ERROR => Br::Error(r.i32().ok_or_else(short)?),
-            BR_TRANSACTION_COMPLETE => Br::TransactionComplete,
-            BR_DEAD_REPLY => Br::DeadReply,
-            BR_FAILED_REPLY => Br::FailedReply,
-            BR_FROZEN_REPLY => Br::FrozenReply,
-            BR_TRANSACTION => Br::Transaction(TransactionData::decode(&mut r).ok_or_else(short)?),
-            BR_TRANSACTION_SEC_CTX => {
-                let tr = TransactionData::decode(&mut r).ok_or_else(short)?;
-                r.u64().ok_or_else(short)?;
-                Br::Transaction(tr)
+        match Br::decode(&mut r) {
+            Ok(br) => {
+                t.in_pos += r.position();
+                Ok(Some(br))
             }
-            BR_REPLY => Br::Reply(TransactionData::decode(&mut r).ok_or_else(short)?),
-            BR_INCREFS | BR_ACQUIRE | BR_RELEASE | BR_DECREFS => Br::Node {
-                cmd,
-                target: PtrCookie::decode(&mut r).ok_or_else(short)?,
-            },
-            BR_DEAD_BINDER => Br::DeadBinder(r.u64().ok_or_else(short)?),
-            BR_CLEAR_DEATH_NOTIFICATION_DONE => {
-                r.u64().ok_or_else(short)?;
-                Br::ClearDeathDone
+            Err(e) => {
+                tracing::error!("malformed read from the binder driver: {e}");
+                t.in_pos = t.in_len;
+                Err(StatusCode::BadValue)
             }
-            BR_SPAWN_LOOPER => Br::SpawnLooper,
-            BR_FINISHED => Br::Finished,
-            other => Br::Unknown(other),
-        };
-        t.in_pos += r.position();
-        Ok(Some(br))
+        }
     })
 }
 
@@ -323,7 +275,16 @@ pub(crate) fn transact(
     flags: TransactionFlags,
 ) -> Result<Option<Parcel>, StatusCode> {
     let _span = tracing::trace_span!("transact", handle, code, size = data.data_size()).entered();
-    with(|t| write_transaction_data(t, BC_TRANSACTION, handle, code, flags | TF_ACCEPT_FDS, data));
+    with(|t| {
+        write_transaction_data(
+            t,
+            Bc::Transaction,
+            handle,
+            code,
+            flags | TF_ACCEPT_FDS,
+            data,
+        )
+    });
     // `data` stays borrowed until the loop returns, so its memory stays put until the driver
     // has copied it.
     wait_for_response(flags & TF_ONE_WAY == 0)
@@ -370,7 +331,12 @@ fn read_reply(tr: &TransactionData) -> Result<Parcel, StatusCode> {
 fn execute_command(cmd: Br) -> Result<(), StatusCode> {
     let ps = ProcessState::get()?;
     match cmd {
-        Br::Noop | Br::TransactionComplete => {}
+        Br::Noop
+        | Br::Ok
+        | Br::OnewaySpamSuspect
+        | Br::TransactionPendingFrozen
+        | Br::TransactionComplete
+        | Br::ClearDeathNotificationDone(_) => {}
         Br::Error(e) => {
             tracing::error!(error = e, "BR_ERROR from the binder driver");
             return Err(StatusCode::from_i32(e));
@@ -385,45 +351,42 @@ fn execute_command(cmd: Br) -> Result<(), StatusCode> {
             tracing::warn!("unexpected BR_REPLY outside a transaction");
             drop(ps.received_parcel(&tr));
         }
-        Br::Transaction(tr) => handle_transaction(ps, tr)?,
-        Br::Node { cmd, target } => {
-            let strong = cmd == BR_ACQUIRE || cmd == BR_RELEASE;
-            let known = target.ptr == 0 || local_nodes().acquire_or_release(cmd, target.ptr);
+        Br::Transaction(tr)
+        | Br::TransactionSecCtx(TransactionDataSecctx {
+            transaction_data: tr,
+            ..
+        }) => handle_transaction(ps, tr)?,
+        Br::IncRefs(target) | Br::Acquire(target) | Br::Release(target) | Br::DecRefs(target) => {
+            let code = cmd.code();
+            let known = target.ptr == 0 || local_nodes().acquire_or_release(code, target.ptr);
             if !known {
                 tracing::error!(
-                    cmd = binder_sys::command_name(cmd),
+                    cmd = cmd.name(),
                     ptr = target.ptr,
                     "reference command for an unknown local object"
                 );
             }
-            if cmd == BR_INCREFS || cmd == BR_ACQUIRE {
-                let done = if strong {
-                    BC_ACQUIRE_DONE
-                } else {
-                    BC_INCREFS_DONE
-                };
-                with(|t| {
-                    t.out.extend_from_slice(&done.to_le_bytes());
-                    target.encode(&mut t.out);
-                });
+            let done = match cmd {
+                Br::IncRefs(_) => Some(Bc::IncRefsDone(target)),
+                Br::Acquire(_) => Some(Bc::AcquireDone(target)),
+                _ => None,
+            };
+            if let Some(done) = done {
+                with(|t| done.encode(&mut t.out));
             }
         }
         Br::DeadBinder(cookie) => {
             if let Some(proxy) = ps.death_target(cookie) {
                 proxy.send_obituary();
             }
-            with(|t| {
-                t.out.extend_from_slice(&BC_DEAD_BINDER_DONE.to_le_bytes());
-                t.out.extend_from_slice(&cookie.to_le_bytes());
-            });
+            with(|t| Bc::DeadBinderDone(cookie).encode(&mut t.out));
         }
-        Br::ClearDeathDone => {}
         Br::SpawnLooper => spawn_pooled_thread(false)?,
         Br::Finished => return Err(StatusCode::TimedOut),
-        Br::Unknown(c) => {
+        Br::AcquireResult(_) | Br::AttemptAcquire(_) => {
             tracing::error!(
-                cmd = format_args!("{c:#x}"),
-                "unknown command from the binder driver"
+                cmd = cmd.name(),
+                "unsupported command from the binder driver"
             );
             return Err(StatusCode::BadValue);
         }
@@ -484,17 +447,17 @@ fn handle_transaction(ps: &ProcessState, tr: TransactionData) -> Result<(), Stat
     let flags = if result.is_err() { TF_STATUS_CODE } else { 0 };
     with(|t| {
         // A reply names no target (libbinder writes handle -1).
-        write_transaction_data(t, BC_REPLY, u32::MAX, 0, flags, &reply);
+        write_transaction_data(t, Bc::Reply, u32::MAX, 0, flags, &reply);
         t.pending.push(reply);
     });
     Ok(())
 }
 
-/// Queues `cmd` (`BC_TRANSACTION` or `BC_REPLY`) for `parcel`, as libbinder's
+/// Queues `cmd` ([`Bc::Transaction`] or [`Bc::Reply`]) for `parcel`, as libbinder's
 /// `writeTransactionData`: the driver reads the Parcel's bytes and offsets where they are.
 fn write_transaction_data(
     t: &mut ThreadState,
-    cmd: u32,
+    cmd: fn(TransactionData) -> Bc,
     handle: u32,
     code: u32,
     flags: u32,
@@ -513,8 +476,7 @@ fn write_transaction_data(
         data_buffer: buffer,
         data_offsets: offsets,
     };
-    t.out.extend_from_slice(&cmd.to_le_bytes());
-    tr.encode(&mut t.out);
+    cmd(tr).encode(&mut t.out);
     for fd in parcel.owned_fds() {
         if !t.out_fds.contains(&fd) {
             t.out_fds.push(fd);
@@ -537,11 +499,11 @@ pub(crate) fn join_thread_pool(is_main: bool) {
     let _in_loop = InLoop::enter();
     with(|t| {
         let cmd = if is_main {
-            BC_ENTER_LOOPER
+            Bc::EnterLooper
         } else {
-            BC_REGISTER_LOOPER
+            Bc::RegisterLooper
         };
-        t.out.extend_from_slice(&cmd.to_le_bytes());
+        cmd.encode(&mut t.out);
         t.is_looper = true;
     });
     loop {
@@ -553,7 +515,7 @@ pub(crate) fn join_thread_pool(is_main: bool) {
         }
     }
     with(|t| {
-        t.out.extend_from_slice(&BC_EXIT_LOOPER.to_le_bytes());
+        Bc::ExitLooper.encode(&mut t.out);
         t.is_looper = false;
     });
     let _ = talk_with_driver(false);

@@ -27,9 +27,10 @@
 //! connection are ioctls; the reply to a `BINDER_WRITE_READ` with a non-zero `read_size` comes
 //! when the driver has something to read, exactly as the ioctl blocks in the kernel.
 
-use crate::{BinderWriteRead, Reader, WRITE_READ_SIZE};
+use crate::{BinderWriteRead, Reader, Wire};
 
 #[cfg(feature = "serde")]
+#[allow(missing_docs)] // TODO(wire): documented with the model/state merge
 pub mod state;
 
 /// Upper bound of one datagram in either direction. Command streams longer than this are sent
@@ -221,6 +222,7 @@ pub enum DebugQuery {
 }
 
 impl DebugQuery {
+    /// The query numbered `v`, if there is one.
     pub fn from_u32(v: u32) -> Option<Self> {
         match v {
             1 => Some(DebugQuery::State),
@@ -234,25 +236,40 @@ impl DebugQuery {
 /// A request on a process connection, as the driver decodes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProcRequest {
+    /// [`OP_HELLO_PROC`].
     Hello {
+        /// [`HELLO_VERSION`].
         version: u32,
+        /// `HELLO_FLAG_*`.
         flags: u32,
+        /// [`UD_REVISION`].
         revision: u32,
     },
+    /// [`OP_MMAP`].
     Mmap {
+        /// Size of the receive area asked for.
         size: u64,
     },
+    /// [`OP_MMAP_ADDR`].
     MmapAddr {
+        /// Where the process mapped its receive area.
         addr: u64,
     },
+    /// [`OP_REGISTER_ARENA`].
     RegisterArena {
+        /// Where the process mapped its send arena.
         addr: u64,
+        /// The arena's size.
         size: u64,
     },
+    /// [`OP_NEW_THREAD`].
     NewThread {
+        /// The thread's id, for dumps and logs.
         tid: u32,
     },
+    /// [`OP_DEBUG`].
     Debug {
+        /// A [`DebugQuery`] number.
         query: u32,
     },
 }
@@ -325,12 +342,17 @@ impl ProcRequest {
 /// A request on a thread connection, as the driver decodes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ThreadRequest<'a> {
-    /// `cmd` and the bytes after it (argument structure, then inline write data).
+    /// [`OP_IOCTL`]: `cmd` and the bytes after it (argument structure, then inline write
+    /// data).
     Ioctl {
+        /// The ioctl number.
         cmd: u32,
+        /// The argument structure and what follows it.
         arg: &'a [u8],
     },
+    /// [`OP_FD_FIXUP`].
     FdFixup {
+        /// The numbers of the files received, in order.
         fds: Vec<i32>,
     },
 }
@@ -386,7 +408,7 @@ pub fn encode_write_read(bwr: &BinderWriteRead, write: &[u8], fds: &[i32], out: 
     out.clear();
     out.extend_from_slice(&OP_IOCTL.to_le_bytes());
     out.extend_from_slice(&crate::BINDER_WRITE_READ.to_le_bytes());
-    encode_bwr(bwr, out);
+    bwr.encode(out);
     out.extend_from_slice(write);
     if !fds.is_empty() {
         out.extend_from_slice(&(fds.len() as u32).to_le_bytes());
@@ -412,41 +434,16 @@ pub fn decode_fd_table(trailer: &[u8]) -> Option<Vec<i32>> {
     (0..n).map(|_| r.i32()).collect()
 }
 
-/// Appends the 48-byte `binder_write_read` structure.
-pub fn encode_bwr(bwr: &BinderWriteRead, out: &mut Vec<u8>) {
-    for v in [
-        bwr.write_size,
-        bwr.write_consumed,
-        bwr.write_buffer,
-        bwr.read_size,
-        bwr.read_consumed,
-        bwr.read_buffer,
-    ] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-}
-
-/// Reads the 48-byte `binder_write_read` structure.
-pub fn decode_bwr(r: &mut Reader<'_>) -> Option<BinderWriteRead> {
-    let start = r.remaining();
-    let bwr = BinderWriteRead {
-        write_size: r.u64()?,
-        write_consumed: r.u64()?,
-        write_buffer: r.u64()?,
-        read_size: r.u64()?,
-        read_consumed: r.u64()?,
-        read_buffer: r.u64()?,
-    };
-    debug_assert_eq!(start - r.remaining(), WRITE_READ_SIZE);
-    Some(bwr)
-}
-
 /// The decoded header of an [`OP_IOCTL_DONE`] reply; `arg` and `read` borrow the datagram.
 #[derive(Debug)]
 pub struct IoctlDone<'a> {
+    /// 0 or `-errno`.
     pub ret: i32,
+    /// Files that came with the reply (an [`OP_FD_FIXUP`] is due).
     pub nfds: u32,
+    /// The ioctl's argument structure as the driver wrote it back.
     pub arg: &'a [u8],
+    /// For `BINDER_WRITE_READ`: the bytes read.
     pub read: &'a [u8],
 }
 
@@ -579,7 +576,7 @@ mod tests {
         let mut r = Reader::new(&out);
         assert_eq!(r.u32(), Some(OP_IOCTL));
         assert_eq!(r.u32(), Some(crate::BINDER_WRITE_READ));
-        assert_eq!(decode_bwr(&mut r), Some(bwr));
+        assert_eq!(BinderWriteRead::decode(&mut r), Some(bwr));
         assert_eq!(r.take(4), Some(&[1u8, 2, 3, 4][..]));
         assert_eq!(r.remaining(), 0);
     }

@@ -210,18 +210,16 @@ fn client(device: &CStr, ready: OwnedFd) {
         commands.clear();
         // Like libbinder: the previous reply's buffer is freed in the same write as the next call.
         if let Some(buffer) = pending_free.take() {
-            commands.extend_from_slice(&BC_FREE_BUFFER.to_le_bytes());
-            commands.extend_from_slice(&buffer.to_le_bytes());
+            Bc::FreeBuffer(buffer).encode(&mut commands);
         }
-        commands.extend_from_slice(&BC_TRANSACTION.to_le_bytes());
-        TransactionData {
+        Bc::Transaction(TransactionData {
             target: 0, // handle 0: the context manager
             code: CODE_PING,
             flags: TF_ACCEPT_FDS,
             data_size: size as u64,
             data_buffer: request.as_ptr() as u64,
             ..Default::default()
-        }
+        })
         .encode(&mut commands);
 
         let mut write: &[u8] = &commands;
@@ -231,20 +229,16 @@ fn client(device: &CStr, ready: OwnedFd) {
                 .unwrap_or_else(|f| panic!("{}", f.message()));
             write = &[];
             let mut r = Reader::new(&read_buf[..n]);
-            while let Some(cmd) = r.u32() {
-                match cmd {
-                    BR_NOOP | BR_TRANSACTION_COMPLETE => {}
-                    BR_REPLY => {
-                        break 'reply TransactionData::decode(&mut r).expect("BR_REPLY payload");
+            while r.remaining() > 0 {
+                let br = Br::decode(&mut r)
+                    .unwrap_or_else(|e| panic!("round {round}: malformed read: {e}"));
+                match br {
+                    Br::Noop | Br::TransactionComplete => {}
+                    Br::Reply(tr) => break 'reply tr,
+                    Br::DeadReply | Br::FailedReply | Br::FrozenReply => {
+                        panic!("round {round} ({size} bytes): {}", br.name())
                     }
-                    BR_DEAD_REPLY | BR_FAILED_REPLY | BR_FROZEN_REPLY => {
-                        panic!("round {round} ({size} bytes): {}", command_name(cmd))
-                    }
-                    BR_ERROR => panic!("round {round}: BR_ERROR {:?}", r.i32()),
-                    other => panic!(
-                        "round {round}: unexpected {} ({other:#x})",
-                        command_name(other)
-                    ),
+                    other => panic!("round {round}: unexpected {other:?}"),
                 }
             }
         };
@@ -273,16 +267,15 @@ fn client(device: &CStr, ready: OwnedFd) {
     // nowhere else: an address not mapped here fails with EFAULT, whatever other processes
     // have there (the userspace driver's equivalent: binder-driver/tests/security.rs).
     commands.clear();
-    commands.extend_from_slice(&BC_TRANSACTION.to_le_bytes());
-    TransactionData {
+    Bc::Transaction(TransactionData {
         target: 0,
         code: CODE_PING,
         data_size: 16,
         data_buffer: 8,
         ..Default::default()
-    }
+    })
     .encode(&mut commands);
-    binder.write_then_read_until(&commands, &mut read_buf, BR_FAILED_REPLY, "unreadable data");
+    binder.write_then_read_until(&commands, &mut read_buf, Br::FailedReply, "unreadable data");
     assert_eq!(
         binder.extended_error_param(),
         -libc::EFAULT,
@@ -293,8 +286,7 @@ fn client(device: &CStr, ready: OwnedFd) {
     // Free the last reply and stop the server with a one-way call.
     let stop_payload = [0u8; 4];
     commands.clear();
-    commands.extend_from_slice(&BC_FREE_BUFFER.to_le_bytes());
-    commands.extend_from_slice(&pending_free.take().expect("a reply to free").to_le_bytes());
+    Bc::FreeBuffer(pending_free.take().expect("a reply to free")).encode(&mut commands);
     let after = {
         let n = binder
             .write_read(&commands, &mut [])
@@ -317,20 +309,19 @@ fn client(device: &CStr, ready: OwnedFd) {
         ),
     }
     commands.clear();
-    commands.extend_from_slice(&BC_TRANSACTION.to_le_bytes());
-    TransactionData {
+    Bc::Transaction(TransactionData {
         target: 0,
         code: CODE_STOP,
         flags: TF_ONE_WAY,
         data_size: stop_payload.len() as u64,
         data_buffer: stop_payload.as_ptr() as u64,
         ..Default::default()
-    }
+    })
     .encode(&mut commands);
     binder.write_then_read_until(
         &commands,
         &mut read_buf,
-        BR_TRANSACTION_COMPLETE,
+        Br::TransactionComplete,
         "stop call",
     );
 }
@@ -369,7 +360,7 @@ fn serve(
     }
 
     commands.clear();
-    commands.extend_from_slice(&BC_ENTER_LOOPER.to_le_bytes());
+    Bc::EnterLooper.encode(commands);
     let mut read_buf = [0u8; 512];
     let parent = std::os::unix::process::parent_id() as i32;
     // SAFETY: geteuid has no preconditions.
@@ -378,26 +369,13 @@ fn serve(
         let n = binder.write_read(commands, &mut read_buf)?;
         commands.clear();
         let mut r = Reader::new(&read_buf[..n]);
-        while let Some(cmd) = r.u32() {
-            match cmd {
-                BR_NOOP | BR_TRANSACTION_COMPLETE => {}
-                BR_INCREFS | BR_ACQUIRE => {
-                    let node = PtrCookie::decode(&mut r)
-                        .ok_or(Fail::new("short BR_INCREFS/BR_ACQUIRE"))?;
-                    let done = if cmd == BR_INCREFS {
-                        BC_INCREFS_DONE
-                    } else {
-                        BC_ACQUIRE_DONE
-                    };
-                    commands.extend_from_slice(&done.to_le_bytes());
-                    node.encode(commands);
-                }
-                BR_RELEASE | BR_DECREFS => {
-                    PtrCookie::decode(&mut r).ok_or(Fail::new("short BR_RELEASE/BR_DECREFS"))?;
-                }
-                BR_TRANSACTION => {
-                    let tr =
-                        TransactionData::decode(&mut r).ok_or(Fail::new("short BR_TRANSACTION"))?;
+        while r.remaining() > 0 {
+            let br = Br::decode(&mut r).map_err(|_| Fail::new("malformed BR_ stream"))?;
+            match br {
+                Br::Noop | Br::TransactionComplete | Br::Release(_) | Br::DecRefs(_) => {}
+                Br::IncRefs(node) => Bc::IncRefsDone(node).encode(commands),
+                Br::Acquire(node) => Bc::AcquireDone(node).encode(commands),
+                Br::Transaction(tr) => {
                     // The driver reports no sender pid for one-way calls (t->from is NULL).
                     let expected_pid = if tr.flags & TF_ONE_WAY != 0 {
                         0
@@ -410,8 +388,7 @@ fn serve(
                     if tr.target != 0 || tr.cookie != 0 {
                         return Err(Fail::new("BR_TRANSACTION: context manager target is not 0"));
                     }
-                    commands.extend_from_slice(&BC_FREE_BUFFER.to_le_bytes());
-                    commands.extend_from_slice(&tr.data_buffer.to_le_bytes());
+                    Bc::FreeBuffer(tr.data_buffer).encode(commands);
                     match (tr.code, tr.flags & TF_ONE_WAY) {
                         (CODE_STOP, TF_ONE_WAY) => {
                             // Flush the free; nothing more to read.
@@ -427,26 +404,20 @@ fn serve(
                             reply.extend_from_slice(b"PONG");
                             reply.extend_from_slice(&tr.sender_pid.to_le_bytes());
                             reply.extend(data.iter().rev());
-                            commands.extend_from_slice(&BC_REPLY.to_le_bytes());
                             // `reply` stays untouched until the next write_read has consumed this.
-                            TransactionData {
+                            Bc::Reply(TransactionData {
                                 data_size: reply.len() as u64,
                                 data_buffer: reply.as_ptr() as u64,
                                 ..Default::default()
-                            }
+                            })
                             .encode(commands);
                         }
                         _ => return Err(Fail::new("BR_TRANSACTION: unexpected code or flags")),
                     }
                 }
-                _ => {
-                    let what = command_name(cmd);
+                other => {
                     return Err(Fail {
-                        step: if what == "unknown" {
-                            "unknown BR_ command"
-                        } else {
-                            what
-                        },
+                        step: other.name(),
                         errno: 0,
                     });
                 }
@@ -562,42 +533,41 @@ impl Binder {
     }
 
     /// Writes `commands`, then reads until the return `want`, allowing only `BR_NOOP` before it.
-    fn write_then_read_until(&self, commands: &[u8], read_buf: &mut [u8], want: u32, what: &str) {
+    fn write_then_read_until(&self, commands: &[u8], read_buf: &mut [u8], want: Br, what: &str) {
         let mut write = commands;
         loop {
             let n = self
                 .write_read(write, read_buf)
                 .unwrap_or_else(|f| panic!("{}", f.message()));
             write = &[];
-            let mut r = Reader::new(&read_buf[..n]);
-            while let Some(cmd) = r.u32() {
-                match cmd {
-                    BR_NOOP => {}
-                    c if c == want => return,
-                    other => panic!(
-                        "{what}: expected {}, got {} ({other:#x})",
-                        command_name(want),
-                        command_name(other)
-                    ),
+            let (brs, err) = Br::decode_all(&read_buf[..n]);
+            for br in brs {
+                match br {
+                    Br::Noop => {}
+                    br if br == want => return,
+                    other => panic!("{what}: expected {}, got {other:?}", want.name()),
                 }
+            }
+            if let Some(e) = err {
+                panic!("{what}: malformed read: {e}");
             }
         }
     }
 
     /// `BINDER_GET_EXTENDED_ERROR`'s errno (`param`) for this thread's last transaction.
     fn extended_error_param(&self) -> i32 {
-        let mut e = [0u8; 12];
-        // SAFETY: BINDER_GET_EXTENDED_ERROR writes one 12-byte `binder_extended_error` to the
-        // pointer, which points to a live 12-byte buffer.
+        let mut e = ExtendedError::default();
+        // SAFETY: BINDER_GET_EXTENDED_ERROR writes one `binder_extended_error` to the pointer,
+        // which points to a live `ExtendedError` (the same layout).
         let rc = unsafe {
             libc::ioctl(
                 self.fd.as_raw_fd(),
                 BINDER_GET_EXTENDED_ERROR as _,
-                e.as_mut_ptr(),
+                &mut e as *mut ExtendedError,
             )
         };
         assert!(rc >= 0, "BINDER_GET_EXTENDED_ERROR failed");
-        i32::from_le_bytes(e[8..12].try_into().unwrap())
+        e.param
     }
 
     fn ioctl_u32(&self, request: u32, value: u32, step: &'static str) -> Result<(), Fail> {

@@ -514,13 +514,11 @@ fn driver_seeds() -> Vec<(&'static str, Vec<u8>)> {
             .0
     };
     let mut bwr_lie = Vec::new();
-    binder_sys::ud::encode_bwr(
-        &BinderWriteRead {
-            write_size: 1000,
-            ..Default::default()
-        },
-        &mut bwr_lie,
-    );
+    BinderWriteRead {
+        write_size: 1000,
+        ..Default::default()
+    }
+    .encode(&mut bwr_lie);
     bwr_lie.extend_from_slice(&BC_ENTER_LOOPER.to_le_bytes());
     let words = |v: &[u32], tail: &[u64]| {
         let mut out = Vec::new();

@@ -540,17 +540,9 @@ fn write_read_msg(cmds: &[u8], read_size: u64, table: &[u32]) -> Vec<u8> {
         read_buffer: if read_size > 0 { 0x1000 } else { 0 },
         ..Default::default()
     };
+    let numbers: Vec<i32> = table.iter().map(|n| *n as i32).collect();
     let mut msg = Vec::new();
-    le32(&mut msg, OP_IOCTL);
-    le32(&mut msg, BINDER_WRITE_READ);
-    binder_sys::ud::encode_bwr(&bwr, &mut msg);
-    msg.extend_from_slice(cmds);
-    if !table.is_empty() {
-        le32(&mut msg, table.len() as u32);
-        for n in table {
-            le32(&mut msg, *n);
-        }
-    }
+    binder_sys::ud::encode_write_read(&bwr, cmds, &numbers, &mut msg);
     msg
 }
 
@@ -971,44 +963,24 @@ impl Harness {
             "  {who:?} <- ret {ret} nfds {nfds} read {}",
             describe_br(read)
         );
-        let mut pos = 0;
-        while pos < read.len() {
-            let cmd = u32_at(read, pos)
-                .unwrap_or_else(|| panic!("a partial command word in the read bytes {read:?}"));
-            assert_eq!(
-                (cmd >> 8) & 0xff,
-                u32::from(b'r'),
-                "{cmd:#x} is not a BR_ command in {read:?}"
-            );
-            let size = command_payload_size(cmd);
-            let body = read
-                .get(pos + 4..pos + 4 + size)
-                .unwrap_or_else(|| panic!("{} cut short at {pos} in {read:?}", command_name(cmd)));
-            match cmd {
-                BR_TRANSACTION | BR_REPLY => {
-                    let td = TransactionData::decode(&mut Reader::new(body)).expect("td");
+        let (brs, err) = Br::decode_all(read);
+        if let Some(e) = err {
+            panic!("a malformed BR_ stream after {brs:?}: {e} in {read:?}");
+        }
+        for br in brs {
+            match br {
+                Br::Transaction(td) | Br::Reply(td) => {
                     if td.flags & TF_STATUS_CODE == 0 || td.data_size > 0 {
                         let handles = self.check_delivered(who, &td);
                         answer.handles.extend(handles);
                     }
-                    answer.txns.push((cmd, td));
+                    answer.txns.push((br.code(), td));
                 }
-                BR_INCREFS | BR_ACQUIRE => {
-                    let done = if cmd == BR_INCREFS {
-                        BC_INCREFS_DONE
-                    } else {
-                        BC_ACQUIRE_DONE
-                    };
-                    le32(&mut answer.acks, done);
-                    answer.acks.extend_from_slice(body);
-                }
-                BR_DEAD_BINDER => {
-                    le32(&mut answer.acks, BC_DEAD_BINDER_DONE);
-                    answer.acks.extend_from_slice(body);
-                }
+                Br::IncRefs(node) => Bc::IncRefsDone(node).encode(&mut answer.acks),
+                Br::Acquire(node) => Bc::AcquireDone(node).encode(&mut answer.acks),
+                Br::DeadBinder(cookie) => Bc::DeadBinderDone(cookie).encode(&mut answer.acks),
                 _ => {}
             }
-            pos += 4 + size;
         }
         if nfds > 0 {
             // Only the driver writes the buffer: tell it the numbers the files got (-1 for a
@@ -1066,7 +1038,7 @@ impl Harness {
                 "delivered object offset {off} (data {} bytes, previous end {min})",
                 td.data_size
             );
-            let obj = FlatBinderObject::decode(&data[off as usize..]).expect("object");
+            let obj = FlatBinderObject::read(&data[off as usize..]).expect("object");
             assert!(
                 matches!(
                     obj.hdr_type,

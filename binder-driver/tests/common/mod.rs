@@ -447,7 +447,7 @@ impl IoctlReply {
     }
 
     pub fn bwr(&self) -> BinderWriteRead {
-        decode_bwr(&mut Reader::new(&self.arg)).expect("binder_write_read")
+        BinderWriteRead::read(&self.arg).expect("binder_write_read")
     }
 }
 
@@ -568,17 +568,9 @@ impl Cmds {
     pub fn new() -> Self {
         Cmds(Vec::new())
     }
-    fn u32(mut self, v: u32) -> Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    fn u64(mut self, v: u64) -> Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    fn td(mut self, cmd: u32, td: &TransactionData) -> Self {
-        self.0.extend_from_slice(&cmd.to_le_bytes());
-        td.encode(&mut self.0);
+    /// Appends one command.
+    pub fn bc(mut self, bc: Bc) -> Self {
+        bc.encode(&mut self.0);
         self
     }
     /// `BC_TRANSACTION` to `handle` with `data` and `offsets` (by address in our memory).
@@ -600,10 +592,10 @@ impl Cmds {
             data_offsets: offsets.as_ptr() as u64,
             ..Default::default()
         };
-        self.td(BC_TRANSACTION, &td)
+        self.bc(Bc::Transaction(td))
     }
     pub fn transaction_raw(self, td: TransactionData) -> Self {
-        self.td(BC_TRANSACTION, &td)
+        self.bc(Bc::Transaction(td))
     }
     pub fn reply(self, flags: u32, data: &[u8], offsets: &[u64]) -> Self {
         let td = TransactionData {
@@ -614,46 +606,49 @@ impl Cmds {
             data_offsets: offsets.as_ptr() as u64,
             ..Default::default()
         };
-        self.td(BC_REPLY, &td)
+        self.bc(Bc::Reply(td))
     }
     pub fn reply_raw(self, td: TransactionData) -> Self {
-        self.td(BC_REPLY, &td)
+        self.bc(Bc::Reply(td))
     }
     pub fn free_buffer(self, addr: u64) -> Self {
-        self.u32(BC_FREE_BUFFER).u64(addr)
+        self.bc(Bc::FreeBuffer(addr))
     }
     pub fn increfs(self, h: u32) -> Self {
-        self.u32(BC_INCREFS).u32(h)
+        self.bc(Bc::IncRefs(h))
     }
     pub fn acquire(self, h: u32) -> Self {
-        self.u32(BC_ACQUIRE).u32(h)
+        self.bc(Bc::Acquire(h))
     }
     pub fn release(self, h: u32) -> Self {
-        self.u32(BC_RELEASE).u32(h)
+        self.bc(Bc::Release(h))
     }
     pub fn decrefs(self, h: u32) -> Self {
-        self.u32(BC_DECREFS).u32(h)
+        self.bc(Bc::DecRefs(h))
     }
     pub fn increfs_done(self, ptr: u64, cookie: u64) -> Self {
-        self.u32(BC_INCREFS_DONE).u64(ptr).u64(cookie)
+        self.bc(Bc::IncRefsDone(ptr_cookie(ptr, cookie)))
     }
     pub fn acquire_done(self, ptr: u64, cookie: u64) -> Self {
-        self.u32(BC_ACQUIRE_DONE).u64(ptr).u64(cookie)
+        self.bc(Bc::AcquireDone(ptr_cookie(ptr, cookie)))
     }
     pub fn enter_looper(self) -> Self {
-        self.u32(BC_ENTER_LOOPER)
+        self.bc(Bc::EnterLooper)
     }
     pub fn register_looper(self) -> Self {
-        self.u32(BC_REGISTER_LOOPER)
+        self.bc(Bc::RegisterLooper)
     }
-    pub fn request_death(self, h: u32, cookie: u64) -> Self {
-        self.u32(BC_REQUEST_DEATH_NOTIFICATION).u32(h).u64(cookie)
+    pub fn request_death(self, handle: u32, cookie: u64) -> Self {
+        self.bc(Bc::RequestDeathNotification(HandleCookie {
+            handle,
+            cookie,
+        }))
     }
-    pub fn clear_death(self, h: u32, cookie: u64) -> Self {
-        self.u32(BC_CLEAR_DEATH_NOTIFICATION).u32(h).u64(cookie)
+    pub fn clear_death(self, handle: u32, cookie: u64) -> Self {
+        self.bc(Bc::ClearDeathNotification(HandleCookie { handle, cookie }))
     }
     pub fn dead_binder_done(self, cookie: u64) -> Self {
-        self.u32(BC_DEAD_BINDER_DONE).u64(cookie)
+        self.bc(Bc::DeadBinderDone(cookie))
     }
     pub fn raw(mut self, bytes: &[u8]) -> Self {
         self.0.extend_from_slice(bytes);
@@ -661,67 +656,17 @@ impl Cmds {
     }
 }
 
-/// A decoded `BR_*` return.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Br {
-    Noop,
-    SpawnLooper,
-    TransactionComplete,
-    Transaction(TransactionData),
-    Reply(TransactionData),
-    DeadReply,
-    FailedReply,
-    Increfs(u64, u64),
-    Acquire(u64, u64),
-    Release(u64, u64),
-    Decrefs(u64, u64),
-    DeadBinder(u64),
-    ClearDeathDone(u64),
-    Error(i32),
-    Unknown(u32),
+/// A node of a `BR_INCREFS`/`BR_ACQUIRE`/... return.
+pub fn ptr_cookie(ptr: u64, cookie: u64) -> PtrCookie {
+    PtrCookie { ptr, cookie }
 }
 
+/// The returns of a read; a malformed read fails the test.
 pub fn parse_br(bytes: &[u8]) -> Vec<Br> {
-    let mut r = Reader::new(bytes);
-    let mut out = Vec::new();
-    while r.remaining() > 0 {
-        let cmd = r.u32().expect("command word");
-        let pc = |r: &mut Reader<'_>| (r.u64().unwrap(), r.u64().unwrap());
-        out.push(match cmd {
-            BR_NOOP => Br::Noop,
-            BR_SPAWN_LOOPER => Br::SpawnLooper,
-            BR_TRANSACTION_COMPLETE => Br::TransactionComplete,
-            BR_TRANSACTION => Br::Transaction(TransactionData::decode(&mut r).unwrap()),
-            BR_REPLY => Br::Reply(TransactionData::decode(&mut r).unwrap()),
-            BR_DEAD_REPLY => Br::DeadReply,
-            BR_FAILED_REPLY => Br::FailedReply,
-            BR_INCREFS => {
-                let (p, c) = pc(&mut r);
-                Br::Increfs(p, c)
-            }
-            BR_ACQUIRE => {
-                let (p, c) = pc(&mut r);
-                Br::Acquire(p, c)
-            }
-            BR_RELEASE => {
-                let (p, c) = pc(&mut r);
-                Br::Release(p, c)
-            }
-            BR_DECREFS => {
-                let (p, c) = pc(&mut r);
-                Br::Decrefs(p, c)
-            }
-            BR_DEAD_BINDER => Br::DeadBinder(r.u64().unwrap()),
-            BR_CLEAR_DEATH_NOTIFICATION_DONE => Br::ClearDeathDone(r.u64().unwrap()),
-            BR_ERROR => Br::Error(r.i32().unwrap()),
-            other if command_payload_size(other) == 0 => Br::Unknown(other),
-            other => {
-                out.push(Br::Unknown(other));
-                break;
-            }
-        });
+    match Br::decode_all(bytes) {
+        (brs, None) => brs,
+        (brs, Some(e)) => panic!("malformed read after {brs:?}: {e}"),
     }
-    out
 }
 
 /// The transaction of a read (`BR_TRANSACTION` or `BR_REPLY`).

@@ -9,7 +9,7 @@ use std::path::Path;
 use binder_sys::{
     BINDER_CURRENT_PROTOCOL_VERSION, BINDER_GET_EXTENDED_ERROR, BINDER_SET_CONTEXT_MGR,
     BINDER_SET_CONTEXT_MGR_EXT, BINDER_SET_MAX_THREADS, BINDER_THREAD_EXIT, BINDER_VERSION,
-    BINDER_WRITE_READ, BinderVersion, BinderWriteRead, ExtendedError, FlatBinderObject,
+    BINDER_WRITE_READ, BinderVersion, BinderWriteRead, ExtendedError, FlatBinderObject, Wire,
 };
 use nix::sys::ioctl::ioctl_num_type;
 
@@ -152,7 +152,7 @@ impl KernelDriver {
                 retry(|| unsafe { call(fd, &v) })?;
             }
             BINDER_SET_CONTEXT_MGR_EXT => {
-                let obj = FlatBinderObject::decode(arg)
+                let obj = FlatBinderObject::read(arg)
                     .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
                 // SAFETY: the kernel reads one flat_binder_object from `obj`.
                 retry(|| unsafe { binder_set_context_mgr_ext(fd, &obj) })?;
@@ -161,9 +161,9 @@ impl KernelDriver {
                 let mut e = ExtendedError::default();
                 // SAFETY: `e` is a live binder_extended_error the kernel fills in.
                 retry(|| unsafe { binder_get_extended_error(fd, &mut e) })?;
-                arg[0..4].copy_from_slice(&e.id.to_le_bytes());
-                arg[4..8].copy_from_slice(&e.command.to_le_bytes());
-                arg[8..12].copy_from_slice(&e.param.to_le_bytes());
+                arg.get_mut(..e.bytes().len())
+                    .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?
+                    .copy_from_slice(e.bytes());
             }
             _ => return Err(io::Error::from_raw_os_error(libc::EINVAL)),
         }

@@ -11,7 +11,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use binder_sys::ud::{self, MAX_MESSAGE};
-use binder_sys::{BINDER_CURRENT_PROTOCOL_VERSION, BinderWriteRead, Reader};
+use binder_sys::{BINDER_CURRENT_PROTOCOL_VERSION, BinderWriteRead, Reader, Wire};
 use nix::sys::socket::{
     self, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType,
     UnixAddr,
@@ -532,7 +532,7 @@ impl UdThread {
         if ret < 0 {
             return Err(io::Error::from_raw_os_error(-ret));
         }
-        let out = ud::decode_bwr(&mut Reader::new(&self.recv_buf[arg_start..read_start]))
+        let out = BinderWriteRead::read(&self.recv_buf[arg_start..read_start])
             .ok_or_else(|| io::Error::other("malformed write_read reply"))?;
         let read_len = n - read_start;
         if read_len != out.read_consumed as usize || read_len > read.len() {
