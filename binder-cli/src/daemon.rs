@@ -3,9 +3,8 @@
 
 use std::time::Duration;
 
-use binder_driver::{DriverConfig, DriverError, Server};
-use binder_rt::service_manager::BnServiceManager;
-use binder_rt::service_manager::server::ServiceManager;
+use binder_driver::{DriverConfig, DriverError};
+use binder_rt::service_manager::server;
 use binder_rt::{DriverSpec, ProcessState, StatusCode};
 
 use crate::device::{self, status_text};
@@ -45,44 +44,16 @@ pub fn run_driver(spec: &DriverSpec, args: &DriverArgs) -> CliResult {
 
 /// Serves a userspace driver instance in the foreground until it exits (idle, or shut down),
 /// with the service manager as its context manager unless `servicemanager` is false: what
-/// `binder driver` and `binderd` run, and what an automatically started instance is.
-pub fn serve_instance(mut config: DriverConfig, servicemanager: bool) -> CliResult {
-    // The service manager is a process of this driver too; it must not keep it alive.
-    config.idle_ignores_own_process = true;
+/// `binder driver` and `binderd` run, and what an automatically started instance is
+/// ([`binder_rt::driver::serve_instance`]).
+pub fn serve_instance(config: DriverConfig, servicemanager: bool) -> CliResult {
     let instance = config.instance.clone();
-    let server = Server::bind(config).map_err(|e| match e {
+    binder_rt::driver::serve_instance(config, servicemanager).map_err(|e| match e {
         DriverError::AlreadyRunning => CliError::new(format!(
             "a userspace binder driver instance {instance:?} is already running"
         )),
-        e => CliError::new(format!("cannot start userspace driver {instance:?}: {e}")),
-    })?;
-    tracing::info!("processes use this driver with BINDER_DEVICE=userspace:{instance}");
-    let driver = std::thread::Builder::new()
-        .name("binderd".into())
-        .spawn(move || server.run())
-        .map_err(|e| CliError::new(format!("cannot start the driver thread: {e}")))?;
-    if servicemanager {
-        let spec = DriverSpec::Userspace(instance.clone());
-        let started = std::thread::Builder::new()
-            .name("servicemanager".into())
-            .spawn(move || {
-                // The driver keeps serving if the service manager cannot start (someone else
-                // became context manager first): say why.
-                if let Err(e) = serve_service_manager(&spec) {
-                    tracing::error!("service manager: {e}");
-                }
-            });
-        if let Err(e) = started {
-            tracing::error!("cannot start the service manager thread: {e}");
-        }
-    }
-    match driver.join() {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(CliError::new(format!("userspace driver {instance:?}: {e}"))),
-        Err(_) => Err(CliError::new(format!(
-            "userspace driver {instance:?} stopped unexpectedly"
-        ))),
-    }
+        e => CliError::new(format!("userspace driver {instance:?}: {e}")),
+    })
 }
 
 #[derive(Debug, clap::Args)]
@@ -101,9 +72,9 @@ pub fn run_service_manager(spec: &DriverSpec, _args: &ServiceManagerArgs) -> Cli
 /// releases the previous one asynchronously after its process exits.
 const CONTEXT_MANAGER_RELEASE: Duration = Duration::from_secs(5);
 
-/// `binder_rt::service_manager::server::run`, with the failure to become the context manager
-/// told in one line. Logging starts once it is the context manager, so that a failure prints
-/// nothing but its message.
+/// [`binder_rt::service_manager::server::start`], with the failure to become the context
+/// manager told in one line. Logging starts once it is the context manager, so that a failure
+/// prints nothing but its message.
 fn serve_service_manager(spec: &DriverSpec) -> CliResult {
     ProcessState::init_existing(spec.clone()).map_err(|e| {
         CliError::new(format!(
@@ -111,9 +82,8 @@ fn serve_service_manager(spec: &DriverSpec) -> CliResult {
             e.spec, e.message
         ))
     })?;
-    let sm = BnServiceManager::new_binder(ServiceManager::new());
     let busy = StatusCode::Other(-nix::libc::EBUSY);
-    match ProcessState::become_context_manager_within(sm.as_binder(), CONTEXT_MANAGER_RELEASE) {
+    match server::start(CONTEXT_MANAGER_RELEASE) {
         Ok(()) => {}
         Err(e) if e == busy => {
             return Err(CliError::new(format!(
@@ -134,8 +104,7 @@ fn serve_service_manager(spec: &DriverSpec) -> CliResult {
     }
     init_logging();
     tracing::info!(device = %spec, pid = std::process::id(), "service manager running");
-    let served = ProcessState::start_thread_pool().and_then(|()| ProcessState::join_thread_pool());
-    served.map_err(|e| {
+    ProcessState::join_thread_pool().map_err(|e| {
         CliError::new(format!(
             "service manager on {spec}: {}",
             status_text(&e.into())

@@ -3,13 +3,14 @@
 //! own driver instance or kernel device (binder-testkit), starts roles of this binary that
 //! register and call services, and runs the built `binder` binary against them.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
+use std::process::ExitStatus;
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use binder_rt::{DriverSpec, ProcessState, binder_interface};
-use binder_testkit::{TestBinder, fields, kernel_driver, next_command, patience, report};
+use binder_testkit::{
+    Launcher, Process, TestBinder, fields, kernel_driver, next_command, patience, report,
+};
 
 const BINDER: &str = env!("CARGO_BIN_EXE_binder");
 const SERVICEMANAGER: &str = env!("CARGO_BIN_EXE_servicemanager");
@@ -23,6 +24,7 @@ pub trait IEcho {
 
 const SERVICE: &str = "cli.test.echo";
 const DESCRIPTOR: &str = "binder.cli.test.IEcho";
+const SERVICE_MANAGER: &str = "android.os.IServiceManager";
 
 // ---- roles ----------------------------------------------------------------------------------
 
@@ -154,55 +156,27 @@ fn run_exe_as(
     args: &[&str],
     uid: Option<u32>,
 ) -> Result<Run, String> {
-    let mut cmd = Command::new(exe);
-    if let Some(uid) = uid {
-        use std::os::unix::process::CommandExt;
-        cmd.uid(uid).gid(uid);
-    }
-    cmd.args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("BINDER_DEVICE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(d) = device {
-        cmd.env("BINDER_DEVICE", d);
-    }
     let what = format!(
         "BINDER_DEVICE={} {} {}",
         device.unwrap_or("(unset)"),
         exe.rsplit('/').next().unwrap_or(exe),
         args.join(" ")
     );
-    let mut child = cmd.spawn().map_err(|e| format!("spawn {what}: {e}"))?;
-    let mut out = child.stdout.take().ok_or("no stdout")?;
-    let mut err = child.stderr.take().ok_or("no stderr")?;
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let deadline = Instant::now() + patience();
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("`{what}` did not finish in {:?}", patience()));
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    let launcher = Launcher::new(exe)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .device(device);
+    let launcher = match uid {
+        Some(uid) => launcher.uid(uid),
+        None => launcher,
     };
+    let out = launcher
+        .output(patience())
+        .map_err(|e| format!("`{what}`: {e}"))?;
     Ok(Run {
-        status,
-        stdout: out_reader.join().unwrap_or_default(),
-        stderr: err_reader.join().unwrap_or_default(),
+        status: out.status,
+        stdout: out.stdout,
+        stderr: out.stderr,
         what,
     })
 }
@@ -211,108 +185,14 @@ fn binder(device: &str, args: &[&str]) -> Result<Run, String> {
     run_exe(BINDER, Some(device), args)
 }
 
-/// A long-running child (`binder driver`, `binder servicemanager`), killed when dropped.
-struct Daemon {
-    child: Child,
-    log: Arc<Mutex<String>>,
-    what: String,
-}
-
-impl Daemon {
-    fn start(exe: &str, device: Option<&str>, args: &[&str]) -> Result<Daemon, String> {
-        let mut cmd = Command::new(exe);
-        cmd.args(args)
-            .env("RUST_LOG", "info")
-            .env_remove("BINDER_DEVICE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        if let Some(d) = device {
-            cmd.env("BINDER_DEVICE", d);
-        }
-        let what = format!(
-            "{} {}",
-            exe.rsplit('/').next().unwrap_or(exe),
-            args.join(" ")
-        );
-        let mut child = cmd.spawn().map_err(|e| format!("spawn {what}: {e}"))?;
-        let log = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().ok_or("no stderr")?;
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                let mut s = sink.lock().unwrap_or_else(|e| e.into_inner());
-                s.push_str(&line);
-                s.push('\n');
-            }
-        });
-        Ok(Daemon { child, log, what })
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Waits until its log contains `text`.
-    fn wait_log(&mut self, text: &str) -> Result<(), String> {
-        let deadline = Instant::now() + patience();
-        while !self.log().contains(text) {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                std::thread::sleep(Duration::from_millis(50));
-                return Err(format!(
-                    "`{}` exited with {status} before logging {text:?}; log:\n{}",
-                    self.what,
-                    self.log()
-                ));
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "`{}` did not log {text:?}; log:\n{}",
-                    self.what,
-                    self.log()
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Ok(())
-    }
-
-    /// Waits for it to exit (within `limit`).
-    fn wait_exit(&mut self, limit: Duration) -> Result<ExitStatus, String> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
-                return Ok(status);
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "`{}` did not exit within {limit:?}; log:\n{}",
-                    self.what,
-                    self.log()
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn signal(&self, signal: nix::sys::signal::Signal) -> Result<(), String> {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        nix::sys::signal::kill(pid, signal).map_err(|e| format!("kill {}: {e}", self.what))
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// A long-running child (`binder driver`, `binder servicemanager`) logging at `info`, killed
+/// when dropped.
+fn daemon(exe: &str, device: Option<&str>, args: &[&str]) -> Result<Process, String> {
+    Launcher::new(exe)
+        .args(args)
+        .env("RUST_LOG", "info")
+        .device(device)
+        .start()
 }
 
 /// Waits until `cond` holds.
@@ -336,12 +216,12 @@ fn instance_of(t: &TestBinder) -> Result<String, String> {
 }
 
 /// Starts `binder driver` for the test's userspace instance and waits until it listens.
-fn start_driver(t: &TestBinder, extra: &[&str]) -> Result<Daemon, String> {
+fn start_driver(t: &TestBinder, extra: &[&str]) -> Result<Process, String> {
     let instance = instance_of(t)?;
     let mut args = vec!["driver", "--instance", instance.as_str()];
     args.extend_from_slice(extra);
-    let mut d = Daemon::start(BINDER, None, &args)?;
-    d.wait_log("binder driver listening")?;
+    let mut d = daemon(BINDER, None, &args)?;
+    d.expect_stderr("binder driver listening")?;
     let spec = DriverSpec::Userspace(instance);
     wait_until("the driver accepts connections", || spec.is_available())?;
     Ok(d)
@@ -399,6 +279,25 @@ fn list_shows_services_with_descriptor_and_pid() -> Result<(), String> {
             && entry["pid"].as_u64().map(|p| p.to_string()) == Some(pid.clone()),
         || format!("wrong JSON entry {entry}: {}", run.context()),
     )?;
+    svc.send("exit")?;
+    svc.finish()
+}
+
+/// The service manager lists itself as "manager" (as Android's does) and answers a ping.
+fn the_service_manager_is_listed_as_manager_and_answers() -> Result<(), String> {
+    let t = TestBinder::new("manager")?;
+    // The first program on a userspace instance starts the driver and its service manager.
+    let mut svc = t.spawn("service", &[SERVICE])?;
+    svc.expect("READY")?;
+    let run = binder(t.device(), &["list"])?.ok()?;
+    let cells = row(&run.stdout, "manager")
+        .ok_or_else(|| format!("manager not listed: {}", run.context()))?;
+    check(cells.get(1) == Some(&SERVICE_MANAGER), || run.context())?;
+    check(row(&run.stdout, SERVICE).is_some(), || run.context())?;
+    let run = binder(t.device(), &["ping", "manager"])?.ok()?;
+    check(run.stdout.starts_with("ping manager: time="), || {
+        run.context()
+    })?;
     svc.send("exit")?;
     svc.finish()
 }
@@ -816,11 +715,16 @@ fn servicemanager_serves_a_device_without_one() -> Result<(), String> {
         } else {
             &[]
         };
-        let mut sm = Daemon::start(exe, Some(&device), args)?;
-        sm.wait_log("service manager running")?;
+        let mut sm = daemon(exe, Some(&device), args)?;
+        sm.expect_stderr("service manager running")?;
+        // It lists itself only, as "manager".
         let run = binder(&device, &["list"])?.ok()?;
+        let sm_pid = sm.pid().to_string();
         check(
-            run.stdout.trim() == "(no services registered)" && run.stderr.is_empty(),
+            run.stdout.lines().count() == 2
+                && row(&run.stdout, "manager")
+                    == Some(vec!["manager", SERVICE_MANAGER, sm_pid.as_str()])
+                && run.stderr.is_empty(),
             || run.context(),
         )?;
         let run = binder(&device, &["ping", SERVICE])?.fails()?;
@@ -904,7 +808,7 @@ fn driver_serves_programs_until_terminated() -> Result<(), String> {
     check(!spec.is_available(), || {
         "the instance still answers after SIGTERM".to_owned()
     })?;
-    let log = driver.log();
+    let log = driver.stderr_text();
     check(
         log.contains("binder driver listening") && log.contains("service manager running"),
         || format!("driver log:\n{log}"),
@@ -922,26 +826,29 @@ fn driver_exits_when_idle() -> Result<(), String> {
         return skip("`binder driver` runs the userspace driver; this run tests Linux's driver");
     }
     let t = TestBinder::new("idle")?;
-    let mut driver = Daemon::start(
+    let mut driver = daemon(
         BINDER,
         None,
         &["--device", t.device(), "driver", "--idle-exit-secs", "1"],
     )?;
-    driver.wait_log("binder driver listening")?;
+    driver.expect_stderr("binder driver listening")?;
     let spec = DriverSpec::parse(t.device());
     wait_until("the driver accepts connections", || spec.is_available())?;
     let mut svc = t.spawn("service", &[SERVICE])?;
     svc.expect("READY")?;
     // Busy while a program is connected.
     std::thread::sleep(Duration::from_millis(1500));
-    check(driver.child.try_wait().ok().flatten().is_none(), || {
-        format!("driver exited with a program connected:\n{}", driver.log())
+    check(driver.try_status().is_none(), || {
+        format!(
+            "driver exited with a program connected:\n{}",
+            driver.stderr_text()
+        )
     })?;
     svc.send("exit")?;
     svc.finish()?;
     let status = driver.wait_exit(patience())?;
     check(status.success(), || {
-        format!("idle exit status {status}:\n{}", driver.log())
+        format!("idle exit status {status}:\n{}", driver.stderr_text())
     })?;
     check(!spec.is_available(), || "still available".to_owned())
 }
@@ -952,6 +859,10 @@ fn main() {
             (
                 "list_shows_services_with_descriptor_and_pid",
                 list_shows_services_with_descriptor_and_pid,
+            ),
+            (
+                "the_service_manager_is_listed_as_manager_and_answers",
+                the_service_manager_is_listed_as_manager_and_answers,
             ),
             (
                 "ping_times_a_service_and_rejects_unknown_names",

@@ -16,10 +16,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,13 +26,12 @@ use std::time::{Duration, Instant};
 use binder_sys::ud::state::DriverState;
 use binder_sys::ud::*;
 use binder_sys::*;
+use binder_testkit::{Launcher, Process};
 use common::*;
 use nix::sys::socket::{
     self, AddressFamily, Backlog, ControlMessageOwned, MsgFlags, SockFlag, SockType, UnixAddr,
 };
 
-const ROLE_ENV: &str = "BINDER_SECURITY_ROLE";
-const ARGS_ENV: &str = "BINDER_SECURITY_ARGS";
 const UID_ENV: &str = "BINDER_SECURITY_UID";
 /// The second user: `nobody`.
 const NOBODY: u32 = 65534;
@@ -41,16 +39,11 @@ const NOBODY: u32 = 65534;
 static RENDEZVOUS: AtomicU32 = AtomicU32::new(0);
 
 fn main() {
-    if let Ok(role) = std::env::var(ROLE_ENV) {
+    if let Some((role, args)) = binder_testkit::current_role() {
         if let Some(uid) = std::env::var(UID_ENV).ok().and_then(|u| u.parse().ok()) {
             nix::unistd::setgid(nix::unistd::Gid::from_raw(uid)).expect("setgid");
             nix::unistd::setuid(nix::unistd::Uid::from_raw(uid)).expect("setuid");
         }
-        let args: Vec<String> = std::env::var(ARGS_ENV)
-            .unwrap_or_default()
-            .split('\u{1f}')
-            .map(str::to_owned)
-            .collect();
         run_role(&role, &args);
         return;
     }
@@ -168,43 +161,24 @@ fn fd_accepting_context_manager(inst: &Instance) -> (Proc, Thread) {
 
 // ---- role processes -------------------------------------------------------------------------
 
-/// A role: this test binary again, running `role` (as `uid` if given).
-struct Role {
-    child: Child,
-    out: BufReader<ChildStdout>,
-}
+/// A role: this test binary again, running `role` (as `uid` if given), killed when dropped.
+struct Role(Process);
 
 impl Role {
     fn spawn(role: &str, args: &[&str], uid: Option<u32>) -> Role {
-        let mut cmd = Command::new(std::env::current_exe().unwrap());
-        cmd.env(ROLE_ENV, role)
-            .env(ARGS_ENV, args.join("\u{1f}"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        let launcher = Launcher::role(role, args).expect("this test binary");
         // The role drops to `uid` itself (see `main`): it starts as root, so that it runs
         // wherever the test binary lies, whatever the permissions of its directories.
-        if let Some(uid) = uid {
-            cmd.env(UID_ENV, uid.to_string());
-        }
-        let mut child = cmd.spawn().expect("spawn a role");
-        let out = BufReader::new(child.stdout.take().unwrap());
-        Role { child, out }
+        let launcher = match uid {
+            Some(uid) => launcher.env(UID_ENV, uid.to_string()),
+            None => launcher,
+        };
+        Role(launcher.start().expect("start a role"))
     }
 
-    /// The role's next line (panics at end of output).
+    /// The role's next line (panics when it ends without one).
     fn line(&mut self) -> String {
-        let mut l = String::new();
-        self.out.read_line(&mut l).unwrap();
-        assert!(!l.is_empty(), "the role ended without saying more");
-        l.trim().to_owned()
-    }
-}
-
-impl Drop for Role {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.0.expect("").unwrap()
     }
 }
 
@@ -268,8 +242,9 @@ fn role_handover(endpoint: &str, rendezvous: &str, then: &str) {
         "exit" => say("HANDED"),
         _ => {
             // Replaces this program: the pid stays, the memory is another program's.
-            let err = Command::new(std::env::current_exe().unwrap())
-                .env(ROLE_ENV, "secret")
+            let err = Launcher::role("secret", &[])
+                .expect("this test binary")
+                .command()
                 .exec();
             panic!("exec: {err}");
         }
@@ -503,8 +478,9 @@ fn a_memory_file_must_be_the_processs_own() {
         server_thread: st,
         ..
     } = pair(&inst);
-    let mut child = Command::new("sleep").arg("30").spawn().unwrap();
-    let pid = child.id();
+    // Another process (killed when dropped).
+    let mut child = Launcher::new("sleep").args(["30"]).start().unwrap();
+    let pid = child.pid();
     // (One read stays pending throughout: nothing may reach the server.)
     st.start_read();
     for path in [
@@ -523,8 +499,7 @@ fn a_memory_file_must_be_the_processs_own() {
         let t = p.new_thread();
         assert_copy_refused(&t, &st, 0, 16);
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    child.kill9().unwrap();
     // Its own is used.
     let _ = Proc::connect(&inst);
 }
@@ -568,7 +543,7 @@ fn a_process_that_execs_after_connecting_is_not_read() {
         iov_len: len,
     };
     // SAFETY: reads into our own buffer of `len` bytes; the kernel checks the remote range.
-    let n = unsafe { libc::process_vm_readv(role.child.id() as i32, &local, 1, &remote, 1, 0) };
+    let n = unsafe { libc::process_vm_readv(role.0.pid() as i32, &local, 1, &remote, 1, 0) };
     if n == len as isize {
         assert_eq!(&seen, b"root:$6$not-your-business$");
     } else {
@@ -597,7 +572,7 @@ fn a_connection_that_outlives_its_process_reads_nothing() {
     let mut role = Role::spawn("handover", &[&abstract_name(&inst), &rv_name, "exit"], None);
     let (_proc_sock, thread_sock) = take_sockets(&rv);
     assert_eq!(role.line(), "HANDED");
-    assert!(role.child.wait().unwrap().success());
+    assert!(role.0.wait_status().unwrap().success());
     let secret = std::hint::black_box(b"a receive area's contents".to_vec());
     let thread = Thread {
         sock: thread_sock,
@@ -666,7 +641,7 @@ fn another_user_cannot_use_a_private_instance() {
             format!("REFUSED {} closed=true", -libc::EACCES)
         );
     }
-    assert!(role.child.wait().unwrap().success());
+    assert!(role.0.wait_status().unwrap().success());
     // The owner still uses it.
     let _ = pair(&inst);
 }
@@ -702,7 +677,7 @@ fn on_a_shared_instance_other_users_do_not_administer() {
             .any(|p| p.nodes.iter().any(|n| n.ptr != 0 || n.cookie != 0) || !p.nodes.is_empty())
     );
     // The other user sees its own process only, without addresses, and administers nothing.
-    writeln!(role.child.stdin.as_ref().unwrap(), "go").unwrap();
+    role.0.send("go").unwrap();
     assert_eq!(role.line(), "STATE mine=1 others=0 addresses=0");
     assert_eq!(role.line(), format!("STATS {}", -libc::EACCES));
     assert_eq!(role.line(), format!("SHUTDOWN {}", -libc::EACCES));

@@ -586,7 +586,7 @@ fn role_bytes_copied(args: &[String]) -> Result<(), String> {
 
 // ---- tests ----------------------------------------------------------------------------------
 
-fn start_service(t: &TestBinder) -> Result<binder_testkit::RoleProcess, String> {
+fn start_service(t: &TestBinder) -> Result<binder_testkit::Process, String> {
     let mut svc = t.spawn("service", &[])?;
     svc.expect("READY")?;
     Ok(svc)

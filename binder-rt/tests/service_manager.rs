@@ -98,10 +98,28 @@ fn role_lookups(args: &[String]) -> Result<(), String> {
         matches!(&wrong, Err(e) if e.transaction_error() == StatusCode::BadType),
         || format!("{wrong:?}"),
     )?;
+    // The service manager lists itself as "manager", as Android's does: a lookup of it is
+    // the context object (handle 0) under a name. (As on Android it is a node of its own, so
+    // another handle: the context manager's node is the driver's pointer-0 node.)
+    let manager = binder_rt::get_interface::<dyn IServiceManager>("manager").map_err(st)?;
+    check(manager.as_binder().ping_binder().is_ok(), || {
+        "\"manager\" does not answer".into()
+    })?;
+    check(
+        manager.list_services(DUMP_FLAG_PRIORITY_ALL).map_err(st)?
+            == sm.list_services(DUMP_FLAG_PRIORITY_ALL).map_err(st)?,
+        || "\"manager\" lists other services than handle 0".into(),
+    )?;
+    check(
+        manager.check_service("sm.a").map_err(st)?.as_ref() == Some(&a.as_binder()),
+        || "\"manager\" finds another sm.a than handle 0".into(),
+    )?;
     // Listing honours dump priorities.
     let all = sm.list_services(DUMP_FLAG_PRIORITY_ALL).map_err(st)?;
     check(
-        all.contains(&"sm.a".into()) && all.contains(&"sm.b".into()),
+        all.contains(&"sm.a".into())
+            && all.contains(&"sm.b".into())
+            && all.contains(&"manager".into()),
         || format!("list {all:?}"),
     )?;
     let high = sm.list_services(DUMP_FLAG_PRIORITY_HIGH).map_err(st)?;

@@ -5,12 +5,10 @@
 //! library's server and client roles as separate processes of this binary, then checks what the
 //! client (and the server) reported. The demo tests run the `demo` binary itself.
 
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use binder_examples::{calculator, fileshare};
-use binder_testkit::{DeviceLease, RoleProcess, TestBinder, fields, kernel_driver, patience};
+use binder_testkit::{DeviceLease, Launcher, Process, TestBinder, fields, kernel_driver, patience};
 
 fn check(cond: bool, what: impl FnOnce() -> String) -> Result<(), String> {
     if cond { Ok(()) } else { Err(what()) }
@@ -38,13 +36,13 @@ fn number_after(line: &str, marker: &str) -> Result<i64, String> {
 }
 
 /// A server role, registered and serving.
-fn start_server(t: &TestBinder, role: &str) -> Result<RoleProcess, String> {
+fn start_server(t: &TestBinder, role: &str) -> Result<Process, String> {
     let mut server = t.spawn(role, &[])?;
     server.expect("ready:")?;
     Ok(server)
 }
 
-fn stop_server(mut server: RoleProcess) -> Result<(), String> {
+fn stop_server(mut server: Process) -> Result<(), String> {
     server.send("exit")?;
     server.finish()
 }
@@ -248,40 +246,11 @@ fn deathwatch_notified_after_kill_9() -> Result<(), String> {
 
 /// Runs the demo with `BINDER_DEVICE=device`; returns (success, stdout, stderr).
 fn run_demo(device: &str) -> Result<(bool, String, String), String> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_demo"))
-        .env("BINDER_DEVICE", device)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run the demo: {e}"))?;
-    let read_all = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = r.read_to_string(&mut s);
-            s
-        })
-    };
-    let out = read_all(Box::new(child.stdout.take().expect("piped")));
-    let err = read_all(Box::new(child.stderr.take().expect("piped")));
-    let deadline = Instant::now() + patience() * 6;
-    let status = loop {
-        if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!(
-                "the demo did not finish in {} s",
-                (patience() * 6).as_secs()
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let out = out.join().unwrap_or_default();
-    let err = err.join().unwrap_or_default();
-    Ok((status.success(), out, err))
+    let out = Launcher::new(env!("CARGO_BIN_EXE_demo"))
+        .device(Some(device))
+        .output(patience() * 6)
+        .map_err(|e| format!("the demo: {e}"))?;
+    Ok((out.status.success(), out.stdout, out.stderr))
 }
 
 fn demo_runs_every_pair() -> Result<(), String> {

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use binder_rt::{DriverSpec, ProcessState, Status, introspect};
-use binder_testkit::{RoleProcess, TestBinder, fields, next_command, patience, report};
+use binder_testkit::{Process, TestBinder, fields, next_command, patience, report};
 
 const SERVICE: &str = "binder-examples.load";
 
@@ -182,7 +182,7 @@ fn check(cond: bool, what: impl FnOnce() -> String) -> Result<(), String> {
 /// Waits for a client's DONE line and returns it. A client that makes progress is waited for as
 /// long as it takes (the testkit's patience applies to each line, and PROGRESS lines come
 /// every tenth of its calls).
-fn wait_until_done(c: &mut RoleProcess) -> Result<String, String> {
+fn wait_until_done(c: &mut Process) -> Result<String, String> {
     loop {
         let line = c.expect("")?;
         if line.starts_with("DONE") {

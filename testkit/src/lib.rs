@@ -10,22 +10,21 @@
 //! Tests therefore run in parallel (each with its own driver instance or device) and the same
 //! suite runs unchanged on both drivers.
 
+#![deny(missing_docs)]
+
+mod process;
+
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use binder_rt::DriverSpec;
 pub use libtest_mimic;
-
-const ROLE_ENV: &str = "BINDER_TEST_ROLE";
-const ROLE_ARGS_ENV: &str = "BINDER_TEST_ROLE_ARGS";
-const ARG_SEP: char = '\u{1f}';
+pub use process::{Echo, Launcher, Output, Process, current_role};
 
 /// A test: returns `Err(reason)` to fail.
 pub type TestFn = fn() -> Result<(), String>;
@@ -45,14 +44,12 @@ pub fn run(tests: &[(&'static str, TestFn)], roles: &[(&'static str, RoleFn)]) -
 }
 
 /// The role every test binary has: a service manager for a kernel device (a userspace driver
-/// instance starts its own).
+/// instance starts its own). Prints `READY` once it serves; exits on `exit` or end of input.
 const SERVICE_MANAGER_ROLE: &str = "__servicemanager";
 
 fn role_service_manager(_: &[String]) -> Result<(), String> {
-    use binder_rt::service_manager::{BnServiceManager, server::ServiceManager};
-    let sm = BnServiceManager::new_binder(ServiceManager::new());
-    become_context_manager(sm.as_binder())?;
-    binder_rt::ProcessState::start_thread_pool().map_err(|e| e.to_string())?;
+    binder_rt::service_manager::server::start(patience())
+        .map_err(|e| format!("cannot become context manager: {e}"))?;
     report("READY");
     while let Some(cmd) = next_command() {
         if cmd == "exit" {
@@ -62,19 +59,41 @@ fn role_service_manager(_: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// The role that serves a shared userspace driver instance (see [`TestBinder::shared`]) with
+/// its service manager: `args` are the socket path and the idle limit in seconds.
+const SHARED_DRIVER_ROLE: &str = "__shared_driver";
+
+fn role_shared_driver(args: &[String]) -> Result<(), String> {
+    let [path, idle] = args else {
+        return Err(format!(
+            "{SHARED_DRIVER_ROLE} needs a path and an idle limit"
+        ));
+    };
+    let idle = idle
+        .parse()
+        .map_err(|_| format!("bad idle limit {idle:?}"))?;
+    let config = binder_driver::DriverConfig {
+        access: binder_driver::Access {
+            shared: true,
+            context_manager_uid: None,
+        },
+        socket_mode: Some(0o666),
+        idle_exit: Some(Duration::from_secs(idle)),
+        ..binder_driver::DriverConfig::new(path.as_str())
+    };
+    binder_rt::driver::serve_instance(config, true).map_err(|e| format!("{path}: {e}"))
+}
+
 /// If this process was started as a role, runs it and exits; otherwise returns.
 pub fn dispatch_role(roles: &[(&'static str, RoleFn)]) {
-    let Ok(role) = std::env::var(ROLE_ENV) else {
+    let Some((role, args)) = current_role() else {
         return;
     };
-    let builtin: [(&'static str, RoleFn); 1] = [(SERVICE_MANAGER_ROLE, role_service_manager)];
+    let builtin: [(&'static str, RoleFn); 2] = [
+        (SERVICE_MANAGER_ROLE, role_service_manager),
+        (SHARED_DRIVER_ROLE, role_shared_driver),
+    ];
     let roles = &[&builtin[..], roles].concat();
-    let args: Vec<String> = std::env::var(ROLE_ARGS_ENV)
-        .unwrap_or_default()
-        .split(ARG_SEP)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
     let Some((_, f)) = roles.iter().find(|(name, _)| *name == role) else {
         eprintln!("no role named {role:?}");
         std::process::exit(2);
@@ -97,7 +116,9 @@ pub fn kernel_driver() -> bool {
 /// manager), or a leased kernel device with a service manager this test starts.
 pub struct TestBinder {
     device: String,
-    service_manager: Option<RoleProcess>,
+    /// The service manager (kernel) or the driver with its service manager (shared instance)
+    /// this test started.
+    server: Option<Process>,
     _lease: Option<DeviceLease>,
 }
 
@@ -110,12 +131,12 @@ impl TestBinder {
             let lease = DeviceLease::acquire(Duration::from_secs(120))?;
             let mut t = TestBinder {
                 device: lease.device.clone(),
-                service_manager: None,
+                server: None,
                 _lease: Some(lease),
             };
             let mut sm = t.spawn(SERVICE_MANAGER_ROLE, &[])?;
             sm.expect("READY")?;
-            t.service_manager = Some(sm);
+            t.server = Some(sm);
             return Ok(t);
         }
         let n = INSTANCE.fetch_add(1, Ordering::Relaxed);
@@ -127,15 +148,15 @@ impl TestBinder {
         let device = format!("userspace:t{}-{n}-{short}", std::process::id());
         Ok(TestBinder {
             device,
-            service_manager: None,
+            server: None,
             _lease: None,
         })
     }
 
     /// A userspace driver instance that every user may use (a shared instance on a
     /// filesystem socket of mode 0666, as an administrator would run for several users),
-    /// served by a thread of the test process, with a service manager role as its context
-    /// manager. On the kernel driver: as [`TestBinder::new`].
+    /// served with its service manager by a role process of the test. On the kernel driver:
+    /// as [`TestBinder::new`].
     pub fn shared(name: &str) -> Result<TestBinder, String> {
         if kernel_driver() {
             return TestBinder::new(name);
@@ -146,28 +167,26 @@ impl TestBinder {
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
             .map_err(|e| e.to_string())?;
-        let path = dir.join("sock");
-        let config = binder_driver::DriverConfig {
-            access: binder_driver::Access {
-                shared: true,
-                context_manager_uid: None,
-            },
-            socket_mode: Some(0o666),
-            idle_exit: Some(Duration::from_secs(10)),
-            ..binder_driver::DriverConfig::new(path.to_string_lossy())
-        };
-        let server = binder_driver::Server::bind(config)
-            .map_err(|e| format!("shared instance for {name}: {e}"))?;
-        std::thread::spawn(move || server.run());
-        let mut t = TestBinder {
-            device: format!("userspace:{}", path.display()),
-            service_manager: None,
+        let path = dir.join("sock").to_string_lossy().into_owned();
+        let spec = DriverSpec::Userspace(path.clone());
+        // Killed with the TestBinder; exits by itself if the test process is killed.
+        let idle = (patience() * 2).as_secs().to_string();
+        let mut driver = Launcher::role(SHARED_DRIVER_ROLE, &[&path, &idle])?.start()?;
+        let deadline = Instant::now() + patience();
+        while !spec.is_available() {
+            if driver.try_status().is_some() || Instant::now() > deadline {
+                return Err(format!(
+                    "the shared instance for {name} does not listen: {}",
+                    driver.context()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok(TestBinder {
+            device: spec.to_string(),
+            server: Some(driver),
             _lease: None,
-        };
-        let mut sm = t.spawn(SERVICE_MANAGER_ROLE, &[])?;
-        sm.expect("READY")?;
-        t.service_manager = Some(sm);
-        Ok(t)
+        })
     }
 
     /// The `BINDER_DEVICE` value the test's processes use.
@@ -175,80 +194,26 @@ impl TestBinder {
         &self.device
     }
 
+    /// Whether the device is a kernel one.
     pub fn is_kernel(&self) -> bool {
         self._lease.is_some()
     }
 
-    /// The pid of the service manager this test started (kernel devices only).
-    pub fn service_manager_pid(&self) -> Option<u32> {
-        self.service_manager.as_ref().map(RoleProcess::pid)
-    }
-
     /// Starts `role` as a separate process on this device.
-    pub fn spawn(&self, role: &str, args: &[&str]) -> Result<RoleProcess, String> {
+    pub fn spawn(&self, role: &str, args: &[&str]) -> Result<Process, String> {
         self.spawn_with_env(role, args, &[])
     }
 
+    /// [`TestBinder::spawn`] with more environment variables.
     pub fn spawn_with_env(
         &self,
         role: &str,
         args: &[&str],
         env: &[(&str, &str)],
-    ) -> Result<RoleProcess, String> {
-        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-        let joined = args.join(&ARG_SEP.to_string());
-        let mut cmd = Command::new(exe);
-        cmd.env(ROLE_ENV, role)
-            .env(ROLE_ARGS_ENV, joined)
-            .env("BINDER_DEVICE", &self.device)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().map_err(|e| format!("spawn {role}: {e}"))?;
-        let (tx, lines) = channel();
-        let stdout = child.stdout.take().expect("piped stdout");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr_text = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().expect("piped stderr");
-        let sink = stderr_text.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                let mut s = sink.lock().unwrap_or_else(|e| e.into_inner());
-                s.push_str(&line);
-                s.push('\n');
-            }
-        });
-        let stdin = child.stdin.take();
-        Ok(RoleProcess {
-            role: role.to_owned(),
-            child,
-            stdin,
-            lines,
-            stderr: stderr_text,
-            seen: Vec::new(),
-        })
+    ) -> Result<Process, String> {
+        let launcher = Launcher::role(role, args)?.device(Some(&self.device));
+        env.iter().fold(launcher, |l, (k, v)| l.env(k, v)).start()
     }
-}
-
-/// A role running in its own process.
-pub struct RoleProcess {
-    role: String,
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: Receiver<String>,
-    stderr: Arc<Mutex<String>>,
-    seen: Vec<String>,
 }
 
 /// A generous default for waits: the kernel suite runs under emulation, 10-15x slower.
@@ -257,103 +222,6 @@ pub fn patience() -> Duration {
         Duration::from_secs(60)
     } else {
         Duration::from_secs(20)
-    }
-}
-
-impl RoleProcess {
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn context(&self) -> String {
-        let err = self
-            .stderr
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        format!(
-            "role {} (pid {}) printed {:?}; stderr:\n{err}",
-            self.role,
-            self.child.id(),
-            self.seen
-        )
-    }
-
-    /// Waits for a stdout line starting with `prefix`; returns the rest of it (trimmed).
-    pub fn expect(&mut self, prefix: &str) -> Result<String, String> {
-        let deadline = Instant::now() + patience();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if let Some(rest) = line.strip_prefix(prefix) {
-                        return Ok(rest.trim().to_owned());
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    return Err(format!(
-                        "timed out waiting for {prefix:?}: {}",
-                        self.context()
-                    ));
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    let _ = self.child.wait();
-                    return Err(format!(
-                        "exited before printing {prefix:?}: {}",
-                        self.context()
-                    ));
-                }
-            }
-        }
-    }
-
-    /// Sends a command line to the role's stdin.
-    pub fn send(&mut self, line: &str) -> Result<(), String> {
-        let stdin = self.stdin.as_mut().ok_or("stdin closed")?;
-        writeln!(stdin, "{line}").map_err(|e| format!("send to {}: {e}", self.role))
-    }
-
-    /// Waits for the role to exit successfully.
-    pub fn finish(mut self) -> Result<(), String> {
-        let status = self.wait_status()?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("exited with {status}: {}", self.context()))
-        }
-    }
-
-    /// Waits for the role to exit, whatever its status.
-    pub fn wait_status(&mut self) -> Result<ExitStatus, String> {
-        drop(self.stdin.take());
-        let deadline = Instant::now() + patience();
-        loop {
-            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
-                return Ok(status);
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                return Err(format!("did not exit in time: {}", self.context()));
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    /// `kill -9`.
-    pub fn kill9(&mut self) -> Result<(), String> {
-        self.child.kill().map_err(|e| e.to_string())?;
-        let _ = self.child.wait();
-        Ok(())
-    }
-}
-
-impl Drop for RoleProcess {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }
 
@@ -377,11 +245,13 @@ pub fn report(line: impl std::fmt::Display) {
 /// `flock` on `/tmp/binder-test-devices/<name>.lock` so parallel tests (and test binaries)
 /// never share a device, and so never a context manager.
 pub struct DeviceLease {
+    /// The device node.
     pub device: String,
     _lock: File,
 }
 
 impl DeviceLease {
+    /// Takes the first free device, waiting up to `timeout` for one.
     pub fn acquire(timeout: Duration) -> Result<DeviceLease, String> {
         let devices = std::env::var("BINDER_TEST_DEVICES")
             .map_err(|_| "BINDER_TEST_DRIVER=kernel needs BINDER_TEST_DEVICES (a comma-separated device list)".to_string())?;

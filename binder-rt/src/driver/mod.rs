@@ -2,6 +2,8 @@
 //! device and `ioctl`) or the userspace driver (sockets to `binderd`). Everything above speaks
 //! `BC_*`/`BR_*` through `Driver` and cannot tell them apart.
 
+#[cfg(feature = "embedded-driver")]
+mod instance;
 mod kernel;
 pub(crate) mod userspace;
 
@@ -10,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 use binder_sys::BINDER_VM_SIZE;
 
+#[cfg(feature = "embedded-driver")]
+pub use instance::serve_instance;
 pub(crate) use kernel::KernelDriver;
 pub use userspace::AUTO_DRIVER_IDLE_EXIT;
 pub(crate) use userspace::UserspaceDriver;

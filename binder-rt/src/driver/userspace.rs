@@ -284,34 +284,14 @@ fn spawn_driver(instance: &str) -> io::Result<()> {
 pub(crate) fn run_spawned_driver(instance: &str) -> i32 {
     let config = binder_driver::DriverConfig {
         idle_exit: Some(AUTO_DRIVER_IDLE_EXIT),
-        idle_ignores_own_process: true,
         ..binder_driver::DriverConfig::new(instance)
     };
-    let server = match binder_driver::Server::bind(config) {
-        Ok(s) => s,
-        Err(binder_driver::DriverError::AlreadyRunning) => return 0,
+    match super::serve_instance(config, true) {
+        Ok(()) | Err(binder_driver::DriverError::AlreadyRunning) => 0,
         Err(e) => {
-            eprintln!("binderd: {e}");
-            return 1;
-        }
-    };
-    let driver = std::thread::spawn(move || server.run());
-    let spec = super::DriverSpec::Userspace(instance.to_owned());
-    std::thread::spawn(move || {
-        let result = crate::ProcessState::init_with_driver(spec)
-            .map_err(|e| e.to_string())
-            .and_then(|_| crate::service_manager::server::run().map_err(|e| e.to_string()));
-        if let Err(e) = result {
-            eprintln!("servicemanager: {e}");
-        }
-    });
-    match driver.join() {
-        Ok(Ok(())) => 0,
-        Ok(Err(e)) => {
             eprintln!("binderd: {e}");
             1
         }
-        Err(_) => 1,
     }
 }
 

@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{
-    BnServiceManager, ConnectionInfo, DUMP_FLAG_PRIORITY_ALL, IClientCallback, IServiceCallback,
-    IServiceManager, Service, ServiceDebugInfo, ServiceWithMetadata,
+    BnServiceManager, ConnectionInfo, DUMP_FLAG_PRIORITY_ALL, DUMP_FLAG_PRIORITY_DEFAULT,
+    IClientCallback, IServiceCallback, IServiceManager, Service, ServiceDebugInfo,
+    ServiceWithMetadata,
 };
 use crate::{DeathRecipient, ExceptionCode, ProcessState, SpIBinder, Status, StatusCode, Strong};
 
@@ -111,6 +112,21 @@ impl ServiceManager {
         });
         binder.link_to_death(&recipient)?;
         Ok(Some(recipient))
+    }
+
+    /// Lists `binder`, this service manager's own object, as [`SELF_NAME`]: owned by this
+    /// process's uid, never dying before the registry.
+    fn add_self(&self, binder: SpIBinder) {
+        lock(&self.registry).services.insert(
+            SELF_NAME.to_owned(),
+            Entry {
+                binder,
+                uid: nix::unistd::geteuid().as_raw(),
+                debug_pid: std::process::id() as i32,
+                dump_priority: DUMP_FLAG_PRIORITY_DEFAULT,
+                _death: None,
+            },
+        );
     }
 
     fn unsupported(what: &str) -> Status {
@@ -306,16 +322,28 @@ impl IServiceManager for ServiceManager {
     }
 }
 
+/// The name the service manager lists itself under, as Android's does: `binder list` shows
+/// it, and a lookup of it returns the context object (handle 0).
+pub const SELF_NAME: &str = "manager";
+
 /// How long [`run`] waits for a device's previous context manager to be released.
 pub const CONTEXT_MANAGER_RELEASE: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Makes this process the context manager serving a [`ServiceManager`], and serves until the
-/// driver goes away. Fails (`EBUSY`) if another process still is the context manager after
-/// [`CONTEXT_MANAGER_RELEASE`].
+/// Makes this process the context manager serving a new [`ServiceManager`] (listed in itself
+/// as [`SELF_NAME`]) and starts the binder thread pool; returns once it serves. Waits up to
+/// `release` while the device still has another context manager, then fails (`EBUSY`).
+pub fn start(release: std::time::Duration) -> Result<(), StatusCode> {
+    let sm = ServiceManager::new();
+    let binder = BnServiceManager::new_binder(sm.clone()).as_binder();
+    ProcessState::become_context_manager_within(binder.clone(), release)?;
+    sm.add_self(binder);
+    ProcessState::start_thread_pool()
+}
+
+/// [`start`], then serves on this thread until the driver goes away. Fails (`EBUSY`) if another
+/// process still is the context manager after [`CONTEXT_MANAGER_RELEASE`].
 pub fn run() -> Result<(), StatusCode> {
-    let sm = BnServiceManager::new_binder(ServiceManager::new());
-    ProcessState::become_context_manager_within(sm.as_binder(), CONTEXT_MANAGER_RELEASE)?;
-    tracing::info!("service manager running");
-    ProcessState::start_thread_pool()?;
+    start(CONTEXT_MANAGER_RELEASE)?;
+    tracing::info!(pid = std::process::id(), "service manager running");
     ProcessState::join_thread_pool()
 }
