@@ -56,6 +56,7 @@ pub fn serve_instance(config: DriverConfig, servicemanager: bool) -> CliResult {
     })
 }
 
+/// The options of `binder servicemanager` (none besides `--device`).
 #[derive(Debug, clap::Args)]
 pub struct ServiceManagerArgs {}
 

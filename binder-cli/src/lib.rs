@@ -12,6 +12,8 @@
 //! `/dev/binder`, else the userspace instance `default` (see [`DriverSpec::from_env`]). The
 //! inspecting commands never start a userspace driver: they say that none is running.
 
+#![deny(missing_docs)]
+
 mod daemon;
 mod device;
 mod dump;
@@ -37,6 +39,7 @@ pub struct Cli {
     /// instance. Overrides BINDER_DEVICE.
     #[arg(long, global = true, value_name = "DEVICE")]
     pub device: Option<String>,
+    /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
@@ -46,6 +49,7 @@ Device selection: --device, else BINDER_DEVICE, else /dev/binderfs/binder or /de
 present, else the userspace driver instance \"default\". list, ping and dump never start a
 userspace driver.";
 
+/// The subcommands of `binder`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the services registered with the service manager: name, interface, owning pid.
@@ -67,6 +71,7 @@ pub enum Command {
 pub struct CliError(pub String);
 
 impl CliError {
+    /// A failure with `message` (one line, without the program's name).
     pub fn new(message: impl Into<String>) -> CliError {
         CliError(message.into())
     }
@@ -78,6 +83,7 @@ impl std::fmt::Display for CliError {
     }
 }
 
+/// The outcome of a command.
 pub type CliResult<T = ()> = Result<T, CliError>;
 
 /// The device the user selected: `--device`, else the environment.

@@ -5,10 +5,14 @@
 //! Transactions move with exactly one copy, from the sender's memory into a buffer the receiver
 //! has mapped read-only, on Linux's binder driver or on the userspace driver this project ships
 //! (started automatically where the kernel has no binder).
+//!
+//! Coming from AIDL: [`aidl_to_rust`] gives the Rust type for every AIDL type and annotation.
 
 // The macros' generated code names this crate `::binder_rt`, also inside it.
 extern crate self as binder_rt;
 
+#[doc = include_str!("aidl_to_rust.md")]
+pub mod aidl_to_rust {}
 mod arena;
 mod binder;
 pub mod binder_impl;

@@ -21,9 +21,12 @@ pub const ERROR_DIVISION_BY_ZERO: i32 = 1;
 /// Service-specific error: the result does not fit in 64 bits.
 pub const ERROR_OVERFLOW: i32 = 2;
 
+/// The calculator's interface.
 #[binder_interface(descriptor = "binder_examples.ICalculator")]
 pub trait ICalculator {
+    /// `a + b`; overflow is a service-specific error.
     fn add(&self, a: i64, b: i64) -> binder_rt::Result<i64>;
+    /// `a * b`; overflow is a service-specific error.
     fn multiply(&self, a: i64, b: i64) -> binder_rt::Result<i64>;
     /// Integer division, rounded toward zero.
     fn divide(&self, a: i64, b: i64) -> binder_rt::Result<i64>;

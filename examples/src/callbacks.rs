@@ -26,7 +26,9 @@ pub const SERVICE_NAME: &str = "binder-examples.callbacks";
 /// Where a call ran.
 #[derive(Parcelable, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ThreadInfo {
+    /// The process.
     pub pid: i32,
+    /// The thread (its kernel thread id).
     pub tid: i32,
     /// Whether this thread was inside `publish` (waiting for a callback) when the call ran.
     pub inside_publish: bool,
@@ -41,12 +43,14 @@ pub struct PublishReport {
     pub answers: Vec<String>,
 }
 
+/// The client's listener, called back by the server.
 #[binder_interface(descriptor = "binder_examples.IListener")]
 pub trait IListener {
     /// An event from the server; the answer goes back to it.
     fn on_event(&self, seq: i32, text: &str) -> binder_rt::Result<String>;
 }
 
+/// The server's interface.
 #[binder_interface(descriptor = "binder_examples.IPublisher")]
 pub trait IPublisher {
     /// Calls `listener.on_event` `count` times, then returns the answers.

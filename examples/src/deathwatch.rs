@@ -19,6 +19,7 @@ use crate::support::{Serve, arg, check, find, fmt_duration, gettid, is_dead_obje
 /// The name the server registers with the service manager.
 pub const SERVICE_NAME: &str = "binder-examples.deathwatch";
 
+/// The watched server's interface.
 #[binder_interface(descriptor = "binder_examples.IWatched")]
 pub trait IWatched {
     /// The server's process id (so the client can say whom it watches).

@@ -42,6 +42,7 @@ pub const ERROR_BAD_LENGTH: i32 = 1;
 /// Service-specific error: the server could not make the file.
 pub const ERROR_IO: i32 = 2;
 
+/// The file server's interface.
 #[binder_interface(descriptor = "binder_examples.IFileShare")]
 pub trait IFileShare {
     /// A read-only (sealed) memfd holding [`file_content`]`(seed, len)`.

@@ -16,6 +16,8 @@
 //! A role reports what happens as lines on stdout (`ready: ...`, `add(1, 2) = 3 ...`,
 //! `done: ...`); a server started as a role serves until its stdin says `exit` or closes.
 
+#![deny(missing_docs)]
+
 pub mod calculator;
 pub mod callbacks;
 pub mod deathwatch;

@@ -244,6 +244,34 @@ fn deathwatch_notified_after_kill_9() -> Result<(), String> {
     client.finish()
 }
 
+/// The stand-alone pair a newcomer reads first: `hello-server`, then `hello-client NAME`.
+fn hello_pair() -> Result<(), String> {
+    let t = TestBinder::new("hello")?;
+    let mut server = Launcher::new(env!("CARGO_BIN_EXE_hello-server"))
+        .device(Some(t.device()))
+        .start()?;
+    server.expect("registered \"binder-examples.hello\"")?;
+    let client = Launcher::new(env!("CARGO_BIN_EXE_hello-client"))
+        .args(["Ada"])
+        .device(Some(t.device()))
+        .output(patience())?;
+    check(client.status.success(), || {
+        format!("hello-client: {client:?}")
+    })?;
+    check_eq(
+        client.stdout.as_str(),
+        "Hello, Ada!\n",
+        "hello-client's output",
+    )?;
+    let call = server.expect("say_hello(\"Ada\") from pid ")?;
+    check(call.parse::<u32>().is_ok(), || {
+        format!("caller pid {call:?}")
+    })?;
+    // It serves until killed.
+    check(server.try_status().is_none(), || server.context())?;
+    server.kill9()
+}
+
 /// Runs the demo with `BINDER_DEVICE=device`; returns (success, stdout, stderr).
 fn run_demo(device: &str) -> Result<(bool, String, String), String> {
     let out = Launcher::new(env!("CARGO_BIN_EXE_demo"))
@@ -311,6 +339,7 @@ fn demo_fails_clearly_without_a_driver() -> Result<(), String> {
 fn main() {
     binder_testkit::run(
         &[
+            ("hello_pair", hello_pair),
             ("calculator_pair", calculator_pair),
             (
                 "callbacks_nested_calls_stay_on_the_waiting_threads",
