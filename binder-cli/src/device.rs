@@ -96,6 +96,7 @@ pub fn no_service_manager(spec: &DriverSpec) -> String {
 }
 
 /// What went wrong talking to the service manager.
+#[derive(Debug)]
 pub enum SmError {
     /// No process is the device's context manager.
     Missing(String),

@@ -33,6 +33,15 @@ pub struct Server {
     endpoint: Endpoint,
 }
 
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("endpoint", &self.endpoint)
+            .field("idle_exit", &self.idle_exit)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Server {
     /// Binds the instance's socket ([`Endpoint::of`] the instance name and the user running
     /// the driver). Fails fast with `AlreadyRunning` if another driver has it.

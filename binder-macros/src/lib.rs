@@ -5,6 +5,8 @@
 //!
 //! Compile-time behaviour (errors included) is tested in the `ui-tests` crate.
 
+#![deny(missing_docs)]
+
 mod ctxt;
 mod interface;
 mod parcelable;

@@ -15,17 +15,24 @@ pub const KERNEL_DEBUGFS: &str = "/sys/kernel/debug/binder";
 /// Why state could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum IntrospectError {
+    /// No userspace driver instance of this name answers.
     #[error("no userspace binder driver {0:?} is running")]
     NotRunning(String),
+    /// The kernel driver's debugfs file could not be read.
     #[error("cannot read {path}: {source} (is debugfs mounted, and are you root?)")]
     Debugfs {
+        /// The file.
         path: String,
+        /// Why it could not be read.
         source: std::io::Error,
     },
+    /// Talking to the userspace driver failed.
     #[error("binder driver: {0}")]
     Io(#[from] std::io::Error),
+    /// The driver's answer could not be understood.
     #[error("binder driver sent malformed state: {0}")]
     Malformed(String),
+    /// This driver cannot answer the question.
     #[error("{0}")]
     Unsupported(String),
 }

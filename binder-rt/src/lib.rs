@@ -8,6 +8,8 @@
 //!
 //! Coming from AIDL: [`aidl_to_rust`] gives the Rust type for every AIDL type and annotation.
 
+#![deny(missing_docs)]
+
 // The macros' generated code names this crate `::binder_rt`, also inside it.
 extern crate self as binder_rt;
 

@@ -129,6 +129,7 @@ impl Parcel {
         }
     }
 
+    /// The number of bytes of data.
     pub fn data_size(&self) -> usize {
         self.data().len()
     }
@@ -237,26 +238,33 @@ impl Parcel {
         Ok(())
     }
 
+    /// Writes an int32 (little-endian, as every value).
     pub fn write_i32(&mut self, v: i32) -> Result<(), StatusCode> {
         self.out_mut()?.extend_from_slice(&v.to_le_bytes());
         Ok(())
     }
+    /// Writes a uint32 (as an int32).
     pub fn write_u32(&mut self, v: u32) -> Result<(), StatusCode> {
         self.write_i32(v as i32)
     }
+    /// Writes an int64.
     pub fn write_i64(&mut self, v: i64) -> Result<(), StatusCode> {
         self.out_mut()?.extend_from_slice(&v.to_le_bytes());
         Ok(())
     }
+    /// Writes a uint64 (as an int64).
     pub fn write_u64(&mut self, v: u64) -> Result<(), StatusCode> {
         self.write_i64(v as i64)
     }
+    /// Writes a float (its bits, as an int32).
     pub fn write_f32(&mut self, v: f32) -> Result<(), StatusCode> {
         self.write_i32(v.to_bits() as i32)
     }
+    /// Writes a double (its bits, as an int64).
     pub fn write_f64(&mut self, v: f64) -> Result<(), StatusCode> {
         self.write_i64(v.to_bits() as i64)
     }
+    /// Writes a bool (an int32, 0 or 1).
     pub fn write_bool(&mut self, v: bool) -> Result<(), StatusCode> {
         self.write_i32(v as i32)
     }
@@ -403,21 +411,27 @@ impl Parcel {
         Ok(out)
     }
 
+    /// Reads an int32.
     pub fn read_i32(&mut self) -> Result<i32, StatusCode> {
         Ok(i32::from_le_bytes(self.read_array()?))
     }
+    /// Reads a uint32 (an int32).
     pub fn read_u32(&mut self) -> Result<u32, StatusCode> {
         Ok(self.read_i32()? as u32)
     }
+    /// Reads an int64.
     pub fn read_i64(&mut self) -> Result<i64, StatusCode> {
         Ok(i64::from_le_bytes(self.read_array()?))
     }
+    /// Reads a uint64 (an int64).
     pub fn read_u64(&mut self) -> Result<u64, StatusCode> {
         Ok(self.read_i64()? as u64)
     }
+    /// Reads a float.
     pub fn read_f32(&mut self) -> Result<f32, StatusCode> {
         Ok(f32::from_bits(self.read_u32()?))
     }
+    /// Reads a double.
     pub fn read_f64(&mut self) -> Result<f64, StatusCode> {
         Ok(f64::from_bits(self.read_u64()?))
     }
@@ -712,6 +726,7 @@ impl Parcel {
 }
 
 /// Reads the fields of one structured parcelable body (see [`Parcel::read_sized`]).
+#[derive(Debug)]
 pub struct SizedReader<'p> {
     parcel: &'p mut Parcel,
     end: usize,

@@ -24,6 +24,7 @@ use crate::status::StatusCode;
     note = "for your own struct or enum, add `#[derive(binder_rt::Parcelable)]`"
 )]
 pub trait Serialize {
+    /// Writes the value at the Parcel's position.
     fn serialize(&self, parcel: &mut Parcel) -> Result<(), StatusCode>;
 }
 
@@ -35,11 +36,13 @@ pub trait Serialize {
     note = "for your own struct or enum, add `#[derive(binder_rt::Parcelable)]`"
 )]
 pub trait Deserialize: Sized {
+    /// Reads a value at the Parcel's position.
     fn deserialize(parcel: &mut Parcel) -> Result<Self, StatusCode>;
 }
 
 /// How a slice of `Self` is written: by default an int32 length then each element.
 pub trait SerializeArray: Serialize + Sized {
+    /// Writes `items` as an array.
     fn serialize_array(items: &[Self], parcel: &mut Parcel) -> Result<(), StatusCode> {
         parcel.write_len(items.len())?;
         items.iter().try_for_each(|item| item.serialize(parcel))
@@ -52,6 +55,7 @@ pub trait DeserializeArray: Deserialize {
     /// against the data that remains before anything is allocated.
     const MIN_WIRE_SIZE: usize = 4;
 
+    /// Reads an array; `None` for a null one.
     fn deserialize_array(parcel: &mut Parcel) -> Result<Option<Vec<Self>>, StatusCode> {
         let Some(len) = parcel.read_len(Self::MIN_WIRE_SIZE)? else {
             return Ok(None);
@@ -67,6 +71,7 @@ pub trait DeserializeArray: Deserialize {
 /// How `Option<Self>` is written. The default is a parcelable's: int32 0 for `None`, the value
 /// (which starts with its own presence flag 1) for `Some`.
 pub trait SerializeOption: Serialize {
+    /// Writes `value`, or the null form of `Self` for `None`.
     fn serialize_option(value: Option<&Self>, parcel: &mut Parcel) -> Result<(), StatusCode> {
         match value {
             None => parcel.write_i32(0),
@@ -77,6 +82,7 @@ pub trait SerializeOption: Serialize {
 
 /// How `Option<Self>` is read; the default is a parcelable's (a presence flag).
 pub trait DeserializeOption: Deserialize {
+    /// Reads a value or the null form of `Self`.
     fn deserialize_option(parcel: &mut Parcel) -> Result<Option<Self>, StatusCode> {
         let start = parcel.data_position();
         match parcel.read_i32()? {
@@ -502,9 +508,11 @@ impl DeserializeArray for OwnedFd {
 pub struct ParcelFileDescriptor(OwnedFd);
 
 impl ParcelFileDescriptor {
+    /// Wraps `fd`.
     pub fn new(fd: OwnedFd) -> Self {
         ParcelFileDescriptor(fd)
     }
+    /// The file descriptor.
     pub fn into_inner(self) -> OwnedFd {
         self.0
     }
@@ -557,6 +565,7 @@ enum PayloadInner {
 }
 
 impl Payload {
+    /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
         match &self.inner {
             PayloadInner::Owned(v) => v,

@@ -23,7 +23,9 @@ use crate::status::StatusCode;
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("binder driver {spec}: {message}")]
 pub struct InitError {
+    /// The driver that was to be opened.
     pub spec: String,
+    /// What went wrong, and what to do about it.
     pub message: String,
 }
 

@@ -668,11 +668,8 @@ impl Fail {
 fn pipe() -> (OwnedFd, OwnedFd) {
     let mut fds = [0 as RawFd; 2];
     // SAFETY: pipe2 writes two descriptors into the live two-element array.
-    assert_eq!(
-        unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) },
-        0,
-        "pipe2"
-    );
+    let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+    assert_eq!(rc, 0, "pipe2");
     // SAFETY: both descriptors were just created and are owned by nothing else.
     unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
 }

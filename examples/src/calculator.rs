@@ -38,7 +38,7 @@ pub trait ICalculator {
 }
 
 /// The server's implementation. Each call is reported on stdout.
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct Calculator {
     notes: Mutex<Vec<String>>,
 }

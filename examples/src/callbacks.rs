@@ -69,7 +69,7 @@ thread_local! {
 }
 
 /// The server's implementation.
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct Publisher;
 
 fn here(inside_publish: bool) -> ThreadInfo {

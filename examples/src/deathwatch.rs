@@ -27,7 +27,7 @@ pub trait IWatched {
 }
 
 /// The server's implementation.
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct Watched;
 
 impl IWatched for Watched {

@@ -96,7 +96,7 @@ fn io_error(what: &str, e: impl std::fmt::Display) -> Status {
 }
 
 /// The server's implementation.
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct FileShare;
 
 impl IFileShare for FileShare {

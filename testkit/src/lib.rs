@@ -114,6 +114,7 @@ pub fn kernel_driver() -> bool {
 
 /// One test's binder "device": a fresh userspace driver instance (which starts its own service
 /// manager), or a leased kernel device with a service manager this test starts.
+#[derive(Debug)]
 pub struct TestBinder {
     device: String,
     /// The service manager (kernel) or the driver with its service manager (shared instance)
@@ -244,6 +245,7 @@ pub fn report(line: impl std::fmt::Display) {
 /// An exclusive lease on one kernel binder device from `BINDER_TEST_DEVICES`, held with
 /// `flock` on `/tmp/binder-test-devices/<name>.lock` so parallel tests (and test binaries)
 /// never share a device, and so never a context manager.
+#[derive(Debug)]
 pub struct DeviceLease {
     /// The device node.
     pub device: String,

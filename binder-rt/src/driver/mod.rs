@@ -41,6 +41,8 @@ impl DriverSpec {
         }
     }
 
+    /// The driver a `BINDER_DEVICE`-style value names: `userspace:NAME` for a userspace driver
+    /// instance, anything else for the path of a kernel binder device.
     pub fn parse(v: &str) -> DriverSpec {
         match v.strip_prefix(USERSPACE_PREFIX) {
             Some(name) => DriverSpec::Userspace(name.to_owned()),

@@ -101,7 +101,7 @@ pub(crate) fn connect(instance: &str) -> io::Result<OwnedFd> {
 fn send(fd: &OwnedFd, msg: &[u8], fds: &[RawFd]) -> io::Result<()> {
     let iov = [IoSlice::new(msg)];
     let cmsg = [ControlMessage::ScmRights(fds)];
-    let cmsgs: &[ControlMessage] = if fds.is_empty() { &[] } else { &cmsg };
+    let cmsgs: &[ControlMessage<'_>] = if fds.is_empty() { &[] } else { &cmsg };
     loop {
         match socket::sendmsg::<()>(fd.as_raw_fd(), &iov, cmsgs, MsgFlags::MSG_NOSIGNAL, None) {
             Ok(n) if n == msg.len() => return Ok(()),

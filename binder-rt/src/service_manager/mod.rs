@@ -15,13 +15,19 @@ use crate::{
     FromIBinder, Parcelable, ProcessState, SpIBinder, Status, StatusCode, Strong, binder_interface,
 };
 
-/// `IServiceManager.DUMP_FLAG_PRIORITY_*` and friends.
+/// `IServiceManager.DUMP_FLAG_PRIORITY_CRITICAL`: dumped first, in the critical section.
 pub const DUMP_FLAG_PRIORITY_CRITICAL: i32 = 1;
+/// `DUMP_FLAG_PRIORITY_HIGH`: dumped in the high-priority section.
 pub const DUMP_FLAG_PRIORITY_HIGH: i32 = 2;
+/// `DUMP_FLAG_PRIORITY_NORMAL`: dumped in the normal section.
 pub const DUMP_FLAG_PRIORITY_NORMAL: i32 = 4;
+/// `DUMP_FLAG_PRIORITY_DEFAULT`: the priority of a service registered without one.
 pub const DUMP_FLAG_PRIORITY_DEFAULT: i32 = 8;
+/// `DUMP_FLAG_PRIORITY_ALL`: every priority (for `list_services`, all services).
 pub const DUMP_FLAG_PRIORITY_ALL: i32 = 15;
+/// `DUMP_FLAG_PROTO`: the service can dump in protobuf form.
 pub const DUMP_FLAG_PROTO: i32 = 16;
+/// `FLAG_IS_LAZY_SERVICE`: a service started on demand (none are, here).
 pub const FLAG_IS_LAZY_SERVICE: i32 = 1 << 30;
 
 /// The registry of services by name (Android 16's `IServiceManager`, codes 1..=16).
@@ -29,10 +35,14 @@ pub const FLAG_IS_LAZY_SERVICE: i32 = 1 << 30;
 pub trait IServiceManager {
     /// The service, or `None`. (Android may start a lazy service first; there are none here.)
     fn get_service(&self, name: &str) -> crate::Result<Option<SpIBinder>>;
+    /// The service as a [`Service`] union (Android 16's `getService2`).
     fn get_service2(&self, name: &str) -> crate::Result<Service>;
     /// The service if it is registered now, or `None`.
     fn check_service(&self, name: &str) -> crate::Result<Option<SpIBinder>>;
+    /// The service if it is registered now, as a [`Service`] union (`checkService2`).
     fn check_service2(&self, name: &str) -> crate::Result<Service>;
+    /// Registers `service` under `name`, replacing a registration whose process died.
+    /// `dump_priority` is a `DUMP_FLAG_PRIORITY_*` mask.
     fn add_service(
         &self,
         name: &str,
@@ -42,11 +52,13 @@ pub trait IServiceManager {
     ) -> crate::Result<()>;
     /// Names of the services whose dump priority matches `dump_priority`.
     fn list_services(&self, dump_priority: i32) -> crate::Result<Vec<String>>;
+    /// Calls `callback` now if `name` is registered, and whenever it is registered again.
     fn register_for_notifications(
         &self,
         name: &str,
         callback: &Strong<dyn IServiceCallback>,
     ) -> crate::Result<()>;
+    /// Stops the notifications `register_for_notifications` asked for.
     fn unregister_for_notifications(
         &self,
         name: &str,
@@ -54,23 +66,31 @@ pub trait IServiceManager {
     ) -> crate::Result<()>;
     /// Whether a VINTF manifest declares `name` (there is none on Linux: always false).
     fn is_declared(&self, name: &str) -> crate::Result<bool>;
+    /// The instances a VINTF manifest declares for `iface` (none on Linux).
     fn get_declared_instances(&self, iface: &str) -> crate::Result<Vec<String>>;
+    /// The APEX that can update `name`, if any (none on Linux).
     fn updatable_via_apex(&self, name: &str) -> crate::Result<Option<String>>;
+    /// The services an APEX can update (none on Linux).
     fn get_updatable_names(&self, apex_name: &str) -> crate::Result<Vec<String>>;
+    /// Where to reach `name` over RPC binder, if it is served that way (never here).
     fn get_connection_info(&self, name: &str) -> crate::Result<Option<ConnectionInfo>>;
+    /// Calls `callback` when `service` (registered as `name`) gains or loses its clients.
     fn register_client_callback(
         &self,
         name: &str,
         service: &SpIBinder,
         callback: &Strong<dyn IClientCallback>,
     ) -> crate::Result<()>;
+    /// Removes the registration of `service` as `name`, if it has no clients.
     fn try_unregister_service(&self, name: &str, service: &SpIBinder) -> crate::Result<()>;
+    /// Every registered service with the pid serving it.
     fn get_service_debug_info(&self) -> crate::Result<Vec<ServiceDebugInfo>>;
 }
 
 /// Told when a service is registered (`registerForNotifications`).
 #[binder_interface(descriptor = "android.os.IServiceCallback")]
 pub trait IServiceCallback {
+    /// `name` was registered, as `binder`.
     #[oneway]
     fn on_registration(&self, name: &str, binder: &SpIBinder) -> crate::Result<()>;
 }
@@ -78,6 +98,7 @@ pub trait IServiceCallback {
 /// Told when a service gains or loses its clients (`registerClientCallback`).
 #[binder_interface(descriptor = "android.os.IClientCallback")]
 pub trait IClientCallback {
+    /// `registered` gained its first client (`has_clients`) or lost its last one.
     #[oneway]
     fn on_clients(&self, registered: &SpIBinder, has_clients: bool) -> crate::Result<()>;
 }
@@ -85,7 +106,9 @@ pub trait IClientCallback {
 /// What `getService2`/`checkService2` return: an AIDL union.
 #[derive(Parcelable, Debug, Clone, PartialEq)]
 pub enum Service {
+    /// The service binder and what is known about it.
     ServiceWithMetadata(ServiceWithMetadata),
+    /// An accessor through which the service is reached (Android's RPC binder; never here).
     Accessor(Option<SpIBinder>),
 }
 
@@ -99,21 +122,30 @@ impl Service {
     }
 }
 
+/// A service as `getService2` returns it.
 #[derive(Parcelable, Debug, Clone, PartialEq, Default)]
 pub struct ServiceWithMetadata {
+    /// The service, or `None` if it is not registered.
     pub service: Option<SpIBinder>,
+    /// Whether it is started on demand.
     pub is_lazy_service: bool,
 }
 
+/// One registered service, for `get_service_debug_info`.
 #[derive(Parcelable, Debug, Clone, PartialEq, Eq, Default)]
 pub struct ServiceDebugInfo {
+    /// The name it is registered under.
     pub name: String,
+    /// The pid of the process serving it.
     pub debug_pid: i32,
 }
 
+/// Where an RPC-binder service listens.
 #[derive(Parcelable, Debug, Clone, PartialEq, Eq, Default)]
 pub struct ConnectionInfo {
+    /// The address.
     pub ip_address: String,
+    /// The port.
     pub port: i32,
 }
 

@@ -44,6 +44,15 @@ pub struct ServiceManager {
     registry: Arc<Mutex<Registry>>,
 }
 
+impl std::fmt::Debug for ServiceManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let services = lock(&self.registry).services.len();
+        f.debug_struct("ServiceManager")
+            .field("services", &services)
+            .finish_non_exhaustive()
+    }
+}
+
 fn lock(r: &Mutex<Registry>) -> MutexGuard<'_, Registry> {
     r.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -72,6 +81,7 @@ pub fn check_name(name: &str) -> Result<(), Status> {
 }
 
 impl ServiceManager {
+    /// A service manager with no services registered.
     pub fn new() -> Self {
         Self::default()
     }
