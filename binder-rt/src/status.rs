@@ -214,10 +214,12 @@ impl Status {
         }
     }
 
-    /// The status of a call the transport refused with `code`. For `FAILED_TRANSACTION` the
-    /// message is the reason the driver gave this thread for refusing its last transaction,
-    /// when it gave one (the reason is taken: a second call gets none).
-    pub(crate) fn from_transport_error(code: StatusCode) -> Status {
+    /// The status of a transaction this thread sent and the transport refused with `code`
+    /// (what `SpIBinder::submit_transact` returned). For `FAILED_TRANSACTION` the message is
+    /// the reason the driver gave this thread for refusing its last transaction, when it gave
+    /// one (the reason is taken: a second call gets none). Generated proxies convert their
+    /// transport errors with it; `Status::from(code)` only wraps the code.
+    pub fn from_transport_error(code: StatusCode) -> Status {
         match code {
             StatusCode::FailedTransaction => Status::new_transaction_error(
                 code,

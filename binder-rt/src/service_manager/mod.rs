@@ -180,7 +180,7 @@ pub fn service_manager() -> Result<Strong<dyn IServiceManager>, Status> {
             Err(e) => return Err(e.into()),
         }
     };
-    Ok(crate::interface_cast(binder)?)
+    crate::interface_cast(binder).map_err(Status::from_transport_error)
 }
 
 /// Registers `binder` under `name` (default dump priority, not isolated).
@@ -215,7 +215,7 @@ pub fn list_services() -> Result<Vec<String>, Status> {
 
 /// The service registered as `name`, typed; `BAD_TYPE` if it implements another interface.
 pub fn get_interface<I: FromIBinder + ?Sized>(name: &str) -> Result<Strong<I>, Status> {
-    Ok(crate::interface_cast(get_service(name)?)?)
+    crate::interface_cast(get_service(name)?).map_err(Status::from_transport_error)
 }
 
 /// Waits until a service is registered as `name` and returns it. The service manager tells us
@@ -251,7 +251,7 @@ pub fn wait_for_service_timeout(
 
 /// [`wait_for_service`], typed.
 pub fn wait_for_interface<I: FromIBinder + ?Sized>(name: &str) -> Result<Strong<I>, Status> {
-    Ok(crate::interface_cast(wait_for_service(name)?)?)
+    crate::interface_cast(wait_for_service(name)?).map_err(Status::from_transport_error)
 }
 
 /// [`wait_for_service_timeout`], typed.
@@ -259,10 +259,8 @@ pub fn wait_for_interface_timeout<I: FromIBinder + ?Sized>(
     name: &str,
     timeout: Duration,
 ) -> Result<Strong<I>, Status> {
-    Ok(crate::interface_cast(wait_for_service_timeout(
-        name,
-        Some(timeout),
-    )?)?)
+    crate::interface_cast(wait_for_service_timeout(name, Some(timeout))?)
+        .map_err(Status::from_transport_error)
 }
 
 struct Waiter {
