@@ -40,6 +40,15 @@ pub struct Launcher {
     echo: Option<Echo>,
 }
 
+impl std::fmt::Debug for Launcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Launcher")
+            .field("cmd", &self.cmd)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Launcher {
     /// Runs `program` (its file name names it in messages), with this process's environment.
     /// Its stdin is a pipe ([`Process::send`]).
@@ -200,6 +209,7 @@ fn forward(
 }
 
 /// A running process (see [`Launcher`]); killed when dropped.
+#[derive(Debug)]
 pub struct Process {
     label: String,
     child: Child,
