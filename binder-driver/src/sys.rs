@@ -11,14 +11,12 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
 use std::time::Duration;
 
+use binder_sys::ud;
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, SealFlag, fcntl};
 use nix::sys::memfd::{MFdFlags, memfd_create};
 use nix::sys::mman::{MapFlags, ProtFlags, mmap, munmap};
-use nix::sys::socket::{
-    self, AddressFamily, Backlog, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag,
-    SockType, UnixAddr, sockopt,
-};
+use nix::sys::socket::{self, AddressFamily, Backlog, MsgFlags, SockFlag, SockType, sockopt};
 
 /// A shared mapping of a memfd: a receive area (writable by the driver) or a send arena
 /// (read-only).
@@ -305,28 +303,15 @@ pub fn bind_listener(
     group: Option<u32>,
 ) -> io::Result<OwnedFd> {
     use binder_sys::ud::Endpoint;
-    let sock = socket::socket(
-        AddressFamily::Unix,
-        SockType::SeqPacket,
-        SockFlag::SOCK_CLOEXEC,
-        None,
-    )?;
+    let sock = ud::sock::seqpacket()?;
+    let addr = endpoint.address()?;
     match endpoint {
-        Endpoint::Abstract(name) => {
-            let addr = UnixAddr::new_abstract(name.as_bytes())?;
-            socket::bind(sock.as_raw_fd(), &addr)?;
-        }
+        Endpoint::Abstract(_) => socket::bind(sock.as_raw_fd(), &addr)?,
         Endpoint::Path(path) => {
-            let addr = UnixAddr::new(path.as_path())?;
             match socket::bind(sock.as_raw_fd(), &addr) {
                 Ok(()) => {}
                 Err(Errno::EADDRINUSE) => {
-                    let probe = socket::socket(
-                        AddressFamily::Unix,
-                        SockType::SeqPacket,
-                        SockFlag::SOCK_CLOEXEC,
-                        None,
-                    )?;
+                    let probe = ud::sock::seqpacket()?;
                     // Only a socket nobody answers on is replaced, never another kind of file.
                     use std::os::unix::fs::FileTypeExt;
                     let is_socket =
@@ -393,12 +378,7 @@ pub fn shutdown(fd: &OwnedFd) {
 }
 
 /// One received datagram.
-pub struct Datagram {
-    pub len: usize,
-    pub fds: Vec<OwnedFd>,
-    /// The datagram or its file descriptors did not fit.
-    pub truncated: bool,
-}
+pub use binder_sys::ud::sock::Received as Datagram;
 
 /// A receive buffer for one connection: the datagram and room for its file descriptors.
 pub struct RecvBuffer {
@@ -410,7 +390,7 @@ impl RecvBuffer {
     pub fn new(size: usize) -> Self {
         RecvBuffer {
             data: vec![0u8; size],
-            cmsg: nix::cmsg_space!([RawFd; binder_sys::ud::MAX_FDS_PER_MESSAGE]),
+            cmsg: ud::sock::cmsg_space(),
         }
     }
 }
@@ -418,45 +398,9 @@ impl RecvBuffer {
 /// Receives one datagram with up to `MAX_FDS_PER_MESSAGE` file descriptors (more are discarded
 /// by the kernel and reported as truncation). `Ok(None)` is end of file.
 pub fn recv_datagram(sock: &OwnedFd, buf: &mut RecvBuffer) -> io::Result<Option<Datagram>> {
-    loop {
-        let mut iov = [io::IoSliceMut::new(&mut buf.data)];
-        let res = socket::recvmsg::<()>(
-            sock.as_raw_fd(),
-            &mut iov,
-            Some(&mut buf.cmsg),
-            MsgFlags::MSG_CMSG_CLOEXEC,
-        );
-        let msg = match res {
-            Ok(msg) => msg,
-            Err(Errno::EINTR) => continue,
-            Err(Errno::ECONNRESET) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        let mut fds = Vec::new();
-        if let Ok(cmsgs) = msg.cmsgs() {
-            for c in cmsgs {
-                if let ControlMessageOwned::ScmRights(raw) = c {
-                    // SAFETY: the kernel installed these descriptors in our table for this
-                    // message; nothing else knows them, so we take ownership here.
-                    fds.extend(
-                        raw.into_iter()
-                            .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
-                    );
-                }
-            }
-        }
-        let truncated = msg
-            .flags
-            .intersects(MsgFlags::MSG_TRUNC | MsgFlags::MSG_CTRUNC);
-        let len = msg.bytes;
-        if len == 0 && fds.is_empty() && !truncated {
-            return Ok(None);
-        }
-        return Ok(Some(Datagram {
-            len,
-            fds,
-            truncated,
-        }));
+    match ud::sock::recv(sock, &mut buf.data, &mut buf.cmsg, MsgFlags::empty()) {
+        Err(e) if e.raw_os_error() == Some(Errno::ECONNRESET as i32) => Ok(None),
+        r => r,
     }
 }
 
@@ -469,19 +413,10 @@ pub fn send_datagram(
     nonblocking: bool,
 ) -> io::Result<()> {
     let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
-    let cmsg = [ControlMessage::ScmRights(&raw)];
-    let cmsgs: &[ControlMessage<'_>] = if raw.is_empty() { &[] } else { &cmsg };
-    let iov = [io::IoSlice::new(bytes)];
-    loop {
-        let flags = if nonblocking {
-            MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT
-        } else {
-            MsgFlags::MSG_NOSIGNAL
-        };
-        match socket::sendmsg::<()>(sock.as_raw_fd(), &iov, cmsgs, flags, None) {
-            Ok(_) => return Ok(()),
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let flags = if nonblocking {
+        MsgFlags::MSG_DONTWAIT
+    } else {
+        MsgFlags::empty()
+    };
+    ud::sock::send(sock, bytes, &raw, flags)
 }

@@ -28,9 +28,7 @@ use binder_sys::ud::*;
 use binder_sys::*;
 use binder_testkit::{Launcher, Process};
 use common::*;
-use nix::sys::socket::{
-    self, AddressFamily, Backlog, ControlMessageOwned, MsgFlags, SockFlag, SockType, UnixAddr,
-};
+use nix::sys::socket::{self, AddressFamily, Backlog, MsgFlags, SockFlag, SockType};
 
 const UID_ENV: &str = "BINDER_SECURITY_UID";
 /// The second user: `nobody`.
@@ -204,19 +202,13 @@ fn run_role(role: &str, args: &[String]) {
     }
 }
 
-fn connect_endpoint(name: &str) -> nix::Result<OwnedFd> {
-    let sock = socket::socket(
-        AddressFamily::Unix,
-        SockType::SeqPacket,
-        SockFlag::SOCK_CLOEXEC,
-        None,
-    )?;
-    let addr = if name.starts_with('/') {
-        UnixAddr::new(name)?
+fn connect_endpoint(name: &str) -> std::io::Result<OwnedFd> {
+    let endpoint = if name.starts_with('/') {
+        Endpoint::Path(name.into())
     } else {
-        UnixAddr::new_abstract(name.as_bytes())?
+        Endpoint::Abstract(name.into())
     };
-    socket::connect(sock.as_raw_fd(), &addr)?;
+    let sock = sock::connect(&endpoint)?;
     set_timeout(&sock);
     Ok(sock)
 }
@@ -352,18 +344,9 @@ fn rendezvous() -> (String, OwnedFd) {
         std::process::id(),
         RENDEZVOUS.fetch_add(1, Ordering::Relaxed)
     );
-    let l = socket::socket(
-        AddressFamily::Unix,
-        SockType::SeqPacket,
-        SockFlag::SOCK_CLOEXEC,
-        None,
-    )
-    .unwrap();
-    socket::bind(
-        l.as_raw_fd(),
-        &UnixAddr::new_abstract(name.as_bytes()).unwrap(),
-    )
-    .unwrap();
+    let l = sock::seqpacket().unwrap();
+    let addr = Endpoint::Abstract(name.clone()).address().unwrap();
+    socket::bind(l.as_raw_fd(), &addr).unwrap();
     socket::listen(&l, Backlog::new(4).unwrap()).unwrap();
     (name, l)
 }
@@ -378,26 +361,7 @@ fn take_sockets(listener: &OwnedFd) -> (OwnedFd, OwnedFd) {
     // SAFETY: accept returned a new descriptor that nothing else owns.
     let conn = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
     set_timeout(&conn);
-    let mut buf = [0u8; 64];
-    let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 2]);
-    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-    let msg = socket::recvmsg::<()>(
-        conn.as_raw_fd(),
-        &mut iov,
-        Some(&mut cmsg),
-        MsgFlags::MSG_CMSG_CLOEXEC,
-    )
-    .unwrap();
-    let mut fds = Vec::new();
-    for c in msg.cmsgs().unwrap() {
-        if let ControlMessageOwned::ScmRights(raw) = c {
-            // SAFETY: descriptors the kernel just installed for this message.
-            fds.extend(
-                raw.into_iter()
-                    .map(|f| unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(f) }),
-            );
-        }
-    }
+    let (_, mut fds) = recv(&conn);
     assert_eq!(fds.len(), 2);
     let thread = fds.pop().unwrap();
     (fds.pop().unwrap(), thread)

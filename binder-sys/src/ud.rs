@@ -29,6 +29,7 @@
 
 use crate::{BinderWriteRead, Reader, Wire};
 
+pub mod sock;
 #[cfg(feature = "serde")]
 #[allow(missing_docs)] // TODO(wire): documented with the model/state merge
 pub mod state;

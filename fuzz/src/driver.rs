@@ -28,23 +28,19 @@
 
 use std::collections::VecDeque;
 use std::ffi::c_void;
-use std::io::{IoSlice, IoSliceMut};
 use std::num::NonZeroUsize;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use binder_sys::ud::{
-    HELLO_FLAG_NO_REPLY_COMPLETE, HELLO_VERSION, OP_FD_FIXUP, OP_HELLO_PROC, OP_IOCTL,
-    OP_IOCTL_DONE, OP_MMAP, OP_MMAP_ADDR, OP_NEW_THREAD, OP_REGISTER_ARENA, OP_REPLY,
+    Endpoint, HELLO_FLAG_NO_REPLY_COMPLETE, HELLO_VERSION, OP_FD_FIXUP, OP_HELLO_PROC, OP_IOCTL,
+    OP_IOCTL_DONE, OP_MMAP, OP_MMAP_ADDR, OP_NEW_THREAD, OP_REGISTER_ARENA, OP_REPLY, sock,
 };
 use binder_sys::*;
-use nix::sys::socket::{
-    self, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType,
-    UnixAddr,
-};
+use nix::sys::socket::{self, AddressFamily, MsgFlags, SockFlag, SockType};
 
 use crate::{Input, le32, le64};
 
@@ -122,51 +118,20 @@ fn recv(sock: &OwnedFd, timeout: Duration) -> Recv {
         return Recv::Timeout;
     }
     let mut buf = vec![0u8; binder_sys::ud::MAX_MESSAGE];
-    let mut cmsg = nix::cmsg_space!([RawFd; 253]);
-    let mut iov = [IoSliceMut::new(&mut buf)];
-    let msg = match socket::recvmsg::<()>(
-        sock.as_raw_fd(),
-        &mut iov,
-        Some(&mut cmsg),
-        MsgFlags::MSG_CMSG_CLOEXEC | MsgFlags::MSG_DONTWAIT,
-    ) {
-        Ok(m) => m,
-        Err(nix::errno::Errno::EAGAIN) => return Recv::Timeout,
-        Err(_) => return Recv::Eof,
-    };
-    let truncated = msg.flags.contains(MsgFlags::MSG_CTRUNC);
-    let mut fds = Vec::new();
-    if let Ok(cmsgs) = msg.cmsgs() {
-        for c in cmsgs {
-            if let ControlMessageOwned::ScmRights(raw) = c {
-                // SAFETY: fresh descriptors the kernel installed for this message.
-                fds.extend(
-                    raw.into_iter()
-                        .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
-                );
-            }
+    let mut cmsg = sock::cmsg_space();
+    match sock::recv(sock, &mut buf, &mut cmsg, MsgFlags::MSG_DONTWAIT) {
+        Ok(Some(got)) => {
+            buf.truncate(got.len);
+            Recv::Msg(buf, got.fds, got.truncated)
         }
+        Err(e) if e.raw_os_error() == Some(nix::errno::Errno::EAGAIN as i32) => Recv::Timeout,
+        Ok(None) | Err(_) => Recv::Eof,
     }
-    let n = msg.bytes;
-    if n == 0 && fds.is_empty() {
-        return Recv::Eof;
-    }
-    buf.truncate(n);
-    Recv::Msg(buf, fds, truncated)
 }
 
 /// Sends one datagram; false if the peer is gone.
 fn send(sock: &OwnedFd, bytes: &[u8], fds: &[RawFd]) -> bool {
-    let cmsg = [ControlMessage::ScmRights(fds)];
-    let cmsgs: &[ControlMessage<'_>] = if fds.is_empty() { &[] } else { &cmsg };
-    socket::sendmsg::<()>(
-        sock.as_raw_fd(),
-        &[IoSlice::new(bytes)],
-        cmsgs,
-        MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT,
-        None,
-    )
-    .is_ok()
+    sock::send(sock, bytes, fds, MsgFlags::MSG_DONTWAIT).is_ok()
 }
 
 fn u32_at(b: &[u8], at: usize) -> Option<u32> {
@@ -449,15 +414,8 @@ fn open_files_and_threads() -> (usize, usize) {
 }
 
 fn connect(addr: &[u8]) -> Option<OwnedFd> {
-    let sock = socket::socket(
-        AddressFamily::Unix,
-        SockType::SeqPacket,
-        SockFlag::SOCK_CLOEXEC,
-        None,
-    )
-    .ok()?;
-    socket::connect(sock.as_raw_fd(), &UnixAddr::new_abstract(addr).ok()?).ok()?;
-    Some(sock)
+    let name = std::str::from_utf8(addr).ok()?;
+    sock::connect(&Endpoint::Abstract(name.into())).ok()
 }
 
 /// A process: hello (with `/proc/self/mem`), `mmap` of `area` bytes, its address, and a send

@@ -4,9 +4,8 @@
 #![allow(dead_code)]
 
 use std::ffi::c_void;
-use std::io::{IoSlice, IoSliceMut};
 use std::num::NonZeroUsize;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -15,10 +14,7 @@ use binder_driver::{DriverConfig, Server};
 use binder_sys::ud::state::{DriverState, DriverStats};
 use binder_sys::ud::*;
 use binder_sys::*;
-use nix::sys::socket::{
-    self, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType,
-    UnixAddr, sockopt,
-};
+use nix::sys::socket::{self, MsgFlags, sockopt};
 use nix::sys::time::TimeVal;
 
 pub const RECV_TIMEOUT: Duration = Duration::from_secs(20);
@@ -106,23 +102,13 @@ impl Drop for Instance {
                 query: DebugQuery::Shutdown as u32,
             }
             .encode(&mut out);
-            let _ = socket::send(sock.as_raw_fd(), &out, MsgFlags::MSG_NOSIGNAL);
+            let _ = sock::send(&sock, &out, &[], MsgFlags::empty());
         }
     }
 }
 
-pub fn try_connect(name: &str) -> nix::Result<OwnedFd> {
-    let sock = socket::socket(
-        AddressFamily::Unix,
-        SockType::SeqPacket,
-        SockFlag::SOCK_CLOEXEC,
-        None,
-    )?;
-    let addr = match Endpoint::of(name, nix::unistd::geteuid().as_raw()) {
-        Endpoint::Abstract(n) => UnixAddr::new_abstract(n.as_bytes())?,
-        Endpoint::Path(p) => UnixAddr::new(p.as_path())?,
-    };
-    socket::connect(sock.as_raw_fd(), &addr)?;
+pub fn try_connect(name: &str) -> std::io::Result<OwnedFd> {
+    let sock = sock::connect(&Endpoint::of(name, nix::unistd::geteuid().as_raw()))?;
     set_timeout(&sock);
     Ok(sock)
 }
@@ -137,16 +123,7 @@ pub fn set_timeout(sock: &OwnedFd) {
 }
 
 pub fn send(sock: &OwnedFd, bytes: &[u8], fds: &[RawFd]) {
-    let cmsg = [ControlMessage::ScmRights(fds)];
-    let cmsgs: &[ControlMessage<'_>] = if fds.is_empty() { &[] } else { &cmsg };
-    socket::sendmsg::<()>(
-        sock.as_raw_fd(),
-        &[IoSlice::new(bytes)],
-        cmsgs,
-        MsgFlags::MSG_NOSIGNAL,
-        None,
-    )
-    .expect("send");
+    sock::send(sock, bytes, fds, MsgFlags::empty()).expect("send");
 }
 
 /// Receives one datagram; panics on timeout. An empty vector is end of file.
@@ -154,29 +131,18 @@ pub fn recv(sock: &OwnedFd) -> (Vec<u8>, Vec<OwnedFd>) {
     try_recv(sock).expect("recv (timed out?)")
 }
 
-pub fn try_recv(sock: &OwnedFd) -> nix::Result<(Vec<u8>, Vec<OwnedFd>)> {
+pub fn try_recv(sock: &OwnedFd) -> std::io::Result<(Vec<u8>, Vec<OwnedFd>)> {
     let mut buf = vec![0u8; MAX_MESSAGE];
-    let mut cmsg = nix::cmsg_space!([RawFd; 253]);
-    let mut iov = [IoSliceMut::new(&mut buf)];
-    let msg = socket::recvmsg::<()>(
-        sock.as_raw_fd(),
-        &mut iov,
-        Some(&mut cmsg),
-        MsgFlags::MSG_CMSG_CLOEXEC,
-    )?;
-    let mut fds = Vec::new();
-    for c in msg.cmsgs().unwrap() {
-        if let ControlMessageOwned::ScmRights(raw) = c {
-            // SAFETY: fresh descriptors installed by the kernel for this message.
-            fds.extend(
-                raw.into_iter()
-                    .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
-            );
-        }
-    }
-    let n = msg.bytes;
-    buf.truncate(n);
-    Ok((buf, fds))
+    let mut cmsg = sock::cmsg_space();
+    Ok(
+        match sock::recv(sock, &mut buf, &mut cmsg, MsgFlags::empty())? {
+            Some(got) => {
+                buf.truncate(got.len);
+                (buf, got.fds)
+            }
+            None => (Vec::new(), Vec::new()),
+        },
+    )
 }
 
 /// True if a datagram arrives within `timeout`.
@@ -397,38 +363,12 @@ pub fn hello(sock: &OwnedFd, flags: u32, fds: &[RawFd]) -> (i32, Vec<u8>) {
 /// A debug query on a fresh connection `sock`: its answer collected from its parts, or the
 /// driver's error (`ret`, empty text).
 pub fn debug_query_on(sock: &OwnedFd, query: DebugQuery) -> (i32, String) {
-    let mut out = Vec::new();
-    ProcRequest::Debug {
-        query: query as u32,
-    }
-    .encode(&mut out);
-    send(sock, &out, &[]);
-    let mut text = Vec::new();
-    loop {
-        let (msg, _) = recv(sock);
-        if msg.is_empty() {
-            break;
-        }
-        let (ret, payload) = decode_reply(&msg).expect("OP_REPLY");
-        if ret != 0 {
-            return (ret, String::new());
-        }
-        if payload.is_empty() {
-            break;
-        }
-        text.extend_from_slice(payload);
-    }
-    (0, String::from_utf8(text).unwrap())
+    sock::debug_query(sock, query).expect("debug query")
 }
 
 /// One request on a process connection and its `OP_REPLY`.
 pub fn request(sock: &OwnedFd, req: ProcRequest, fds: &[RawFd]) -> (i32, Vec<u8>, Vec<OwnedFd>) {
-    let mut out = Vec::new();
-    req.encode(&mut out);
-    send(sock, &out, fds);
-    let (msg, fds) = recv(sock);
-    let (ret, payload) = decode_reply(&msg).expect("OP_REPLY");
-    (ret, payload.to_vec(), fds)
+    sock::request(sock, &req, fds).expect("OP_REPLY")
 }
 
 /// The answer to an ioctl.

@@ -6,16 +6,13 @@
 //! own binary re-executed with `BINDER_RT_SPAWN_DRIVER` set; a constructor in this crate catches
 //! that before `main` and runs the driver instead of the program.
 
-use std::io::{self, IoSlice, IoSliceMut};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
-use binder_sys::ud::{self, MAX_MESSAGE};
+use binder_sys::ud::{self, MAX_MESSAGE, sock};
 use binder_sys::{BINDER_CURRENT_PROTOCOL_VERSION, BinderWriteRead, Reader, Wire};
-use nix::sys::socket::{
-    self, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType,
-    UnixAddr,
-};
+use nix::sys::socket::MsgFlags;
 
 use super::Mapping;
 
@@ -38,20 +35,6 @@ pub(crate) struct UdThread {
     cmsg_buf: Vec<u8>,
 }
 
-fn errno_to_io(e: nix::errno::Errno) -> io::Error {
-    io::Error::from_raw_os_error(e as i32)
-}
-
-fn seqpacket() -> io::Result<OwnedFd> {
-    socket::socket(
-        AddressFamily::Unix,
-        SockType::SeqPacket,
-        SockFlag::SOCK_CLOEXEC,
-        None,
-    )
-    .map_err(errno_to_io)
-}
-
 /// The uid this process runs as (the owner of its default driver instances).
 fn euid() -> u32 {
     nix::unistd::geteuid().as_raw()
@@ -63,15 +46,8 @@ fn euid() -> u32 {
 /// so a driver of another user is never trusted with this process's memory or traffic.
 pub(crate) fn connect(instance: &str) -> io::Result<OwnedFd> {
     let endpoint = ud::Endpoint::of(instance, euid());
-    let fd = seqpacket()?;
-    let addr = match &endpoint {
-        ud::Endpoint::Abstract(name) => UnixAddr::new_abstract(name.as_bytes()),
-        ud::Endpoint::Path(path) => UnixAddr::new(path.as_path()),
-    }
-    .map_err(errno_to_io)?;
-    socket::connect(fd.as_raw_fd(), &addr).map_err(errno_to_io)?;
-    let listener =
-        socket::getsockopt(&fd, socket::sockopt::PeerCredentials).map_err(errno_to_io)?;
+    let fd = sock::connect(&endpoint)?;
+    let listener = nix::sys::socket::getsockopt(&fd, nix::sys::socket::sockopt::PeerCredentials)?;
     let me = euid();
     let file_owner = match &endpoint {
         ud::Endpoint::Path(path) => {
@@ -97,87 +73,6 @@ pub(crate) fn connect(instance: &str) -> io::Result<OwnedFd> {
     Ok(fd)
 }
 
-/// Sends one datagram with optional fds.
-fn send(fd: &OwnedFd, msg: &[u8], fds: &[RawFd]) -> io::Result<()> {
-    let iov = [IoSlice::new(msg)];
-    let cmsg = [ControlMessage::ScmRights(fds)];
-    let cmsgs: &[ControlMessage<'_>] = if fds.is_empty() { &[] } else { &cmsg };
-    loop {
-        match socket::sendmsg::<()>(fd.as_raw_fd(), &iov, cmsgs, MsgFlags::MSG_NOSIGNAL, None) {
-            Ok(n) if n == msg.len() => return Ok(()),
-            Ok(_) => return Err(io::Error::other("short send to binder driver")),
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(errno_to_io(e)),
-        }
-    }
-}
-
-/// Receives one datagram into `buf` (returns its length) and the fds it carried.
-fn recv(
-    fd: &OwnedFd,
-    buf: &mut [u8],
-    cmsg_buf: &mut Vec<u8>,
-    fds: &mut Vec<OwnedFd>,
-) -> io::Result<usize> {
-    // A driver that refuses a connection answers and closes it; if our request was still
-    // unread then, the kernel reports ECONNRESET once before the answer: read on to get it.
-    let mut reset_seen = false;
-    loop {
-        let mut iov = [IoSliceMut::new(buf)];
-        let r = socket::recvmsg::<()>(
-            fd.as_raw_fd(),
-            &mut iov,
-            Some(&mut *cmsg_buf),
-            MsgFlags::MSG_CMSG_CLOEXEC,
-        );
-        match r {
-            Ok(msg) => {
-                let n = msg.bytes;
-                if n == 0 {
-                    return Err(io::Error::new(
-                        io::ErrorKind::ConnectionAborted,
-                        "binder driver went away",
-                    ));
-                }
-                let truncated = msg.flags.contains(MsgFlags::MSG_TRUNC);
-                for c in msg.cmsgs().map_err(errno_to_io)? {
-                    if let ControlMessageOwned::ScmRights(raw) = c {
-                        // SAFETY: the kernel just installed these fds in our table for us.
-                        fds.extend(raw.into_iter().map(|r| unsafe { OwnedFd::from_raw_fd(r) }));
-                    }
-                }
-                if truncated {
-                    return Err(io::Error::other("oversized message from binder driver"));
-                }
-                return Ok(n);
-            }
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(nix::errno::Errno::ECONNRESET) if !reset_seen => reset_seen = true,
-            Err(e) => return Err(errno_to_io(e)),
-        }
-    }
-}
-
-fn cmsg_space() -> Vec<u8> {
-    nix::cmsg_space!([RawFd; ud::MAX_FDS_PER_MESSAGE])
-}
-
-/// A request on the process connection; returns (ret, payload, fds).
-fn request(
-    fd: &OwnedFd,
-    msg: &[u8],
-    send_fds: &[RawFd],
-) -> io::Result<(i32, Vec<u8>, Vec<OwnedFd>)> {
-    send(fd, msg, send_fds)?;
-    let mut buf = vec![0u8; 4096];
-    let mut cmsg = cmsg_space();
-    let mut fds = Vec::new();
-    let n = recv(fd, &mut buf, &mut cmsg, &mut fds)?;
-    let (ret, payload) = ud::decode_reply(&buf[..n])
-        .ok_or_else(|| io::Error::other("malformed reply from binder driver"))?;
-    Ok((ret, payload.to_vec(), fds))
-}
-
 fn check(ret: i32, what: &str) -> io::Result<()> {
     if ret < 0 {
         let e = io::Error::from_raw_os_error(-ret);
@@ -194,15 +89,6 @@ fn check(ret: i32, what: &str) -> io::Result<()> {
         ));
     }
     Ok(())
-}
-
-fn msg(op: u32, words: &[u64]) -> Vec<u8> {
-    let mut m = op.to_le_bytes().to_vec();
-    m.extend_from_slice(&0u32.to_le_bytes());
-    for w in words {
-        m.extend_from_slice(&w.to_le_bytes());
-    }
-    m
 }
 
 /// An installed `binderd`: beside this program's executable, else on `PATH`.
@@ -347,15 +233,13 @@ impl UserspaceDriver {
         } else {
             connect(instance)?
         };
-        let mut hello = Vec::new();
-        ud::ProcRequest::Hello {
+        let hello = ud::ProcRequest::Hello {
             version: BINDER_CURRENT_PROTOCOL_VERSION as u32,
             // This runtime never waits for the completion of its replies (a reply goes out
             // with the read for the next work), so it asks the driver not to wake it for them.
             flags: ud::HELLO_FLAG_NO_REPLY_COMPLETE,
             revision: ud::UD_REVISION,
-        }
-        .encode(&mut hello);
+        };
         // Parcels are built in the send arena, which the driver copies from; for data
         // elsewhere (a full arena, a Parcel of the caller's) the driver reads our memory
         // through this file, which the kernel ties to our address space as it is now. No
@@ -369,7 +253,7 @@ impl UserspaceDriver {
             tracing::debug!("no /proc/self/mem ({e}): only Parcels in the send arena can be sent");
         }
         let mem_fds: Vec<RawFd> = mem.iter().map(|f| f.as_raw_fd()).collect();
-        let (ret, payload, _) = request(&proc_sock, &hello, &mem_fds)?;
+        let (ret, payload, _) = sock::request(&proc_sock, &hello, &mem_fds)?;
         drop(mem);
         if ret == -libc::EPROTO {
             let theirs = Reader::new(&payload)
@@ -387,8 +271,10 @@ impl UserspaceDriver {
         }
         check(ret, "the connection")?;
 
-        let (ret, payload, mut fds) =
-            request(&proc_sock, &msg(ud::OP_MMAP, &[vm_size as u64]), &[])?;
+        let mmap = ud::ProcRequest::Mmap {
+            size: vm_size as u64,
+        };
+        let (ret, payload, mut fds) = sock::request(&proc_sock, &mmap, &[])?;
         check(ret, "mmap")?;
         let granted = Reader::new(&payload)
             .u64()
@@ -413,7 +299,8 @@ impl UserspaceDriver {
         if base == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        let (ret, _, _) = request(&proc_sock, &msg(ud::OP_MMAP_ADDR, &[base as u64]), &[])?;
+        let addr = ud::ProcRequest::MmapAddr { addr: base as u64 };
+        let (ret, _, _) = sock::request(&proc_sock, &addr, &[])?;
         check(ret, "the mapping address")?;
         Ok((
             UserspaceDriver { proc_sock },
@@ -426,23 +313,21 @@ impl UserspaceDriver {
 
     /// Lets the driver map our send arena, so it copies Parcels built there with `memcpy`.
     pub(crate) fn register_arena(&self, arena: &crate::arena::SendArena) -> io::Result<()> {
-        let m = msg(
-            ud::OP_REGISTER_ARENA,
-            &[arena.base() as u64, arena.size() as u64],
-        );
-        let (ret, _, _) = request(&self.proc_sock, &m, &[arena.fd().as_raw_fd()])?;
+        let m = ud::ProcRequest::RegisterArena {
+            addr: arena.base() as u64,
+            size: arena.size() as u64,
+        };
+        let (ret, _, _) = sock::request(&self.proc_sock, &m, &[arena.fd().as_raw_fd()])?;
         check(ret, "the send arena")
     }
 
     /// A new thread connection (the driver's `binder_thread` for the calling thread); the
     /// driver creates it and hands over our end.
     pub fn new_thread(&self) -> io::Result<UdThread> {
-        let mut m = Vec::new();
-        ud::ProcRequest::NewThread {
+        let m = ud::ProcRequest::NewThread {
             tid: nix::unistd::gettid().as_raw() as u32,
-        }
-        .encode(&mut m);
-        let (ret, _, mut fds) = request(&self.proc_sock, &m, &[])?;
+        };
+        let (ret, _, mut fds) = sock::request(&self.proc_sock, &m, &[])?;
         check(ret, "a new thread")?;
         let sock = fds
             .pop()
@@ -451,7 +336,7 @@ impl UserspaceDriver {
             sock,
             send_buf: Vec::with_capacity(1024),
             recv_buf: Vec::new(),
-            cmsg_buf: cmsg_space(),
+            cmsg_buf: sock::cmsg_space(),
         })
     }
 }
@@ -465,17 +350,25 @@ impl UdThread {
         received_fds: &mut Vec<OwnedFd>,
         read_capacity: usize,
     ) -> io::Result<(i32, usize, usize, usize)> {
-        send(&self.sock, &self.send_buf, send_fds)?;
+        sock::send(&self.sock, &self.send_buf, send_fds, MsgFlags::empty())?;
         let need = 16 + binder_sys::WRITE_READ_SIZE + read_capacity;
         if self.recv_buf.len() < need {
             self.recv_buf.resize(need, 0);
         }
-        let n = recv(
+        let got = sock::recv(
             &self.sock,
             &mut self.recv_buf,
             &mut self.cmsg_buf,
-            received_fds,
-        )?;
+            MsgFlags::empty(),
+        )?
+        .ok_or_else(|| {
+            io::Error::new(io::ErrorKind::ConnectionAborted, "binder driver went away")
+        })?;
+        received_fds.extend(got.fds);
+        if got.truncated {
+            return Err(io::Error::other("oversized message from binder driver"));
+        }
+        let n = got.len;
         let done = ud::decode_ioctl_done(&self.recv_buf[..n])
             .ok_or_else(|| io::Error::other("malformed ioctl reply"))?;
         let arg_start = done.arg.as_ptr() as usize - self.recv_buf.as_ptr() as usize;
@@ -531,17 +424,10 @@ impl UdThread {
     /// their numbers so it writes them into the buffer's fd slots (only it can write there).
     /// From then on they belong to the received Parcel, which closes them when dropped.
     fn fix_up_fds(&mut self, fds: Vec<OwnedFd>) -> io::Result<()> {
-        let mut m = ud::OP_FD_FIXUP.to_le_bytes().to_vec();
-        m.extend_from_slice(&(fds.len() as u32).to_le_bytes());
-        for f in &fds {
-            m.extend_from_slice(&f.as_raw_fd().to_le_bytes());
-        }
-        send(&self.sock, &m, &[])?;
-        let mut buf = [0u8; 64];
-        let mut none = Vec::new();
-        let n = recv(&self.sock, &mut buf, &mut self.cmsg_buf, &mut none)?;
-        let (ret, _) = ud::decode_reply(&buf[..n])
-            .ok_or_else(|| io::Error::other("malformed fd fixup reply"))?;
+        let numbers: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
+        ud::encode_fd_fixup(&numbers, &mut self.send_buf);
+        sock::send(&self.sock, &self.send_buf, &[], MsgFlags::empty())?;
+        let (ret, _, _) = sock::recv_reply(&self.sock, 64)?;
         check(ret, "the fd fixup")?;
         // Ownership moves to the Parcel that reads the buffer (it finds them by number).
         for f in fds {
@@ -553,10 +439,7 @@ impl UdThread {
     /// An ioctl other than `BINDER_WRITE_READ`: the argument structure travels inline and
     /// comes back as the driver wrote it.
     pub fn ioctl(&mut self, cmd: u32, arg: &mut [u8]) -> io::Result<()> {
-        self.send_buf.clear();
-        self.send_buf.extend_from_slice(&ud::OP_IOCTL.to_le_bytes());
-        self.send_buf.extend_from_slice(&cmd.to_le_bytes());
-        self.send_buf.extend_from_slice(arg);
+        ud::encode_ioctl(cmd, arg, &mut self.send_buf);
         let mut fds = Vec::new();
         let (ret, arg_start, read_start, _) = self.ioctl_raw(&[], &mut fds, 0)?;
         if ret < 0 {
@@ -573,27 +456,7 @@ impl UdThread {
 /// Runs a one-shot debug query against an instance and returns the driver's JSON answer.
 #[cfg(feature = "introspect")]
 pub fn debug_query(instance: &str, query: ud::DebugQuery) -> io::Result<String> {
-    let fd = connect(instance)?;
-    let mut m = ud::OP_DEBUG.to_le_bytes().to_vec();
-    m.extend_from_slice(&(query as u32).to_le_bytes());
-    send(&fd, &m, &[])?;
-    let mut text = Vec::new();
-    let mut buf = vec![0u8; MAX_MESSAGE + 64];
-    let mut cmsg = cmsg_space();
-    loop {
-        let mut fds = Vec::new();
-        let n = match recv(&fd, &mut buf, &mut cmsg, &mut fds) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => break,
-            Err(e) => return Err(e),
-        };
-        let (ret, payload) =
-            ud::decode_reply(&buf[..n]).ok_or_else(|| io::Error::other("malformed debug reply"))?;
-        check(ret, "the debug query")?;
-        if payload.is_empty() {
-            break;
-        }
-        text.extend_from_slice(payload);
-    }
-    String::from_utf8(text).map_err(|_| io::Error::other("driver state is not UTF-8"))
+    let (ret, text) = sock::debug_query(connect(instance)?, query)?;
+    check(ret, "the debug query")?;
+    Ok(text)
 }
