@@ -8,7 +8,7 @@
 
 use binder_rt::ProcessState;
 use binder_testkit::{TestBinder, next_command, report};
-use nix::sys::socket::{self, AddressFamily, Backlog, SockFlag, SockType, UnixAddr};
+use nix::sys::socket::{self, Backlog};
 
 const NOBODY: u32 = 65534;
 
@@ -22,19 +22,12 @@ fn role_squatter(args: &[String]) -> Result<(), String> {
     let (victim_uid, instance) = (&args[0], &args[1]);
     nix::unistd::setgid(nix::unistd::Gid::from_raw(NOBODY)).map_err(st)?;
     nix::unistd::setuid(nix::unistd::Uid::from_raw(NOBODY)).map_err(st)?;
-    let sock = socket::socket(
-        AddressFamily::Unix,
-        SockType::SeqPacket,
-        SockFlag::SOCK_CLOEXEC,
-        None,
-    )
-    .map_err(st)?;
-    let name = format!("binder-ud/{victim_uid}/{instance}");
-    socket::bind(
-        std::os::fd::AsRawFd::as_raw_fd(&sock),
-        &UnixAddr::new_abstract(name.as_bytes()).map_err(st)?,
-    )
-    .map_err(st)?;
+    let sock = binder_sys::ud::sock::seqpacket().map_err(st)?;
+    let victim: u32 = victim_uid.parse().map_err(st)?;
+    let addr = binder_sys::ud::Endpoint::of(instance, victim)
+        .address()
+        .map_err(st)?;
+    socket::bind(std::os::fd::AsRawFd::as_raw_fd(&sock), &addr).map_err(st)?;
     socket::listen(&sock, Backlog::new(8).map_err(st)?).map_err(st)?;
     report("LISTENING");
     let _ = next_command();
