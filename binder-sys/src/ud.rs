@@ -31,7 +31,6 @@ use crate::{BinderWriteRead, Reader, Wire};
 
 pub mod sock;
 #[cfg(feature = "serde")]
-#[allow(missing_docs)] // TODO(wire): documented with the model/state merge
 pub mod state;
 
 /// Upper bound of one datagram in either direction. Command streams longer than this are sent

@@ -21,6 +21,7 @@ pub struct DriverState {
     pub instance: String,
     /// Process id of the driver.
     pub driver_pid: u32,
+    /// The context manager (handle 0), if one is set.
     pub context_manager: Option<ContextManagerState>,
     /// Live processes, in connection order.
     pub processes: Vec<ProcessState>,
@@ -30,6 +31,7 @@ pub struct DriverState {
     pub transactions: Vec<TransactionState>,
 }
 
+/// The context manager of the instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContextManagerState {
     /// `debug_id` of the context manager's node.
@@ -43,12 +45,19 @@ pub struct ContextManagerState {
 /// One `binder_proc`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessState {
+    /// The process's id in the driver.
     pub debug_id: u64,
+    /// Pid from the connection's credentials.
     pub pid: u32,
+    /// Uid from the connection's credentials.
     pub uid: u32,
+    /// Gid from the connection's credentials.
     pub gid: u32,
+    /// `BINDER_SET_MAX_THREADS`.
     pub max_threads: u32,
+    /// Loopers asked for with `BR_SPAWN_LOOPER` and not yet registered.
     pub requested_threads: u32,
+    /// Loopers started on request (`BC_REGISTER_LOOPER`).
     pub requested_threads_started: u32,
     /// Transactions queued to or being handled by this process.
     pub outstanding_transactions: u32,
@@ -56,10 +65,13 @@ pub struct ProcessState {
     pub area: Option<AreaState>,
     /// The registered send arena, if any.
     pub arena: Option<ArenaState>,
+    /// The process's threads.
     pub threads: Vec<ThreadState>,
     /// Thread `tid`s waiting for process work, most recent first.
     pub waiting_threads: Vec<u32>,
+    /// The process's own objects.
     pub nodes: Vec<NodeState>,
+    /// The process's references (handles) to nodes.
     pub refs: Vec<RefState>,
     /// Buffers currently allocated in the receive area.
     pub buffers: Vec<BufferState>,
@@ -76,23 +88,31 @@ pub struct AreaState {
     pub size: u64,
     /// Where the process mapped it (`OP_MMAP_ADDR`).
     pub user_addr: Option<u64>,
+    /// Bytes not allocated.
     pub free_bytes: u64,
+    /// The largest free block.
     pub largest_free_chunk: u64,
     /// Space left for oneway transactions (starts at half the area).
     pub free_async_space: u64,
+    /// Buffers allocated.
     pub buffers_in_use: u64,
 }
 
+/// A registered send arena (`OP_REGISTER_ARENA`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArenaState {
+    /// Where the process mapped it.
     pub addr: u64,
+    /// Its size.
     pub size: u64,
 }
 
 /// One `binder_thread`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThreadState {
+    /// The thread's id in the driver.
     pub debug_id: u64,
+    /// The tid the process announced.
     pub tid: u32,
     /// Raw `BINDER_LOOPER_STATE_*` bits.
     pub looper: u32,
@@ -100,18 +120,23 @@ pub struct ThreadState {
     pub looper_flags: Vec<String>,
     /// Blocked in a read (its `BINDER_WRITE_READ` has not been answered yet).
     pub waiting: bool,
+    /// Its next read returns at once (a new thread, or after a write needing it).
     pub looper_need_return: bool,
+    /// Its own work queue has items to process first.
     pub process_todo: bool,
     /// Top of stack first.
     pub transaction_stack: Vec<StackEntry>,
+    /// The thread's work queue.
     pub todo: Vec<WorkState>,
-    /// Pending `return_error` / `reply_error` (`BR_*` names), if any.
+    /// Pending `return_error` (a `BR_*` name), if any.
     pub return_error: Option<String>,
+    /// Pending `reply_error` (a `BR_*` name), if any.
     pub reply_error: Option<String>,
     /// File descriptors delivered and waiting for `OP_FD_FIXUP`.
     pub pending_fd_fixups: u32,
 }
 
+/// Which side of a transaction on a thread's stack the thread is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StackDirection {
@@ -121,28 +146,41 @@ pub enum StackDirection {
     Incoming,
 }
 
+/// An entry of a thread's transaction stack.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StackEntry {
+    /// Sent or received by the thread.
     pub direction: StackDirection,
+    /// The transaction.
     pub transaction: TransactionState,
 }
 
 /// One `binder_transaction`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransactionState {
+    /// The transaction's id in the driver.
     pub debug_id: u64,
+    /// A reply (`BC_REPLY`), not a transaction.
     pub is_reply: bool,
+    /// The sender's pid (two-way transactions).
     pub from_pid: Option<u32>,
+    /// The sending thread's tid (two-way transactions).
     pub from_tid: Option<u32>,
+    /// The target process's pid.
     pub to_pid: Option<u32>,
+    /// The target thread's tid, once a thread has it.
     pub to_tid: Option<u32>,
+    /// The transaction code.
     pub code: u32,
+    /// `TF_*` flags.
     pub flags: u32,
+    /// The sender waits for a reply.
     pub need_reply: bool,
     /// `debug_id` of the target node (transactions, not replies).
     pub target_node: Option<u64>,
     /// Size of the buffer in the target's area, while it is attached.
     pub data_size: Option<u64>,
+    /// Size of its offsets, while the buffer is attached.
     pub offsets_size: Option<u64>,
     /// File descriptors still to be delivered.
     pub fds: u32,
@@ -151,22 +189,35 @@ pub struct TransactionState {
 /// One `binder_node`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeState {
+    /// The node's id in the driver.
     pub debug_id: u64,
     /// Owner's pid; `None` for a dead node.
     pub owner_pid: Option<u32>,
+    /// The object's `ptr` in its owner.
     pub ptr: u64,
+    /// The object's cookie in its owner.
     pub cookie: u64,
+    /// The owner was asked to hold a strong reference (`BR_ACQUIRE`).
     pub has_strong_ref: bool,
+    /// The owner was asked to hold a weak reference (`BR_INCREFS`).
     pub has_weak_ref: bool,
+    /// `BR_ACQUIRE` sent, `BC_ACQUIRE_DONE` not yet received.
     pub pending_strong_ref: bool,
+    /// `BR_INCREFS` sent, `BC_INCREFS_DONE` not yet received.
     pub pending_weak_ref: bool,
+    /// Strong references held by the driver itself.
     pub local_strong_refs: u32,
+    /// Weak references held by the driver itself.
     pub local_weak_refs: u32,
+    /// Strong references held through refs of other processes.
     pub internal_strong_refs: u32,
+    /// Temporary references of operations in progress.
     pub tmp_refs: u32,
     /// Pids of the processes holding a ref (one entry per ref).
     pub ref_holders: Vec<u32>,
+    /// Transactions to it may carry file descriptors.
     pub accept_fds: bool,
+    /// A oneway transaction to it is being handled.
     pub has_async_transaction: bool,
     /// Oneway transactions waiting for the previous one's buffer to be freed.
     pub async_todo: Vec<TransactionState>,
@@ -175,13 +226,17 @@ pub struct NodeState {
 /// One `binder_ref`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefState {
+    /// The ref's id in the driver.
     pub debug_id: u64,
+    /// The handle.
     pub desc: u32,
     /// `debug_id` of the node.
     pub node: u64,
     /// The node's owner; `None` when the node is dead.
     pub node_owner_pid: Option<u32>,
+    /// Strong references the process holds through it.
     pub strong: u32,
+    /// Weak references the process holds through it.
     pub weak: u32,
     /// Cookie of the registered death notification.
     pub death_cookie: Option<u64>,
@@ -190,6 +245,7 @@ pub struct RefState {
 /// One `binder_buffer` in use.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BufferState {
+    /// The buffer's id in the driver.
     pub debug_id: u64,
     /// Offset in the receive area.
     pub offset: u64,
@@ -197,13 +253,17 @@ pub struct BufferState {
     pub user_addr: Option<u64>,
     /// Bytes the allocator reserved (data and offsets, each aligned to 8).
     pub size: u64,
+    /// Bytes of data.
     pub data_size: u64,
+    /// Bytes of offsets.
     pub offsets_size: u64,
+    /// It holds a oneway transaction (counted against the async space).
     pub async_transaction: bool,
     /// Delivered to the process, which may free it (`allow_user_free`).
     pub delivered: bool,
     /// The transaction still attached to it.
     pub transaction: Option<u64>,
+    /// `debug_id` of the node it was sent to.
     pub target_node: Option<u64>,
 }
 
@@ -211,13 +271,42 @@ pub struct BufferState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum WorkState {
-    Transaction { transaction: TransactionState },
+    /// A transaction or reply to deliver.
+    Transaction {
+        /// The transaction.
+        transaction: TransactionState,
+    },
+    /// A `BR_TRANSACTION_COMPLETE` to deliver.
     TransactionComplete,
-    ReturnError { cmd: String },
-    Node { node: u64, ptr: u64, cookie: u64 },
-    DeadBinder { cookie: u64 },
-    DeadBinderAndClear { cookie: u64 },
-    ClearDeathNotification { cookie: u64 },
+    /// An error return to deliver.
+    ReturnError {
+        /// Its `BR_*` name.
+        cmd: String,
+    },
+    /// Reference changes of a node to tell its owner.
+    Node {
+        /// `debug_id` of the node.
+        node: u64,
+        /// The node's `ptr`.
+        ptr: u64,
+        /// The node's cookie.
+        cookie: u64,
+    },
+    /// A `BR_DEAD_BINDER` to deliver.
+    DeadBinder {
+        /// The death notification's cookie.
+        cookie: u64,
+    },
+    /// A `BR_DEAD_BINDER` whose notification is also being cleared.
+    DeadBinderAndClear {
+        /// The death notification's cookie.
+        cookie: u64,
+    },
+    /// A `BR_CLEAR_DEATH_NOTIFICATION_DONE` to deliver.
+    ClearDeathNotification {
+        /// The death notification's cookie.
+        cookie: u64,
+    },
 }
 
 /// Answer to `DebugQuery::Stats`.
@@ -256,9 +345,12 @@ pub struct DriverStats {
     pub connections: u64,
 }
 
+/// How many objects of a kind exist and were ever created.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectCount {
+    /// Alive now.
     pub active: u64,
+    /// Created since the driver started.
     pub total: u64,
 }
 
