@@ -522,31 +522,17 @@ impl Cmds {
         data: &[u8],
         offsets: &[u64],
     ) -> Self {
-        let td = TransactionData {
+        self.bc(Bc::Transaction(TransactionData {
             target: handle as u64,
             code,
-            flags,
-            data_size: data.len() as u64,
-            offsets_size: (offsets.len() * 8) as u64,
-            data_buffer: data.as_ptr() as u64,
-            data_offsets: offsets.as_ptr() as u64,
-            ..Default::default()
-        };
-        self.bc(Bc::Transaction(td))
+            ..payload(flags, data, offsets)
+        }))
     }
     pub fn transaction_raw(self, td: TransactionData) -> Self {
         self.bc(Bc::Transaction(td))
     }
     pub fn reply(self, flags: u32, data: &[u8], offsets: &[u64]) -> Self {
-        let td = TransactionData {
-            flags,
-            data_size: data.len() as u64,
-            offsets_size: (offsets.len() * 8) as u64,
-            data_buffer: data.as_ptr() as u64,
-            data_offsets: offsets.as_ptr() as u64,
-            ..Default::default()
-        };
-        self.bc(Bc::Reply(td))
+        self.bc(Bc::Reply(payload(flags, data, offsets)))
     }
     pub fn reply_raw(self, td: TransactionData) -> Self {
         self.bc(Bc::Reply(td))
@@ -593,6 +579,19 @@ impl Cmds {
     pub fn raw(mut self, bytes: &[u8]) -> Self {
         self.0.extend_from_slice(bytes);
         self
+    }
+}
+
+/// Transaction data with `flags` whose contents are `data` and `offsets` (by address in our
+/// memory).
+fn payload(flags: u32, data: &[u8], offsets: &[u64]) -> TransactionData {
+    TransactionData {
+        flags,
+        data_size: data.len() as u64,
+        offsets_size: size_of_val(offsets) as u64,
+        data_buffer: data.as_ptr() as u64,
+        data_offsets: offsets.as_ptr() as u64,
+        ..Default::default()
     }
 }
 
