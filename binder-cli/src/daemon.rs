@@ -83,7 +83,7 @@ fn serve_service_manager(spec: &DriverSpec) -> CliResult {
             e.spec, e.message
         ))
     })?;
-    let busy = StatusCode::Other(-nix::libc::EBUSY);
+    let busy = StatusCode::Other(-(nix::errno::Errno::EBUSY as i32));
     match server::start(CONTEXT_MANAGER_RELEASE) {
         Ok(()) => {}
         Err(e) if e == busy => {

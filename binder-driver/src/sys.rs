@@ -14,6 +14,7 @@ use std::time::Duration;
 use binder_sys::ud;
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, SealFlag, fcntl};
+use nix::libc;
 use nix::sys::memfd::{MFdFlags, memfd_create};
 use nix::sys::mman::{MapFlags, ProtFlags, mmap, munmap};
 use nix::sys::socket::{self, AddressFamily, Backlog, MsgFlags, SockFlag, SockType, sockopt};
@@ -147,6 +148,8 @@ impl SharedMapping {
             // SAFETY: the destination range [dst_offset + done, dst_offset + len) is inside the
             // live, writable mapping (checked above); the kernel writes at most `len - done`
             // bytes there and validates the source range against the other address space.
+            // (Raw libc: nix's and rustix's `pread` take a slice, and the driver never forms a
+            // Rust reference into a shared mapping.)
             let n = unsafe {
                 libc::pread(
                     mem.as_raw_fd(),
@@ -186,7 +189,8 @@ pub fn create_area(size: usize) -> io::Result<(OwnedFd, SharedMapping)> {
         c"binder-area",
         MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING,
     )?;
-    nix::unistd::ftruncate(&fd, size as libc::off_t)?;
+    let size_arg = libc::off_t::try_from(size).map_err(|_| Errno::EINVAL)?;
+    nix::unistd::ftruncate(&fd, size_arg)?;
     let mapping = SharedMapping::map(fd.as_fd(), size, true)?;
     // The driver's writable mapping exists before F_SEAL_FUTURE_WRITE, so it stays writable;
     // every later mapping (the process's) can only be read-only, and the size is fixed.
@@ -365,10 +369,9 @@ pub fn wait_readable(fd: &OwnedFd, timeout: Duration) -> io::Result<bool> {
 
 /// Bounds how long a blocking send on `sock` may wait for the peer to read.
 pub fn set_send_timeout(sock: &OwnedFd, timeout: Duration) {
-    let tv = nix::sys::time::TimeVal::new(
-        timeout.as_secs() as libc::time_t,
-        timeout.subsec_micros() as libc::suseconds_t,
-    );
+    use nix::sys::time::{TimeVal, TimeValLike};
+    // (Capped well inside what a timeval holds: `microseconds` panics beyond it.)
+    let tv = TimeVal::microseconds(timeout.as_micros().min(i64::MAX as u128 / 2) as i64);
     let _ = socket::setsockopt(sock, sockopt::SendTimeout, &tv);
 }
 

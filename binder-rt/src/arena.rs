@@ -8,8 +8,11 @@
 //! Parcel simply lives on the heap and the driver falls back to `/proc/self/mem`.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::num::NonZeroUsize;
+use std::os::fd::OwnedFd;
 use std::sync::Mutex;
+
+use nix::sys::mman::{MapFlags, ProtFlags, mmap};
 
 /// Total size of the arena (virtual; pages are only backed once written).
 pub(crate) const ARENA_SIZE: usize = 4 * 1024 * 1024;
@@ -35,31 +38,27 @@ impl SendArena {
     pub fn create() -> io::Result<SendArena> {
         use nix::fcntl::{FcntlArg, SealFlag, fcntl};
         use nix::sys::memfd::{MFdFlags, memfd_create};
-        let errno = |e: nix::errno::Errno| io::Error::from_raw_os_error(e as i32);
         let flags = MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING;
-        let fd = memfd_create(c"binder-send-arena", flags).map_err(errno)?;
-        nix::unistd::ftruncate(&fd, ARENA_SIZE as i64).map_err(errno)?;
+        let fd = memfd_create(c"binder-send-arena", flags)?;
+        nix::unistd::ftruncate(&fd, ARENA_SIZE as i64)?;
         // The driver maps it too and copies from it: it refuses an arena that could shrink
         // under its mapping (a fault in the driver).
         let seals = SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_GROW;
-        fcntl(&fd, FcntlArg::F_ADD_SEALS(seals)).map_err(errno)?;
+        fcntl(&fd, FcntlArg::F_ADD_SEALS(seals))?;
         // SAFETY: maps our own memfd of ARENA_SIZE bytes shared read-write; the mapping is
         // never unmapped, and chunks of it are handed out exclusively (see `alloc`).
         let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                ARENA_SIZE,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
+            mmap(
+                None,
+                const { NonZeroUsize::new(ARENA_SIZE).unwrap() },
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                MapFlags::MAP_SHARED,
+                &fd,
                 0,
             )
-        };
-        if base == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
+        }?;
         Ok(SendArena {
-            base: base as usize,
+            base: base.as_ptr() as usize,
             size: ARENA_SIZE,
             state: Mutex::new(ArenaState::default()),
             fd,

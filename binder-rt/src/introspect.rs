@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use binder_sys::ud::DebugQuery;
 pub use binder_sys::ud::state::{DriverState, DriverStats, ObjectCount};
+use nix::errno::Errno;
 
 use crate::driver::DriverSpec;
 use crate::driver::userspace::debug_query;
@@ -38,8 +39,8 @@ pub enum IntrospectError {
 }
 
 fn userspace_json(instance: &str, q: DebugQuery) -> Result<String, IntrospectError> {
-    debug_query(instance, q).map_err(|e| match e.raw_os_error() {
-        Some(libc::ECONNREFUSED) | Some(libc::ENOENT) => {
+    debug_query(instance, q).map_err(|e| match e.raw_os_error().map(Errno::from_raw) {
+        Some(Errno::ECONNREFUSED | Errno::ENOENT) => {
             IntrospectError::NotRunning(instance.to_owned())
         }
         _ => IntrospectError::Io(e),

@@ -150,8 +150,9 @@ impl ProcessState {
         }));
         let _ = PROCESS.set(ps);
         // SAFETY: registers a handler that only stores to an atomic, which is async-signal-safe
-        // as a fork child handler must be.
-        unsafe { libc::pthread_atfork(None, None, Some(mark_forked_child)) };
+        // as a fork child handler must be. (Raw libc: neither nix nor rustix wraps
+        // pthread_atfork.)
+        unsafe { nix::libc::pthread_atfork(None, None, Some(mark_forked_child)) };
         // As libbinder when it opens the driver: the pool may grow to this many threads.
         let max = REQUESTED_MAX_THREADS.load(Ordering::Relaxed);
         if let Err(e) = crate::thread_state::ioctl_u32(BINDER_SET_MAX_THREADS, max) {
@@ -252,7 +253,7 @@ impl ProcessState {
         binder: SpIBinder,
         timeout: std::time::Duration,
     ) -> Result<(), StatusCode> {
-        let busy = StatusCode::from_i32(-libc::EBUSY);
+        let busy = StatusCode::from_i32(-(nix::errno::Errno::EBUSY as i32));
         let deadline = std::time::Instant::now() + timeout;
         loop {
             match Self::become_context_manager(binder.clone()) {

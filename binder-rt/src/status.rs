@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use nix::libc;
+
 /// One table per code type: each variant, its value and its name. `to_i32`, `from_i32`, `name`
 /// and `Display` all read it.
 macro_rules! code_table {

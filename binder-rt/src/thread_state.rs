@@ -15,6 +15,7 @@ use crate::driver::ThreadLink;
 use crate::parcel::Parcel;
 use crate::process_state::{ProcessState, new_outgoing_parcel};
 use crate::status::StatusCode;
+use nix::errno::Errno;
 
 thread_local! {
     /// Why the driver refused this thread's last transaction (`BINDER_GET_EXTENDED_ERROR`'s
@@ -36,25 +37,27 @@ fn record_failure_reason() {
 /// The reason of this thread's last refused transaction, once.
 pub(crate) fn take_failure_reason() -> Option<String> {
     let errno = LAST_FAILURE.with(|f| f.take())?;
-    Some(match -errno {
-        libc::ENOSPC => {
+    if errno == 0 {
+        return Some("the binder driver refused the transaction".to_string());
+    }
+    Some(match Errno::from_raw(-errno) {
+        Errno::ENOSPC => {
             "the binder driver refused the transaction: it does not fit in the receiver's buffer \
                          (too large, or the space for oneway calls is used up)"
                 .to_string()
         }
-        libc::EINVAL => {
+        Errno::EINVAL => {
             "the binder driver refused the transaction: malformed data, offsets or objects"
                 .to_string()
         }
-        libc::EPERM => {
+        Errno::EPERM => {
             "the binder driver refused the transaction: not permitted (e.g. file descriptors to a \
                         receiver that does not accept them)"
                 .to_string()
         }
-        0 => "the binder driver refused the transaction".to_string(),
-        e => format!(
+        _ => format!(
             "the binder driver refused the transaction: {}",
-            std::io::Error::from_raw_os_error(e)
+            std::io::Error::from_raw_os_error(-errno)
         ),
     })
 }
@@ -87,8 +90,7 @@ thread_local! {
         in_pos: 0,
         is_looper: false,
         calling_pid: std::process::id() as i32,
-        // SAFETY: geteuid has no preconditions.
-        calling_uid: unsafe { libc::geteuid() },
+        calling_uid: nix::unistd::geteuid().as_raw(),
         pending: Vec::new(),
         out_fds: Vec::new(),
     });
@@ -126,7 +128,7 @@ fn io_to_status(e: std::io::Error) -> StatusCode {
     match e.raw_os_error() {
         // The driver refused an ioctl: an answer, not a fault (e.g. EBUSY for a second
         // context manager). The caller decides how to report it.
-        Some(errno) if errno != libc::EBADF && errno != libc::ENODEV => {
+        Some(errno) if !matches!(Errno::from_raw(errno), Errno::EBADF | Errno::ENODEV) => {
             tracing::debug!("binder driver: {e}");
             StatusCode::from_i32(-errno)
         }

@@ -354,8 +354,7 @@ fn role_keep(_: &[String]) -> Result<(), String> {
 fn role_identity(_: &[String]) -> Result<(), String> {
     let s = service()?;
     let (p, u) = s.caller().map_err(st)?;
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { libc::geteuid() } as i32;
+    let euid = nix::unistd::geteuid().as_raw() as i32;
     check(p == pid() && u == euid, || {
         format!("caller ({p}, {u}), expected ({}, {euid})", pid())
     })?;

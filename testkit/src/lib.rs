@@ -17,7 +17,6 @@ mod process;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -275,8 +274,8 @@ impl DeviceLease {
                 else {
                     continue;
                 };
-                // SAFETY: flock on an fd we own; LOCK_NB never blocks.
-                if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                // An exclusive `flock`, without waiting.
+                if file.try_lock().is_ok() {
                     return Ok(DeviceLease {
                         device: device.to_owned(),
                         _lock: file,

@@ -2,8 +2,8 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
+use std::num::NonZeroUsize;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use binder_sys::{
@@ -11,7 +11,9 @@ use binder_sys::{
     BINDER_SET_CONTEXT_MGR_EXT, BINDER_SET_MAX_THREADS, BINDER_THREAD_EXIT, BINDER_VERSION,
     BINDER_WRITE_READ, BinderVersion, BinderWriteRead, ExtendedError, FlatBinderObject, Wire,
 };
+use nix::errno::Errno;
 use nix::sys::ioctl::ioctl_num_type;
+use nix::sys::mman::{MapFlags, ProtFlags, mmap};
 
 use super::Mapping;
 
@@ -57,8 +59,8 @@ nix::ioctl_readwrite_bad!(
 fn retry<T>(mut f: impl FnMut() -> nix::Result<T>) -> io::Result<T> {
     loop {
         match f() {
-            Err(nix::errno::Errno::EINTR) => continue,
-            r => return r.map_err(|e| io::Error::from_raw_os_error(e as i32)),
+            Err(Errno::EINTR) => continue,
+            r => return r.map_err(io::Error::from),
         }
     }
 }
@@ -69,10 +71,10 @@ pub(crate) struct KernelDriver {
 
 impl KernelDriver {
     pub fn open(path: &Path, vm_size: usize) -> io::Result<(KernelDriver, Mapping)> {
+        // (std opens every file with O_CLOEXEC.)
         let file = OpenOptions::new()
             .read(true)
             .write(true)
-            .custom_flags(libc::O_CLOEXEC)
             .open(path)
             .map_err(|e| {
                 io::Error::new(
@@ -94,25 +96,23 @@ impl KernelDriver {
                 BINDER_CURRENT_PROTOCOL_VERSION
             )));
         }
+        let len = NonZeroUsize::new(vm_size).ok_or(Errno::EINVAL)?;
         // SAFETY: maps the binder fd read-only as libbinder does; the kernel owns the pages.
         // The mapping is never unmapped (received buffers borrow it for the process's life).
         let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                vm_size,
-                libc::PROT_READ,
-                libc::MAP_PRIVATE | libc::MAP_NORESERVE,
-                d.file.as_raw_fd(),
+            mmap(
+                None,
+                len,
+                ProtFlags::PROT_READ,
+                MapFlags::MAP_PRIVATE | MapFlags::MAP_NORESERVE,
+                &d.file,
                 0,
             )
-        };
-        if base == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
+        }?;
         Ok((
             d,
             Mapping {
-                base: base as usize,
+                base: base.as_ptr() as usize,
                 size: vm_size,
             },
         ))
@@ -125,7 +125,7 @@ impl KernelDriver {
         let word = |arg: &[u8]| {
             arg.try_into()
                 .map(u32::from_le_bytes)
-                .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+                .map_err(|_| io::Error::from(Errno::EINVAL))
         };
         match cmd {
             BINDER_VERSION => {
@@ -152,8 +152,8 @@ impl KernelDriver {
                 retry(|| unsafe { call(fd, &v) })?;
             }
             BINDER_SET_CONTEXT_MGR_EXT => {
-                let obj = FlatBinderObject::read(arg)
-                    .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
+                let obj =
+                    FlatBinderObject::read(arg).ok_or_else(|| io::Error::from(Errno::EINVAL))?;
                 // SAFETY: the kernel reads one flat_binder_object from `obj`.
                 retry(|| unsafe { binder_set_context_mgr_ext(fd, &obj) })?;
             }
@@ -162,10 +162,10 @@ impl KernelDriver {
                 // SAFETY: `e` is a live binder_extended_error the kernel fills in.
                 retry(|| unsafe { binder_get_extended_error(fd, &mut e) })?;
                 arg.get_mut(..e.bytes().len())
-                    .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?
+                    .ok_or_else(|| io::Error::from(Errno::EINVAL))?
                     .copy_from_slice(e.bytes());
             }
-            _ => return Err(io::Error::from_raw_os_error(libc::EINVAL)),
+            _ => return Err(io::Error::from(Errno::EINVAL)),
         }
         Ok(())
     }
@@ -185,13 +185,11 @@ impl KernelDriver {
             match unsafe { binder_write_read(self.file.as_raw_fd(), &mut bwr) } {
                 Ok(_) => return Ok((bwr.write_consumed as usize, bwr.read_consumed as usize)),
                 // Interrupted: what was consumed counts, the rest is retried by the caller.
-                Err(nix::errno::Errno::EINTR)
-                    if bwr.write_consumed > 0 || bwr.read_consumed > 0 =>
-                {
+                Err(Errno::EINTR) if bwr.write_consumed > 0 || bwr.read_consumed > 0 => {
                     return Ok((bwr.write_consumed as usize, bwr.read_consumed as usize));
                 }
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => return Err(io::Error::from_raw_os_error(e as i32)),
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(e.into()),
             }
         }
     }

@@ -173,7 +173,7 @@ impl Driver {
     /// Its length must be the size the ioctl number encodes.
     pub fn ioctl(&self, link: &mut ThreadLink, cmd: u32, arg: &mut [u8]) -> io::Result<()> {
         if binder_sys::command_payload_size(cmd) != arg.len() {
-            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+            return Err(io::Error::from(nix::errno::Errno::EINVAL));
         }
         match (self, link) {
             (Driver::Kernel(d), _) => d.ioctl(cmd, arg),

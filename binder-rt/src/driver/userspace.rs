@@ -7,11 +7,14 @@
 //! that before `main` and runs the driver instead of the program.
 
 use std::io;
+use std::num::NonZeroUsize;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use binder_sys::ud::{self, MAX_MESSAGE, sock};
 use binder_sys::{BINDER_CURRENT_PROTOCOL_VERSION, BinderWriteRead, Reader, Wire};
+use nix::errno::Errno;
+use nix::sys::mman::{self, MapFlags, ProtFlags};
 use nix::sys::socket::MsgFlags;
 
 use super::Mapping;
@@ -76,11 +79,11 @@ pub(crate) fn connect(instance: &str) -> io::Result<OwnedFd> {
 fn check(ret: i32, what: &str) -> io::Result<()> {
     if ret < 0 {
         let e = io::Error::from_raw_os_error(-ret);
-        let why = match -ret {
-            libc::EACCES => " (this user may not use the instance: it belongs to another user \
+        let why = match Errno::from_raw(-ret) {
+            Errno::EACCES => " (this user may not use the instance: it belongs to another user \
                              and is not shared)"
                 .to_string(),
-            libc::EAGAIN => " (a limit of the driver is reached)".to_string(),
+            Errno::EAGAIN => " (a limit of the driver is reached)".to_string(),
             _ => String::new(),
         };
         return Err(io::Error::new(
@@ -196,8 +199,8 @@ fn connect_or_start(instance: &str) -> io::Result<OwnedFd> {
         Ok(fd) => return Ok(fd),
         Err(e)
             if matches!(
-                e.raw_os_error(),
-                Some(libc::ECONNREFUSED) | Some(libc::ENOENT)
+                e.raw_os_error().map(Errno::from_raw),
+                Some(Errno::ECONNREFUSED | Errno::ENOENT)
             ) => {}
         Err(e) => return Err(e),
     }
@@ -255,7 +258,7 @@ impl UserspaceDriver {
         let mem_fds: Vec<RawFd> = mem.iter().map(|f| f.as_raw_fd()).collect();
         let (ret, payload, _) = sock::request(&proc_sock, &hello, &mem_fds)?;
         drop(mem);
-        if ret == -libc::EPROTO {
+        if ret == -(Errno::EPROTO as i32) {
             let theirs = Reader::new(&payload)
                 .u32()
                 .map_or("an older revision".to_string(), |r| format!("revision {r}"));
@@ -283,22 +286,22 @@ impl UserspaceDriver {
         let area = fds
             .pop()
             .ok_or_else(|| io::Error::other("binder driver sent no receive area"))?;
+        let len =
+            NonZeroUsize::new(granted).ok_or_else(|| io::Error::other("empty receive area"))?;
         // SAFETY: maps the driver's sealed memfd read-only and shared, so the driver's writes are
         // visible; the mapping is never unmapped (received buffers borrow it for the process's
         // life).
         let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                granted,
-                libc::PROT_READ,
-                libc::MAP_SHARED,
-                area.as_raw_fd(),
+            mman::mmap(
+                None,
+                len,
+                ProtFlags::PROT_READ,
+                MapFlags::MAP_SHARED,
+                &area,
                 0,
             )
-        };
-        if base == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
+        }?
+        .as_ptr();
         let addr = ud::ProcRequest::MmapAddr { addr: base as u64 };
         let (ret, _, _) = sock::request(&proc_sock, &addr, &[])?;
         check(ret, "the mapping address")?;
@@ -388,7 +391,7 @@ impl UdThread {
         fds: &[RawFd],
     ) -> io::Result<(usize, usize)> {
         if fds.len() > ud::MAX_FDS_PER_MESSAGE {
-            return Err(io::Error::from_raw_os_error(libc::EMFILE));
+            return Err(io::Error::from(Errno::EMFILE));
         }
         let chunk = write.len().min(MAX_MESSAGE - 64 - 4 * (1 + fds.len()));
         let bwr = BinderWriteRead {
