@@ -20,8 +20,9 @@ use binder_sys::*;
 
 use crate::alloc::BinderAlloc;
 use crate::model::*;
+use crate::refs::RefError;
 use crate::sys;
-use crate::transaction::{FileTable, TxnRequest};
+use crate::transaction::{FileTable, TxnFailed, TxnRequest};
 use crate::{Access, Limits};
 
 type Guard<'a> = MutexGuard<'a, State>;
@@ -132,7 +133,7 @@ impl Driver {
         };
         loop {
             match st.txn_translate(t, &mut tr, files, OBJECTS_PER_LOCK) {
-                Err(()) => return st,
+                Err(TxnFailed) => return st,
                 Ok(true) => {
                     st.txn_queue(t, tr);
                     return st;
@@ -168,19 +169,10 @@ impl Driver {
         let Some(off) = st.free_buffer_prepare(proc_id, ptr) else {
             return st;
         };
-        st.free_buf_begin(proc_id, off);
-        let count = st.buffer_object_count(proc_id, off);
-        let mut done = 0;
-        loop {
-            let end = (done + OBJECTS_PER_LOCK).min(count);
-            st.buffer_release_range(proc_id, off, done, end);
-            done = end;
-            if done >= count {
-                break;
-            }
+        let mut job = st.free_buf_begin(proc_id, off);
+        while !st.free_buf(&mut job, OBJECTS_PER_LOCK) {
             st = self.handoff(st);
         }
-        st.free_area_buffer(proc_id, off);
         st
     }
 
@@ -744,7 +736,7 @@ impl State {
             | Bc::DecRefs(target) => {
                 let strong = matches!(bc, Bc::Acquire(_) | Bc::Release(_));
                 let increment = matches!(bc, Bc::IncRefs(_) | Bc::Acquire(_));
-                let mut res = Err(());
+                let mut res = Err(RefError::NoRef);
                 if increment
                     && target == 0
                     && let Some(ctx) = self.context_mgr_node
@@ -772,7 +764,7 @@ impl State {
                         r.strong,
                         r.weak
                     ),
-                    Err(()) => tracing::info!("{name} on invalid ref {target}"),
+                    Err(e) => tracing::info!("{name} on invalid ref {target}: {e}"),
                 }
             }
             Bc::IncRefsDone(PtrCookie { ptr, cookie })
@@ -809,7 +801,8 @@ impl State {
             Bc::FreeBuffer(ptr) => {
                 // (`Driver::thread_write` frees buffers itself, in batches.)
                 if let Some(off) = self.free_buffer_prepare(proc_id, ptr) {
-                    self.free_buf(proc_id, off);
+                    let mut job = self.free_buf_begin(proc_id, off);
+                    self.free_buf(&mut job, usize::MAX);
                 }
             }
             Bc::RegisterLooper => {

@@ -22,6 +22,24 @@ pub struct RefData {
     pub weak: u32,
 }
 
+/// Why a node or ref count could not be taken (the driver answers `EINVAL`, as the kernel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RefError {
+    /// The node is gone.
+    #[error("no such node")]
+    NoNode,
+    /// The process has no such ref (or only a weak one where a strong one is needed).
+    #[error("no such ref")]
+    NoRef,
+    /// The process is gone, holds as many refs as allowed, or has no descriptor left.
+    #[error("no new ref for the process (gone, or at its limit of refs)")]
+    NoNewRef,
+    /// A first count taken on a node in a way only its owner may (an internal strong count
+    /// with nothing holding one, a weak one with no thread to tell the owner).
+    #[error("invalid increment of a node")]
+    InvalidIncrement,
+}
+
 impl State {
     /// `binder_new_node`: the node of `proc` for `ptr`, created if missing.
     pub fn get_or_new_node(
@@ -78,10 +96,10 @@ impl State {
         strong: bool,
         internal: bool,
         target: Option<ThreadId>,
-    ) -> Result<(), ()> {
+    ) -> Result<(), RefError> {
         let is_ctx_mgr = self.context_mgr_node == Some(n);
         let Some(node) = self.nodes.get_mut(&n) else {
-            return Err(());
+            return Err(RefError::NoNode);
         };
         if strong {
             if internal {
@@ -90,7 +108,7 @@ impl State {
                     && !(node.proc.is_some() && is_ctx_mgr && node.has_strong_ref)
                 {
                     tracing::error!("invalid inc strong node {}", node.debug_id);
-                    return Err(());
+                    return Err(RefError::InvalidIncrement);
                 }
                 node.internal_strong_refs += 1;
             } else {
@@ -109,7 +127,7 @@ impl State {
             if !node.has_weak_ref && node.work_queued.is_none() {
                 let Some(t) = target else {
                     tracing::error!("invalid inc weak node {}", node.debug_id);
-                    return Err(());
+                    return Err(RefError::InvalidIncrement);
                 };
                 self.enqueue_node_work(n, WorkList::Thread(t), true);
             }
@@ -273,14 +291,14 @@ impl State {
         desc: u32,
         strong: bool,
         target: Option<ThreadId>,
-    ) -> Result<(), ()> {
-        let r = self.ref_mut(proc, desc).ok_or(())?;
+    ) -> Result<(), RefError> {
+        let r = self.ref_mut(proc, desc).ok_or(RefError::NoRef)?;
         let node = r.node;
         let first = if strong { r.strong == 0 } else { r.weak == 0 };
         if first {
             self.inc_node(node, strong, true, target)?;
         }
-        let r = self.ref_mut(proc, desc).ok_or(())?;
+        let r = self.ref_mut(proc, desc).ok_or(RefError::NoRef)?;
         if strong {
             r.strong += 1;
         } else {
@@ -297,9 +315,9 @@ impl State {
         n: NodeId,
         strong: bool,
         target: Option<ThreadId>,
-    ) -> Result<RefData, ()> {
-        let desc = self.get_or_new_ref(proc, n).ok_or(())?;
-        if self.inc_ref(proc, desc, strong, target).is_err() {
+    ) -> Result<RefData, RefError> {
+        let desc = self.get_or_new_ref(proc, n).ok_or(RefError::NoNewRef)?;
+        if let Err(e) = self.inc_ref(proc, desc, strong, target) {
             // Unlike the kernel, do not leave a ref with no counts behind.
             if self
                 .ref_data(proc, desc)
@@ -307,9 +325,9 @@ impl State {
             {
                 self.cleanup_ref(proc, desc);
             }
-            return Err(());
+            return Err(e);
         }
-        self.ref_data(proc, desc).ok_or(())
+        self.ref_data(proc, desc).ok_or(RefError::NoRef)
     }
 
     /// `binder_update_ref_for_handle`: `BC_INCREFS`..`BC_DECREFS` on an existing handle.
@@ -319,13 +337,13 @@ impl State {
         desc: u32,
         increment: bool,
         strong: bool,
-    ) -> Result<RefData, ()> {
-        self.get_ref(proc, desc, strong).ok_or(())?;
+    ) -> Result<RefData, RefError> {
+        self.get_ref(proc, desc, strong).ok_or(RefError::NoRef)?;
         if increment {
             self.inc_ref(proc, desc, strong, None)?;
-            return self.ref_data(proc, desc).ok_or(());
+            return self.ref_data(proc, desc).ok_or(RefError::NoRef);
         }
-        let before = self.ref_data(proc, desc).ok_or(())?;
+        let before = self.ref_data(proc, desc).ok_or(RefError::NoRef)?;
         self.dec_ref(proc, desc, strong);
         Ok(self.ref_data(proc, desc).unwrap_or(RefData {
             strong: 0,

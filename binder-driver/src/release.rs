@@ -11,6 +11,18 @@ use crate::model::*;
 use crate::objects::BufferView;
 use crate::stats::Obj;
 
+/// A buffer being freed (see [`State::free_buf`]).
+#[derive(Debug)]
+pub struct BufferFree {
+    proc_id: ProcId,
+    offset: usize,
+    /// The next object to release, and the end of those to release.
+    next: usize,
+    end: usize,
+    /// Whether the count the buffer holds on its target node was dropped.
+    target_released: bool,
+}
+
 impl State {
     /// `binder_send_failed_reply`: tells the thread waiting on `t` (or, if it is gone, the
     /// first live caller further up the chain) that its call failed with `code`.
@@ -92,18 +104,8 @@ impl State {
         }
     }
 
-    /// `binder_transaction_buffer_release`: drops what the objects of a buffer hold (refs and
-    /// node counts taken at translation) and the target node's count. With `failed_at`, only
-    /// the objects before that index of the offsets array are released (a transaction that
-    /// failed half-way through translation).
-    pub fn buffer_release(&mut self, proc_id: ProcId, buffer_off: usize, failed_at: Option<usize>) {
-        let count = self.buffer_object_count(proc_id, buffer_off);
-        let end = failed_at.unwrap_or(count).min(count);
-        self.buffer_release_range(proc_id, buffer_off, 0, end);
-    }
-
     /// How many objects the buffer at `buffer_off` of `proc_id`'s area holds.
-    pub fn buffer_object_count(&self, proc_id: ProcId, buffer_off: usize) -> usize {
+    fn buffer_object_count(&self, proc_id: ProcId, buffer_off: usize) -> usize {
         self.procs
             .get(&proc_id)
             .and_then(|p| p.area.as_ref())
@@ -111,16 +113,9 @@ impl State {
             .map_or(0, |b| b.offsets_size / 8)
     }
 
-    /// Releases objects `from..to` of a buffer (see [`State::buffer_release`]); the target
-    /// node's count goes with the first batch. Large buffers are released in batches with the
-    /// lock handed over in between.
-    pub fn buffer_release_range(
-        &mut self,
-        proc_id: ProcId,
-        buffer_off: usize,
-        from: usize,
-        to: usize,
-    ) {
+    /// `binder_transaction_buffer_release` for objects `from..to` of a buffer: drops what they
+    /// hold (refs and node counts taken at translation).
+    fn buffer_release_range(&mut self, proc_id: ProcId, buffer_off: usize, from: usize, to: usize) {
         let Some(area) = self.procs.get(&proc_id).and_then(|p| p.area.as_ref()) else {
             return;
         };
@@ -136,11 +131,6 @@ impl State {
             offsets_size: b.offsets_size,
         };
         let debug_id = b.debug_id;
-        if from == 0
-            && let Some(n) = b.target_node
-        {
-            self.dec_node(n, true, false);
-        }
         for i in from..to.min(view.object_count()) {
             let Some(obj) = view.offset_at(i).and_then(|off| view.object_at(off)) else {
                 tracing::error!("transaction release {debug_id}: bad object at index {i}");
@@ -183,21 +173,22 @@ impl State {
         }
     }
 
-    /// `binder_free_buf`: the process is done with a buffer.
-    pub fn free_buf(&mut self, proc_id: ProcId, buffer_off: usize) {
-        self.free_buf_begin(proc_id, buffer_off);
-        self.buffer_release(proc_id, buffer_off, None);
-        self.free_area_buffer(proc_id, buffer_off);
-    }
-
-    /// The first part of `binder_free_buf`: detaches the buffer's transaction and lets the
-    /// node's next oneway transaction go. The objects are released next, then the buffer.
-    pub fn free_buf_begin(&mut self, proc_id: ProcId, buffer_off: usize) {
+    /// `binder_free_buf`: the process is done with the buffer at `buffer_off`. Detaches its
+    /// transaction and lets the node's next oneway transaction go; [`State::free_buf`] then
+    /// releases its objects and frees it.
+    pub fn free_buf_begin(&mut self, proc_id: ProcId, buffer_off: usize) -> BufferFree {
+        let job = BufferFree {
+            proc_id,
+            offset: buffer_off,
+            next: 0,
+            end: self.buffer_object_count(proc_id, buffer_off),
+            target_released: false,
+        };
         let Some(area) = self.procs.get_mut(&proc_id).and_then(|p| p.area.as_mut()) else {
-            return;
+            return job;
         };
         let Some(b) = area.alloc.buffer_mut(buffer_off) else {
-            return;
+            return job;
         };
         let txn = b.transaction.take();
         let (is_async, target_node) = (b.async_transaction, b.target_node);
@@ -218,18 +209,51 @@ impl State {
                 self.wakeup_proc(proc_id);
             }
         }
+        job
     }
 
-    /// Returns a buffer to the allocator (zeroing it first for `TF_CLEAR_BUF`).
-    pub fn free_area_buffer(&mut self, proc_id: ProcId, buffer_off: usize) {
-        let Some(area) = self.procs.get_mut(&proc_id).and_then(|p| p.area.as_mut()) else {
-            return;
-        };
-        if let Some(b) = area.alloc.free_buf(buffer_off)
+    /// The buffer of a transaction that failed after `translated` of its objects were
+    /// translated: only those are released ([`State::free_buf`] frees it).
+    pub fn failed_buf(&self, proc_id: ProcId, buffer_off: usize, translated: usize) -> BufferFree {
+        BufferFree {
+            proc_id,
+            offset: buffer_off,
+            next: 0,
+            end: translated.min(self.buffer_object_count(proc_id, buffer_off)),
+            target_released: false,
+        }
+    }
+
+    /// The one way a buffer is freed: releases up to `budget` more of its objects (the target
+    /// node's count with the first call) and, once all are released, returns the buffer to the
+    /// allocator, zeroing it first for `TF_CLEAR_BUF`. `true` when the buffer is free; until
+    /// then the caller may hand the lock over between calls (the buffer is marked as being
+    /// freed meanwhile, so nobody frees it twice).
+    pub fn free_buf(&mut self, job: &mut BufferFree, budget: usize) -> bool {
+        let (proc_id, offset) = (job.proc_id, job.offset);
+        if !std::mem::replace(&mut job.target_released, true)
+            && let Some(n) = self
+                .procs
+                .get(&proc_id)
+                .and_then(|p| p.area.as_ref())
+                .and_then(|a| a.alloc.buffer(offset))
+                .and_then(|b| b.target_node)
+        {
+            self.dec_node(n, true, false);
+        }
+        let to = job.next.saturating_add(budget).min(job.end);
+        self.buffer_release_range(proc_id, offset, job.next, to);
+        job.next = to;
+        if job.next < job.end {
+            return false;
+        }
+        if let Some(area) = self.procs.get_mut(&proc_id).and_then(|p| p.area.as_mut())
+            && let Some(b) = area.alloc.free_buf(offset)
             && b.clear_on_free
         {
-            area.mapping.zero(buffer_off, b.size);
+            area.mapping.zero(offset, b.size);
         }
+        true
     }
 
     /// `binder_thread_release`: the thread exits (`BINDER_THREAD_EXIT`, its connection closed,

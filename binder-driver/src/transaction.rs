@@ -27,6 +27,7 @@ use crate::model::*;
 use crate::objects::{BufferView, Object};
 use crate::stats::Obj;
 use crate::sys::SharedMapping;
+use nix::errno::Errno;
 
 /// What a `BC_TRANSACTION`/`BC_REPLY` (or their `_SG` forms) asks for.
 #[derive(Debug, Clone, Copy)]
@@ -78,7 +79,7 @@ impl CopyPlan {
                     if !self.dst.copy_from(dst, &arena.mapping, src_off, len) {
                         return Err(CopyError {
                             what,
-                            err: io::Error::from_raw_os_error(libc::EFAULT),
+                            err: io::Error::from(Errno::EFAULT),
                         });
                     }
                     done.arena_bytes += len as u64;
@@ -134,10 +135,16 @@ pub struct Prepared {
     pub copy: CopyPlan,
 }
 
+/// Why an object of a transaction is refused: the errno of the sender's extended error, and
+/// the reason logged.
+#[derive(Debug)]
+struct Refusal(Errno, String);
+
 /// Why a transaction failed, and what must be undone.
 struct Failure {
     code: u32,
-    param: i32,
+    /// The errno of the thread's extended error (`None`: 0).
+    errno: Option<Errno>,
     why: String,
     in_reply_to: Option<TxnId>,
     target_node: Option<NodeId>,
@@ -147,10 +154,10 @@ struct Failure {
 }
 
 impl Failure {
-    fn new(code: u32, param: i32, why: impl Into<String>) -> Self {
+    fn new(code: u32, errno: Option<Errno>, why: impl Into<String>) -> Self {
         Failure {
             code,
-            param,
+            errno,
             why: why.into(),
             in_reply_to: None,
             target_node: None,
@@ -165,227 +172,63 @@ impl Failure {
     }
 }
 
+/// A transaction that failed: what it held is undone, and the sender (and, for a reply, the
+/// caller waiting for it) has been told with `BR_FAILED_REPLY` or `BR_DEAD_REPLY` and the
+/// thread's extended error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxnFailed;
+
+/// Where a transaction goes: the result of step 1's lookup.
+struct Target {
+    proc: ProcId,
+    thread: Option<ThreadId>,
+    /// For a call: the node, with a local strong and a temporary reference taken.
+    node: Option<NodeId>,
+    /// For a reply: the transaction it answers.
+    in_reply_to: Option<TxnId>,
+}
+
+impl Target {
+    /// A failure after the target was found: it undoes the target's references.
+    fn failure(&self, code: u32, errno: Option<Errno>, why: impl Into<String>) -> Failure {
+        Failure {
+            target_node: self.node,
+            in_reply_to: self.in_reply_to,
+            ..Failure::new(code, errno, why)
+        }
+    }
+}
+
 impl State {
     /// Step 1: resolve the target, allocate the buffer, plan the copy.
-    pub fn txn_prepare(&mut self, t: ThreadId, req: &TxnRequest) -> Result<Prepared, ()> {
-        match self.txn_prepare_inner(t, req) {
-            Ok(p) => Ok(p),
-            Err(f) => {
-                self.txn_fail(t, req, f);
-                Err(())
-            }
-        }
+    pub fn txn_prepare(&mut self, t: ThreadId, req: &TxnRequest) -> Result<Prepared, TxnFailed> {
+        self.txn_prepare_inner(t, req).map_err(|f| {
+            self.txn_fail(t, req, f);
+            TxnFailed
+        })
     }
 
     fn txn_prepare_inner(&mut self, t: ThreadId, req: &TxnRequest) -> Result<Prepared, Failure> {
-        let tr = &req.tr;
-        let oneway = !req.reply && tr.flags & TF_ONE_WAY != 0;
-        let proc_id = self
-            .threads
-            .get(&t)
-            .map(|th| th.proc)
-            .ok_or_else(|| Failure::new(BR_DEAD_REPLY, -libc::ESRCH, "sender gone"))?;
-        let debug_id = self.next_id();
-        if let Some(th) = self.threads.get_mut(&t) {
-            th.extended_error = ExtendedError::ok(debug_id as u32);
-        }
-        let backlog = self.threads.get(&t).map_or(0, |th| th.todo.completions());
-        if backlog >= self.limits.max_thread_backlog {
-            return Err(Failure::new(
-                BR_FAILED_REPLY,
-                -libc::EAGAIN,
-                format!("the sender has {backlog} unread completions of its calls"),
-            ));
-        }
-        let mut in_reply_to = None;
-        let mut target_thread = None;
-        let mut target_node = None;
-        let target_proc;
-        if req.reply {
-            let th = self
-                .threads
-                .get_mut(&t)
-                .expect("sender thread checked above");
-            let irt = th.transaction_stack.ok_or_else(|| {
-                Failure::new(
-                    BR_FAILED_REPLY,
-                    -libc::EPROTO,
-                    "reply with no transaction stack",
-                )
-            })?;
-            let Some(irt_t) = self.txns.get(&irt) else {
-                return Err(Failure::new(
-                    BR_FAILED_REPLY,
-                    -libc::EPROTO,
-                    "reply to a vanished transaction",
-                ));
-            };
-            if irt_t.to_thread != Some(t) {
-                return Err(Failure::new(
-                    BR_FAILED_REPLY,
-                    -libc::EPROTO,
-                    format!(
-                        "reply with bad transaction stack, transaction {} has another target",
-                        irt_t.debug_id
-                    ),
-                ));
-            }
-            th.transaction_stack = irt_t.to_parent;
-            let from = irt_t.from.filter(|f| self.threads.contains_key(f));
-            let Some(from) = from else {
-                return Err(
-                    Failure::new(BR_DEAD_REPLY, 0, "the caller is gone").in_reply_to(Some(irt))
-                );
-            };
-            let caller = &self.threads[&from];
-            if caller.transaction_stack != Some(irt) {
-                return Err(Failure::new(
-                    BR_FAILED_REPLY,
-                    -libc::EPROTO,
-                    "reply to a caller whose stack moved on",
-                ));
-            }
-            in_reply_to = Some(irt);
-            target_thread = Some(from);
-            target_proc = caller.proc;
+        let (proc_id, debug_id) = self.txn_sender(t)?;
+        let target = if req.reply {
+            self.reply_target(t)?
         } else {
-            let node = if tr.handle() != 0 {
-                self.node_from_ref(proc_id, tr.handle(), true)
-                    .ok_or_else(|| {
-                        Failure::new(
-                            BR_FAILED_REPLY,
-                            -libc::EINVAL,
-                            format!("transaction to invalid handle {}", tr.handle()),
-                        )
-                    })?
-            } else {
-                let node = self.context_mgr_node.ok_or_else(|| {
-                    Failure::new(BR_DEAD_REPLY, -libc::EINVAL, "no context manager")
-                })?;
-                if self.nodes.get(&node).and_then(|n| n.proc) == Some(proc_id) {
-                    return Err(Failure::new(
-                        BR_FAILED_REPLY,
-                        -libc::EINVAL,
-                        "transaction to context manager from process owning it",
-                    ));
-                }
-                node
-            };
-            // `binder_get_node_refs_for_txn`.
-            let owner =
-                self.nodes.get(&node).and_then(|n| n.proc).ok_or_else(|| {
-                    Failure::new(BR_DEAD_REPLY, -libc::EINVAL, "target node is dead")
-                })?;
-            let _ = self.inc_node(node, true, false, None);
-            self.inc_node_tmpref(node);
-            target_node = Some(node);
-            target_proc = owner;
-            let fail = |code, param, why: &str| Failure {
-                target_node: Some(node),
-                ..Failure::new(code, param, why)
-            };
-            if target_proc == proc_id {
-                return Err(fail(
-                    BR_FAILED_REPLY,
-                    -libc::EINVAL,
-                    "transaction to own process",
-                ));
-            }
-            let th = &self.threads[&t];
-            if !oneway && matches!(th.todo.front(), Some(Work::Transaction(_))) {
-                return Err(fail(
-                    BR_FAILED_REPLY,
-                    -libc::EPROTO,
-                    "new transaction not allowed when there is a transaction on thread todo",
-                ));
-            }
-            if !oneway && let Some(top) = th.transaction_stack {
-                if self.txns.get(&top).and_then(|x| x.to_thread) != Some(t) {
-                    return Err(fail(
-                        BR_FAILED_REPLY,
-                        -libc::EPROTO,
-                        "new transaction with bad transaction stack",
-                    ));
-                }
-                // A call back into a process that waits for us up the stack lands on the
-                // waiting thread.
-                let mut cur = Some(top);
-                while let Some(c) = cur.and_then(|c| self.txns.get(&c)) {
-                    if let Some(from) = c.from
-                        && self
-                            .threads
-                            .get(&from)
-                            .is_some_and(|f| f.proc == target_proc)
-                    {
-                        target_thread = Some(from);
-                        break;
-                    }
-                    cur = c.from_parent;
-                }
-            }
-        }
-        let fail = |code, param, why: String| Failure {
-            target_node,
-            in_reply_to,
-            ..Failure::new(code, param, why)
+            self.call_target(t, proc_id, &req.tr)?
         };
         if req.extra_buffers_size != 0 {
-            return Err(fail(
+            return Err(target.failure(
                 BR_FAILED_REPLY,
-                -libc::EINVAL,
-                "scatter-gather buffers (BINDER_TYPE_PTR) are not supported".into(),
+                Some(Errno::EINVAL),
+                "scatter-gather buffers (BINDER_TYPE_PTR) are not supported",
             ));
         }
-        let (arena, mem, sender_id) = {
-            let p = &self.procs[&proc_id];
-            (p.arena.clone(), p.mem.clone(), p.debug_id)
-        };
-        let target_pid = self.procs.get(&target_proc).map_or(0, |p| p.pid);
-        let area = self
-            .procs
-            .get_mut(&target_proc)
-            .filter(|p| !p.is_dead)
-            .and_then(|p| p.area.as_mut())
-            .filter(|a| a.user_addr.is_some());
-        let Some(area) = area else {
-            return Err(fail(
-                BR_DEAD_REPLY,
-                -libc::ESRCH,
-                format!("target process {target_pid} has no mapped area"),
-            ));
-        };
-        let (offset, oneway_spam_suspect) =
-            match area
-                .alloc
-                .new_buf(tr.data_size, tr.offsets_size, oneway, debug_id, sender_id)
-            {
-                Ok(res) => res,
-                Err(e) => {
-                    let why = match e {
-                        AllocError::InvalidSize => "invalid size",
-                        AllocError::NoSpace => "no space in the target's area",
-                        AllocError::NoAsyncSpace => "no async space left in the target's area",
-                    };
-                    tracing::warn!(
-                        target_pid,
-                        data_size = tr.data_size,
-                        offsets_size = tr.offsets_size,
-                        area_size = area.alloc.size(),
-                        free_bytes = area.alloc.free_bytes(),
-                        largest_free = area.alloc.largest_free(),
-                        free_async_space = area.alloc.free_async_space(),
-                        oneway,
-                        "transaction {debug_id} does not fit: {why}"
-                    );
-                    return Err(fail(BR_FAILED_REPLY, -libc::ENOSPC, why.into()));
-                }
-            };
-        let b = area.alloc.buffer_mut(offset).expect("just allocated");
-        b.target_node = target_node;
-        b.clear_on_free = tr.flags & TF_CLEAR_BUF != 0;
+        let (buffer_offset, oneway_spam_suspect, dst) =
+            self.txn_alloc_buffer(req, debug_id, proc_id, &target)?;
+        let tr = &req.tr;
+        let p = &self.procs[&proc_id];
         let copy = CopyPlan {
-            dst: area.mapping.clone(),
-            dst_offset: offset,
+            dst,
+            dst_offset: buffer_offset,
             segments: [
                 (tr.data_buffer, tr.data_size as usize, 0),
                 (
@@ -394,20 +237,219 @@ impl State {
                     align8(tr.data_size as usize),
                 ),
             ],
-            arena,
-            mem,
+            arena: p.arena.clone(),
+            mem: p.mem.clone(),
         };
         Ok(Prepared {
             debug_id,
             req: *req,
-            in_reply_to,
-            target_proc,
-            target_thread,
-            target_node,
-            buffer_offset: offset,
+            in_reply_to: target.in_reply_to,
+            target_proc: target.proc,
+            target_thread: target.thread,
+            target_node: target.node,
+            buffer_offset,
             oneway_spam_suspect,
             copy,
         })
+    }
+
+    /// The sending thread's process and a new transaction id (which the thread's extended error
+    /// now names); refused while the thread leaves too many completions of its calls unread.
+    fn txn_sender(&mut self, t: ThreadId) -> Result<(ProcId, u64), Failure> {
+        let proc_id = self
+            .threads
+            .get(&t)
+            .map(|th| th.proc)
+            .ok_or_else(|| Failure::new(BR_DEAD_REPLY, Some(Errno::ESRCH), "sender gone"))?;
+        let debug_id = self.next_id();
+        let th = self
+            .threads
+            .get_mut(&t)
+            .expect("sender thread checked above");
+        th.extended_error = ExtendedError::ok(debug_id as u32);
+        let backlog = th.todo.completions();
+        if backlog >= self.limits.max_thread_backlog {
+            return Err(Failure::new(
+                BR_FAILED_REPLY,
+                Some(Errno::EAGAIN),
+                format!("the sender has {backlog} unread completions of its calls"),
+            ));
+        }
+        Ok((proc_id, debug_id))
+    }
+
+    /// The target of a reply: the thread that made the call on top of the replier's stack,
+    /// which is popped.
+    fn reply_target(&mut self, t: ThreadId) -> Result<Target, Failure> {
+        let protocol = |why: String| Failure::new(BR_FAILED_REPLY, Some(Errno::EPROTO), why);
+        let th = self
+            .threads
+            .get_mut(&t)
+            .expect("sender thread checked by txn_sender");
+        let irt = th
+            .transaction_stack
+            .ok_or_else(|| protocol("reply with no transaction stack".into()))?;
+        let Some(irt_t) = self.txns.get(&irt) else {
+            return Err(protocol("reply to a vanished transaction".into()));
+        };
+        if irt_t.to_thread != Some(t) {
+            return Err(protocol(format!(
+                "reply with bad transaction stack, transaction {} has another target",
+                irt_t.debug_id
+            )));
+        }
+        th.transaction_stack = irt_t.to_parent;
+        let from = irt_t.from.filter(|f| self.threads.contains_key(f));
+        let Some(from) = from else {
+            return Err(
+                Failure::new(BR_DEAD_REPLY, None, "the caller is gone").in_reply_to(Some(irt))
+            );
+        };
+        let caller = &self.threads[&from];
+        if caller.transaction_stack != Some(irt) {
+            return Err(protocol("reply to a caller whose stack moved on".into()));
+        }
+        Ok(Target {
+            proc: caller.proc,
+            thread: Some(from),
+            node: None,
+            in_reply_to: Some(irt),
+        })
+    }
+
+    /// The target of a call: the node behind the handle, referenced for the transaction
+    /// (`binder_get_node_refs_for_txn`), and for a two-way call made while this thread serves
+    /// one, the thread of the target process that waits for it up the stack.
+    fn call_target(
+        &mut self,
+        t: ThreadId,
+        proc_id: ProcId,
+        tr: &TransactionData,
+    ) -> Result<Target, Failure> {
+        let node = self.handle_target_node(proc_id, tr.handle())?;
+        let owner = self.nodes.get(&node).and_then(|n| n.proc).ok_or_else(|| {
+            Failure::new(BR_DEAD_REPLY, Some(Errno::EINVAL), "target node is dead")
+        })?;
+        let _ = self.inc_node(node, true, false, None);
+        self.inc_node_tmpref(node);
+        let mut target = Target {
+            proc: owner,
+            thread: None,
+            node: Some(node),
+            in_reply_to: None,
+        };
+        if owner == proc_id {
+            let why = "transaction to own process";
+            return Err(target.failure(BR_FAILED_REPLY, Some(Errno::EINVAL), why));
+        }
+        if tr.flags & TF_ONE_WAY == 0 {
+            target.thread = self
+                .nested_call_thread(t, owner)
+                .map_err(|why| target.failure(BR_FAILED_REPLY, Some(Errno::EPROTO), why))?;
+        }
+        Ok(target)
+    }
+
+    /// The node a call to `handle` of `proc_id` goes to (handle 0: the context manager's).
+    fn handle_target_node(&self, proc_id: ProcId, handle: u32) -> Result<NodeId, Failure> {
+        let invalid = |why: String| Failure::new(BR_FAILED_REPLY, Some(Errno::EINVAL), why);
+        if handle != 0 {
+            return self
+                .node_from_ref(proc_id, handle, true)
+                .ok_or_else(|| invalid(format!("transaction to invalid handle {handle}")));
+        }
+        let node = self.context_mgr_node.ok_or_else(|| {
+            Failure::new(BR_DEAD_REPLY, Some(Errno::EINVAL), "no context manager")
+        })?;
+        if self.nodes.get(&node).and_then(|n| n.proc) == Some(proc_id) {
+            return Err(invalid(
+                "transaction to context manager from process owning it".into(),
+            ));
+        }
+        Ok(node)
+    }
+
+    /// For a two-way call: checks the sender's stack, and finds the thread of `target_proc`
+    /// that waits for thread `t` up the stack (a call back into it lands on that thread).
+    fn nested_call_thread(
+        &self,
+        t: ThreadId,
+        target_proc: ProcId,
+    ) -> Result<Option<ThreadId>, &'static str> {
+        let th = &self.threads[&t];
+        if matches!(th.todo.front(), Some(Work::Transaction(_))) {
+            return Err("new transaction not allowed when there is a transaction on thread todo");
+        }
+        let Some(top) = th.transaction_stack else {
+            return Ok(None);
+        };
+        if self.txns.get(&top).and_then(|x| x.to_thread) != Some(t) {
+            return Err("new transaction with bad transaction stack");
+        }
+        let mut cur = Some(top);
+        while let Some(c) = cur.and_then(|c| self.txns.get(&c)) {
+            if let Some(from) = c.from
+                && self
+                    .threads
+                    .get(&from)
+                    .is_some_and(|f| f.proc == target_proc)
+            {
+                return Ok(Some(from));
+            }
+            cur = c.from_parent;
+        }
+        Ok(None)
+    }
+
+    /// Allocates the transaction's buffer in the target's area: its offset, whether the
+    /// sender looks like a oneway spammer, and the driver's mapping of the area.
+    fn txn_alloc_buffer(
+        &mut self,
+        req: &TxnRequest,
+        debug_id: u64,
+        proc_id: ProcId,
+        target: &Target,
+    ) -> Result<(usize, bool, Arc<SharedMapping>), Failure> {
+        let tr = &req.tr;
+        let oneway = !req.reply && tr.flags & TF_ONE_WAY != 0;
+        let sender_id = self.procs[&proc_id].debug_id;
+        let target_pid = self.procs.get(&target.proc).map_or(0, |p| p.pid);
+        let area = self
+            .procs
+            .get_mut(&target.proc)
+            .filter(|p| !p.is_dead)
+            .and_then(|p| p.area.as_mut())
+            .filter(|a| a.user_addr.is_some());
+        let Some(area) = area else {
+            let why = format!("target process {target_pid} has no mapped area");
+            return Err(target.failure(BR_DEAD_REPLY, Some(Errno::ESRCH), why));
+        };
+        let allocated =
+            area.alloc
+                .new_buf(tr.data_size, tr.offsets_size, oneway, debug_id, sender_id);
+        let (offset, oneway_spam_suspect) = allocated.map_err(|e| {
+            let why = match e {
+                AllocError::InvalidSize => "invalid size",
+                AllocError::NoSpace => "no space in the target's area",
+                AllocError::NoAsyncSpace => "no async space left in the target's area",
+            };
+            tracing::warn!(
+                target_pid,
+                data_size = tr.data_size,
+                offsets_size = tr.offsets_size,
+                area_size = area.alloc.size(),
+                free_bytes = area.alloc.free_bytes(),
+                largest_free = area.alloc.largest_free(),
+                free_async_space = area.alloc.free_async_space(),
+                oneway,
+                "transaction {debug_id} does not fit: {why}"
+            );
+            target.failure(BR_FAILED_REPLY, Some(Errno::ENOSPC), why)
+        })?;
+        let b = area.alloc.buffer_mut(offset).expect("just allocated");
+        b.target_node = target.node;
+        b.clear_on_free = tr.flags & TF_CLEAR_BUF != 0;
+        Ok((offset, oneway_spam_suspect, area.mapping.clone()))
     }
 
     /// Step 3a: after the copy, checks that both ends still exist and the copy worked.
@@ -448,14 +490,14 @@ impl State {
                     );
                 }
                 let why = format!("copying the {} from the sender failed: {}", e.what, e.err);
-                let f = self.failure(&mut tr, BR_FAILED_REPLY, -libc::EFAULT, why);
+                let f = self.failure(&mut tr, BR_FAILED_REPLY, Some(Errno::EFAULT), why);
                 self.txn_fail(t, &tr.prep.req, f);
                 return None;
             }
         }
         if !tr.prep.req.tr.offsets_size.is_multiple_of(8) {
             let why = format!("invalid offsets size {}", tr.prep.req.tr.offsets_size);
-            let f = self.failure(&mut tr, BR_FAILED_REPLY, -libc::EINVAL, why);
+            let f = self.failure(&mut tr, BR_FAILED_REPLY, Some(Errno::EINVAL), why);
             self.txn_fail(t, &tr.prep.req, f);
             return None;
         }
@@ -464,7 +506,13 @@ impl State {
 
     /// What a failure of `tr` must undo: its buffer (if the target lives) with the objects
     /// translated so far, its node references. Its files are closed here.
-    fn failure(&mut self, tr: &mut Translating, code: u32, param: i32, why: String) -> Failure {
+    fn failure(
+        &mut self,
+        tr: &mut Translating,
+        code: u32,
+        errno: Option<Errno>,
+        why: String,
+    ) -> Failure {
         let files = std::mem::take(&mut tr.fixups);
         self.uncharge_fds(tr.proc_id, tr.uid, Some(tr.prep.target_proc), files.len());
         drop(files);
@@ -475,7 +523,7 @@ impl State {
         ));
         Failure {
             code,
-            param,
+            errno,
             why,
             in_reply_to: tr.prep.in_reply_to,
             target_node: tr.prep.target_node,
@@ -492,7 +540,7 @@ impl State {
             // The sender died while the lock was released: undo silently; its caller (if this
             // was a reply) learns that the reply will never come.
             tracing::debug!("transaction {}: the sender died", tr.prep.debug_id);
-            let f = self.failure(tr, BR_DEAD_REPLY, 0, "sender died".into());
+            let f = self.failure(tr, BR_DEAD_REPLY, None, "sender died".into());
             self.undo(f);
             if let Some(irt) = tr.prep.in_reply_to {
                 self.send_failed_reply(irt, BR_DEAD_REPLY);
@@ -515,7 +563,7 @@ impl State {
             None
         };
         if let Some(why) = dead {
-            let f = self.failure(tr, BR_DEAD_REPLY, 0, why.into());
+            let f = self.failure(tr, BR_DEAD_REPLY, None, why.into());
             self.txn_fail(t, &tr.prep.req, f);
             return false;
         }
@@ -523,15 +571,14 @@ impl State {
     }
 
     /// Step 3b: validates and translates up to `budget` objects of the target's copy.
-    /// `Ok(true)` when every object is done, `Ok(false)` when more remain; `Err(())` when the
-    /// transaction failed (undone and reported).
+    /// `Ok(true)` when every object is done, `Ok(false)` when more remain.
     pub fn txn_translate(
         &mut self,
         t: ThreadId,
         tr: &mut Translating,
         files: &FileTable,
         budget: usize,
-    ) -> Result<bool, ()> {
+    ) -> Result<bool, TxnFailed> {
         let req_tr = tr.prep.req.tr;
         let dst = tr.prep.copy.dst.clone();
         let view = BufferView {
@@ -543,10 +590,10 @@ impl State {
         };
         let end = view.object_count().min(tr.next.saturating_add(budget));
         while tr.next < end {
-            if let Err((param, why)) = self.translate_one(t, tr, &view, files) {
-                let f = self.failure(tr, BR_FAILED_REPLY, param, why);
+            if let Err(Refusal(errno, why)) = self.translate_one(t, tr, &view, files) {
+                let f = self.failure(tr, BR_FAILED_REPLY, Some(errno), why);
                 self.txn_fail(t, &tr.prep.req, f);
-                return Err(());
+                return Err(TxnFailed);
             }
             tr.next += 1;
         }
@@ -560,17 +607,17 @@ impl State {
         tr: &mut Translating,
         view: &BufferView<'_>,
         files: &FileTable,
-    ) -> Result<(), (i32, String)> {
+    ) -> Result<(), Refusal> {
         let data_size = view.data_size;
         let offset = view
             .offset_at(tr.next)
-            .ok_or((-libc::EINVAL, "unreadable offset".to_string()))?;
+            .ok_or(Refusal(Errno::EINVAL, "unreadable offset".to_string()))?;
         let obj = view
             .object_at(offset)
             .filter(|_| offset >= tr.off_min)
             .ok_or_else(|| {
-                (
-                    -libc::EINVAL,
+                Refusal(
+                    Errno::EINVAL,
                     format!(
                         "invalid offset ({offset}, min {} max {data_size}) or object",
                         tr.off_min
@@ -587,14 +634,17 @@ impl State {
                 self.translate_handle(proc_id, target, obj)
             }
             BINDER_TYPE_FD => self.translate_fd(tr, obj, offset, files),
-            BINDER_TYPE_PTR | BINDER_TYPE_FDA => Err((
-                -libc::EINVAL,
+            BINDER_TYPE_PTR | BINDER_TYPE_FDA => Err(Refusal(
+                Errno::EINVAL,
                 "BINDER_TYPE_PTR/FDA objects are not supported".to_string(),
             )),
-            other => Err((-libc::EINVAL, format!("invalid object type {other:#x}"))),
+            other => Err(Refusal(
+                Errno::EINVAL,
+                format!("invalid object type {other:#x}"),
+            )),
         }?;
         if !view.write_flat(offset, &fp) {
-            return Err((-libc::EINVAL, "object outside the buffer".into()));
+            return Err(Refusal(Errno::EINVAL, "object outside the buffer".into()));
         }
         Ok(())
     }
@@ -606,17 +656,17 @@ impl State {
         proc_id: ProcId,
         target: ProcId,
         obj: Object,
-    ) -> Result<FlatBinderObject, (i32, String)> {
+    ) -> Result<FlatBinderObject, Refusal> {
         let mut fp = obj.flat;
         let node = self
             .get_or_new_node(proc_id, fp.binder_or_handle, fp.cookie, fp.flags)
-            .ok_or((-libc::ENOMEM, "cannot create node".to_string()))?;
+            .ok_or(Refusal(Errno::ENOMEM, "cannot create node".to_string()))?;
         self.inc_node_tmpref(node);
         let result = (|| {
             let n = &self.nodes[&node];
             if n.cookie != fp.cookie {
-                return Err((
-                    -libc::EINVAL,
+                return Err(Refusal(
+                    Errno::EINVAL,
                     format!(
                         "sending node {:#x}, cookie mismatch {:#x} != {:#x}",
                         n.ptr, fp.cookie, n.cookie
@@ -626,7 +676,7 @@ impl State {
             let strong = obj.hdr_type == BINDER_TYPE_BINDER;
             let rdata = self
                 .inc_ref_for_node(target, node, strong, Some(t))
-                .map_err(|()| (-libc::EINVAL, "cannot reference node".to_string()))?;
+                .map_err(|e| Refusal(Errno::EINVAL, format!("cannot reference node: {e}")))?;
             fp.hdr_type = if strong {
                 BINDER_TYPE_HANDLE
             } else {
@@ -647,14 +697,14 @@ impl State {
         proc_id: ProcId,
         target: ProcId,
         obj: Object,
-    ) -> Result<FlatBinderObject, (i32, String)> {
+    ) -> Result<FlatBinderObject, Refusal> {
         let mut fp = obj.flat;
         let strong = obj.hdr_type == BINDER_TYPE_HANDLE;
         let node = self
             .node_from_ref(proc_id, fp.handle(), strong)
             .ok_or_else(|| {
-                (
-                    -libc::EINVAL,
+                Refusal(
+                    Errno::EINVAL,
                     format!("transaction with invalid handle {}", fp.handle()),
                 )
             })?;
@@ -674,7 +724,7 @@ impl State {
             } else {
                 let rdata = self
                     .inc_ref_for_node(target, node, strong, None)
-                    .map_err(|()| (-libc::EINVAL, "cannot reference node".to_string()))?;
+                    .map_err(|e| Refusal(Errno::EINVAL, format!("cannot reference node: {e}")))?;
                 fp.binder_or_handle = rdata.desc as u64;
                 fp.cookie = 0;
             }
@@ -693,7 +743,7 @@ impl State {
         obj: Object,
         offset: u64,
         files: &FileTable,
-    ) -> Result<FlatBinderObject, (i32, String)> {
+    ) -> Result<FlatBinderObject, Refusal> {
         let prep = &tr.prep;
         let mut fp = obj.flat;
         let fd = fp.handle() as i32;
@@ -713,26 +763,26 @@ impl State {
             } else {
                 "transaction"
             };
-            return Err((
-                -libc::EPERM,
+            return Err(Refusal(
+                Errno::EPERM,
                 format!("{what} with fd {fd}, but target does not allow fds"),
             ));
         }
         if tr.fixups.len() >= MAX_FDS_PER_MESSAGE {
-            return Err((
-                -libc::EMFILE,
+            return Err(Refusal(
+                Errno::EMFILE,
                 format!("more than {MAX_FDS_PER_MESSAGE} fds in one transaction"),
             ));
         }
         let sent = files.get(&fd).ok_or_else(|| {
-            (
-                -libc::EBADF,
+            Refusal(
+                Errno::EBADF,
                 format!("transaction with fd {fd}, which did not come with the command"),
             )
         })?;
         if !self.charge_fds(tr.proc_id, tr.uid, Some(prep.target_proc), 1) {
-            return Err((
-                -libc::EMFILE,
+            return Err(Refusal(
+                Errno::EMFILE,
                 "too many files in flight for the sender, the target or the driver".to_string(),
             ));
         }
@@ -740,7 +790,7 @@ impl State {
             Ok(f) => f,
             Err(e) => {
                 self.uncharge_fds(tr.proc_id, tr.uid, Some(prep.target_proc), 1);
-                return Err((-libc::EMFILE, format!("cannot hold fd {fd}: {e}")));
+                return Err(Refusal(Errno::EMFILE, format!("cannot hold fd {fd}: {e}")));
             }
         };
         tr.fixups.push(FdFixup {
@@ -759,6 +809,48 @@ impl State {
             fixups,
             ..
         } = tr;
+        let req = prep.req;
+        let oneway = !req.reply && req.tr.flags & TF_ONE_WAY != 0;
+        let id = self.txn_record(t, proc_id, &prep, fixups);
+        let result = if req.reply {
+            let (Some(tt), Some(irt)) = (prep.target_thread, prep.in_reply_to) else {
+                return;
+            };
+            self.queue_reply(t, proc_id, &prep, id, (tt, irt));
+            Ok(())
+        } else if !oneway {
+            self.queue_call(t, &prep, id)
+        } else {
+            let tcomplete = if prep.oneway_spam_suspect {
+                Work::OnewaySpamSuspect
+            } else {
+                Work::TransactionComplete
+            };
+            self.enqueue_thread_work(t, tcomplete);
+            self.proc_transaction(id, prep.target_proc, None)
+        };
+        match result {
+            Ok(()) => {
+                if !req.reply {
+                    self.stats.transactions += 1;
+                    self.stats.oneway += oneway as u64;
+                }
+                if let Some(n) = prep.target_node {
+                    self.dec_node_tmpref(n);
+                }
+            }
+            Err(code) => self.txn_queue_failed(t, &prep, id, code),
+        }
+    }
+
+    /// Records the transaction (with the files of its fd objects) and ties its buffer to it.
+    fn txn_record(
+        &mut self,
+        t: ThreadId,
+        proc_id: ProcId,
+        prep: &Prepared,
+        fixups: Vec<FdFixup>,
+    ) -> TxnId {
         self.stats.fds_passed += fixups.len() as u64;
         let req = prep.req;
         let oneway = !req.reply && req.tr.flags & TF_ONE_WAY != 0;
@@ -789,107 +881,96 @@ impl State {
                 fd_fixups: fixups,
             },
         );
+        self.set_buffer_transaction(prep, Some(id));
+        id
+    }
+
+    /// Ties the buffer of `prep` to its transaction, or unties it.
+    fn set_buffer_transaction(&mut self, prep: &Prepared, id: Option<TxnId>) {
         if let Some(b) = self
             .procs
             .get_mut(&prep.target_proc)
             .and_then(|p| p.area.as_mut())
             .and_then(|a| a.alloc.buffer_mut(prep.buffer_offset))
         {
-            b.transaction = Some(id);
+            b.transaction = id;
         }
-        let result = if req.reply {
-            let (Some(tt), Some(irt)) = (prep.target_thread, prep.in_reply_to) else {
-                return;
-            };
-            // A reply without objects needs no completion if the process opted out; one with
-            // objects gets it as in the kernel: the replier keeps the objects' references until
-            // it hears that the driver has taken its own.
-            if req.tr.offsets_size == 0
-                && self
-                    .procs
-                    .get(&proc_id)
-                    .is_some_and(|p| p.no_reply_complete)
-            {
-                self.stats.deleted(Obj::TransactionComplete);
-            } else {
-                self.enqueue_thread_work(t, Work::TransactionComplete);
-            }
-            let parent = self.txns.get_mut(&irt).map(|x| {
-                x.from = None;
-                x.from_parent
-            });
-            if let Some(caller) = self.threads.get_mut(&tt) {
-                caller.transaction_stack = parent.flatten();
-            }
-            self.enqueue_thread_work(tt, Work::Transaction(id));
-            if let Some(p) = self.procs.get_mut(&prep.target_proc) {
-                p.outstanding_txns += 1;
-            }
-            self.free_transaction(irt);
-            self.stats.replies += 1;
-            Ok(())
-        } else if !oneway {
-            self.enqueue_deferred_thread_work(t, Work::TransactionComplete);
-            let th = self.threads.get_mut(&t).expect("sender thread exists");
-            let parent = th.transaction_stack.replace(id);
-            if let Some(x) = self.txns.get_mut(&id) {
-                x.need_reply = true;
-                x.from_parent = parent;
-            }
-            let r = self.proc_transaction(id, prep.target_proc, prep.target_thread);
-            if r.is_err()
-                && let Some(th) = self.threads.get_mut(&t)
-            {
-                th.transaction_stack = parent;
-            }
-            r
+    }
+
+    /// Queues reply `id` on the caller's thread `tt` and pops the call `irt` it answers.
+    fn queue_reply(
+        &mut self,
+        t: ThreadId,
+        proc_id: ProcId,
+        prep: &Prepared,
+        id: TxnId,
+        (tt, irt): (ThreadId, TxnId),
+    ) {
+        // A reply without objects needs no completion if the process opted out; one with
+        // objects gets it as in the kernel: the replier keeps the objects' references until
+        // it hears that the driver has taken its own.
+        if prep.req.tr.offsets_size == 0
+            && self
+                .procs
+                .get(&proc_id)
+                .is_some_and(|p| p.no_reply_complete)
+        {
+            self.stats.deleted(Obj::TransactionComplete);
         } else {
-            let tcomplete = if prep.oneway_spam_suspect {
-                Work::OnewaySpamSuspect
-            } else {
-                Work::TransactionComplete
-            };
-            self.enqueue_thread_work(t, tcomplete);
-            self.proc_transaction(id, prep.target_proc, None)
-        };
-        match result {
-            Ok(()) => {
-                if !req.reply {
-                    self.stats.transactions += 1;
-                    self.stats.oneway += oneway as u64;
-                }
-                if let Some(n) = prep.target_node {
-                    self.dec_node_tmpref(n);
-                }
-            }
-            Err(code) => {
-                // `err_dead_proc_or_thread`: forget the transaction (it was never counted as
-                // outstanding) and undo everything.
-                if let Some(x) = self.txns.remove(&id) {
-                    self.stats.deleted(Obj::Transaction);
-                    self.uncharge_fds(x.sender, x.sender_euid, x.to_proc, x.fd_fixups.len());
-                }
-                if let Some(b) = self
-                    .procs
-                    .get_mut(&prep.target_proc)
-                    .and_then(|p| p.area.as_mut())
-                    .and_then(|a| a.alloc.buffer_mut(prep.buffer_offset))
-                {
-                    b.transaction = None;
-                }
-                let count = (req.tr.offsets_size / 8) as usize;
-                let f = Failure {
-                    code,
-                    param: 0,
-                    why: "target died".into(),
-                    in_reply_to: None,
-                    target_node: prep.target_node,
-                    buffer: Some((prep.target_proc, prep.buffer_offset, count)),
-                    tcomplete_queued: true,
-                };
-                self.txn_fail(t, &req, f);
-            }
+            self.enqueue_thread_work(t, Work::TransactionComplete);
         }
+        let parent = self.txns.get_mut(&irt).map(|x| {
+            x.from = None;
+            x.from_parent
+        });
+        if let Some(caller) = self.threads.get_mut(&tt) {
+            caller.transaction_stack = parent.flatten();
+        }
+        self.enqueue_thread_work(tt, Work::Transaction(id));
+        if let Some(p) = self.procs.get_mut(&prep.target_proc) {
+            p.outstanding_txns += 1;
+        }
+        self.free_transaction(irt);
+        self.stats.replies += 1;
+    }
+
+    /// Queues two-way call `id`, which goes on top of the sender's transaction stack.
+    fn queue_call(&mut self, t: ThreadId, prep: &Prepared, id: TxnId) -> Result<(), u32> {
+        self.enqueue_deferred_thread_work(t, Work::TransactionComplete);
+        let th = self.threads.get_mut(&t).expect("sender thread exists");
+        let parent = th.transaction_stack.replace(id);
+        if let Some(x) = self.txns.get_mut(&id) {
+            x.need_reply = true;
+            x.from_parent = parent;
+        }
+        let r = self.proc_transaction(id, prep.target_proc, prep.target_thread);
+        if r.is_err()
+            && let Some(th) = self.threads.get_mut(&t)
+        {
+            th.transaction_stack = parent;
+        }
+        r
+    }
+
+    /// `err_dead_proc_or_thread`: the target died before transaction `id` could be queued.
+    /// Forgets the transaction (it was never counted as outstanding) and undoes everything.
+    fn txn_queue_failed(&mut self, t: ThreadId, prep: &Prepared, id: TxnId, code: u32) {
+        if let Some(x) = self.txns.remove(&id) {
+            self.stats.deleted(Obj::Transaction);
+            self.uncharge_fds(x.sender, x.sender_euid, x.to_proc, x.fd_fixups.len());
+        }
+        self.set_buffer_transaction(prep, None);
+        let count = (prep.req.tr.offsets_size / 8) as usize;
+        let f = Failure {
+            code,
+            errno: None,
+            why: "target died".into(),
+            in_reply_to: None,
+            target_node: prep.target_node,
+            buffer: Some((prep.target_proc, prep.buffer_offset, count)),
+            tcomplete_queued: true,
+        };
+        self.txn_fail(t, &prep.req, f);
     }
 
     /// `binder_proc_transaction`: hands a transaction to a thread of the target (the given
@@ -936,9 +1017,9 @@ impl State {
     /// buffer, node references.
     fn undo(&mut self, f: Failure) {
         match f.buffer.filter(|(p, _, _)| self.proc_alive(*p).is_some()) {
-            Some((p, off, failed_at)) => {
-                self.buffer_release(p, off, Some(failed_at));
-                self.free_area_buffer(p, off);
+            Some((p, off, translated)) => {
+                let mut job = self.failed_buf(p, off, translated);
+                self.free_buf(&mut job, usize::MAX);
             }
             None => {
                 if let Some(n) = f.target_node {
@@ -961,7 +1042,9 @@ impl State {
         {
             self.stats.deleted(Obj::TransactionComplete);
         }
-        let (code, param, in_reply_to) = (f.code, f.param, f.in_reply_to);
+        let (code, in_reply_to) = (f.code, f.in_reply_to);
+        // The extended error's errno is negative, as the kernel's.
+        let param = f.errno.map_or(0, |e| -(e as i32));
         let (pid, tid) = self.threads.get(&t).map_or((0, 0), |th| {
             (self.procs.get(&th.proc).map_or(0, |p| p.pid), th.tid)
         });
