@@ -24,6 +24,7 @@ use crate::refs::RefError;
 use crate::sys;
 use crate::transaction::{FileTable, TxnFailed, TxnRequest};
 use crate::{Access, Limits};
+use nix::errno::Errno;
 
 type Guard<'a> = MutexGuard<'a, State>;
 
@@ -481,12 +482,12 @@ impl Driver {
         (self.unlock(st), Next::Continue)
     }
 
-    /// A request on a thread connection that is not one: answered with `-EINVAL`.
+    /// A request on a thread connection that is not one: answered with `errno`.
     pub fn bad_request(
         &self,
         conn: &mut ThreadConn,
         is_ioctl: bool,
-        errno: i32,
+        errno: Errno,
     ) -> (Vec<Outgoing>, Next) {
         let mut st = self.lock();
         if self.begin(&mut st, conn).is_none() {
@@ -494,9 +495,9 @@ impl Driver {
         }
         let mut bytes = Vec::new();
         if is_ioctl {
-            encode_ioctl_done(-errno, 0, &[], &[], &mut bytes);
+            encode_ioctl_done(crate::ret(Err(errno)), 0, &[], &[], &mut bytes);
         } else {
-            encode_reply(-errno, &[], &mut bytes);
+            encode_reply(crate::ret(Err(errno)), &[], &mut bytes);
         }
         st.outgoing.push(Outgoing {
             sock: conn.sock.clone(),
@@ -522,29 +523,29 @@ impl Driver {
     // ---- process connection ------------------------------------------------------------
 
     /// `mmap` of the binder fd: the sealed receive area.
-    pub fn mmap(&self, p: ProcId, size: u64) -> Result<(OwnedFd, u64), i32> {
+    pub fn mmap(&self, p: ProcId, size: u64) -> Result<(OwnedFd, u64), Errno> {
         if size == 0 {
-            return Err(-libc::EINVAL);
+            return Err(Errno::EINVAL);
         }
         if self.lock().procs.get(&p).is_none_or(|p| p.area.is_some()) {
-            return Err(-libc::EBUSY);
+            return Err(Errno::EBUSY);
         }
         let granted = size.min(MAX_AREA_SIZE as u64) as usize;
         let uid = {
             let mut st = self.lock();
-            let uid = st.procs.get(&p).map(|p| p.uid).ok_or(-libc::ESRCH)?;
+            let uid = st.procs.get(&p).map(|p| p.uid).ok_or(Errno::ESRCH)?;
             if !st.charge_area(uid, granted as u64) {
                 tracing::warn!(
                     uid,
                     "refusing a receive area: the user's processes hold their limit"
                 );
-                return Err(-libc::ENOMEM);
+                return Err(Errno::ENOMEM);
             }
             uid
         };
         let created = sys::create_area(granted).map_err(|e| {
             tracing::error!("cannot create a {granted} byte receive area: {e}");
-            -e.raw_os_error().unwrap_or(libc::ENOMEM)
+            e.raw_os_error().map_or(Errno::ENOMEM, Errno::from_raw)
         });
         let mut st = self.lock();
         let (fd, mapping) = match created {
@@ -560,7 +561,7 @@ impl Driver {
             .filter(|p| p.area.is_none() && !p.is_dead)
         else {
             st.uncharge_area(uid, granted as u64);
-            return Err(-libc::EBUSY);
+            return Err(Errno::EBUSY);
         };
         proc.area = Some(Area {
             mapping: Arc::new(mapping),
@@ -570,65 +571,74 @@ impl Driver {
         Ok((fd, granted as u64))
     }
 
-    pub fn mmap_addr(&self, p: ProcId, addr: u64) -> i32 {
+    /// `OP_MMAP_ADDR`: where the process mapped its receive area (the buffer addresses it
+    /// reads are relative to it).
+    pub fn mmap_addr(&self, p: ProcId, addr: u64) -> Result<(), Errno> {
         let mut st = self.lock();
         let Some(area) = st.procs.get_mut(&p).and_then(|p| p.area.as_mut()) else {
-            return -libc::EINVAL;
+            return Err(Errno::EINVAL);
         };
         if area.user_addr.is_some() {
-            return -libc::EBUSY;
+            return Err(Errno::EBUSY);
         }
         if addr.checked_add(area.alloc.size() as u64).is_none() {
-            return -libc::EINVAL;
+            return Err(Errno::EINVAL);
         }
         area.user_addr = Some(addr);
-        0
+        Ok(())
     }
 
-    pub fn register_arena(&self, p: ProcId, addr: u64, size: u64, fd: Option<OwnedFd>) -> i32 {
-        let Some(fd) = fd else { return -libc::EINVAL };
+    /// `OP_REGISTER_ARENA`: the process's send arena, mapped read-only by the driver.
+    pub fn register_arena(
+        &self,
+        p: ProcId,
+        addr: u64,
+        size: u64,
+        fd: Option<OwnedFd>,
+    ) -> Result<(), Errno> {
+        let fd = fd.ok_or(Errno::EINVAL)?;
         if size == 0 || size > MAX_ARENA_SIZE || addr.checked_add(size).is_none() {
-            return -libc::EINVAL;
+            return Err(Errno::EINVAL);
         }
         let mapping = match sys::map_arena(&fd, size as usize) {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!("refusing send arena of {size} bytes: {e}");
-                return -libc::EINVAL;
+                return Err(Errno::EINVAL);
             }
         };
         let mut st = self.lock();
         let Some(proc) = st.procs.get_mut(&p) else {
-            return -libc::ESRCH;
+            return Err(Errno::ESRCH);
         };
         proc.arena = Some(Arc::new(Arena {
             mapping,
             addr,
             size,
         }));
-        0
+        Ok(())
     }
 
     /// `OP_NEW_THREAD`: a new thread connection, created here so that it can only lead to
     /// the driver. Returns the driver's end (the caller serves it) and the process's end.
-    pub fn new_thread(&self, p: ProcId, tid: u32) -> Result<(ThreadConn, OwnedFd), i32> {
+    pub fn new_thread(&self, p: ProcId, tid: u32) -> Result<(ThreadConn, OwnedFd), Errno> {
         let (ours, theirs) = sys::seqpacket_pair().map_err(|e| {
             tracing::warn!("cannot create a thread connection: {e}");
-            -e.raw_os_error().unwrap_or(libc::EMFILE)
+            e.raw_os_error().map_or(Errno::EMFILE, Errno::from_raw)
         })?;
         let sock = Arc::new(ours);
         let mut st = self.lock();
         let (uid, threads) = st
             .proc_alive(p)
             .map(|p| (p.uid, p.thread_socks.len()))
-            .ok_or(-libc::ESRCH)?;
+            .ok_or(Errno::ESRCH)?;
         if threads >= st.limits.max_threads_per_proc || !st.admit_connection(uid, false) {
             tracing::warn!(uid, threads, "refusing a thread connection: limit reached");
-            return Err(-libc::EAGAIN);
+            return Err(Errno::EAGAIN);
         }
         let Some(thread) = st.new_thread(p, tid, sock.clone()) else {
             st.connection_closed(uid, false);
-            return Err(-libc::ESRCH);
+            return Err(Errno::ESRCH);
         };
         Ok((
             ThreadConn {

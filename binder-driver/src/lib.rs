@@ -13,6 +13,8 @@
 //! - `refs`, `release`, `driver` (`binder_thread_write`, `binder_ioctl`), `server` (sockets);
 //! - `sys`: every syscall and mapping, the only place with `unsafe`.
 
+#![deny(missing_docs)]
+
 mod alloc;
 mod driver;
 mod dump;
@@ -137,6 +139,9 @@ impl Default for Limits {
 }
 
 impl DriverConfig {
+    /// The configuration of instance `instance`: only its owner and root may use it, no idle
+    /// exit, and the limits that fit this process's open-file limit (raised to the hard
+    /// limit).
     pub fn new(instance: impl Into<String>) -> Self {
         DriverConfig {
             instance: instance.into(),
@@ -156,21 +161,32 @@ impl Default for DriverConfig {
     }
 }
 
+/// Why an instance cannot be served.
 #[derive(Debug, thiserror::Error)]
 pub enum DriverError {
     /// Another driver already listens under this instance name.
     #[error("a binder driver instance with this name is already running")]
     AlreadyRunning,
+    /// The name is empty, too long for a socket address, or contains a NUL byte.
     #[error("invalid instance name {0:?}")]
     InvalidInstance(String),
+    /// Settings that do not go together (e.g. a shared instance on an abstract socket).
     #[error("invalid configuration: {0}")]
     InvalidConfig(&'static str),
+    /// A system call failed while binding or serving.
     #[error("{context}: {source}")]
     Io {
+        /// What the driver was doing.
         context: &'static str,
+        /// The error.
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The `ret` of an answer on the wire: 0, or the negated errno (as an ioctl's return).
+pub(crate) fn ret(r: Result<(), nix::errno::Errno>) -> i32 {
+    r.map_or_else(|e| -(e as i32), |()| 0)
 }
 
 /// Binds the instance's socket and serves until shutdown. Returns

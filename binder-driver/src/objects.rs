@@ -2,7 +2,11 @@
 //! (`binder_get_object`). Only the driver writes receive areas, so what is read here is the
 //! driver's own copy; it is still validated on every read.
 
-use binder_sys::*;
+use binder_sys::{
+    BINDER_TYPE_BINDER, BINDER_TYPE_FD, BINDER_TYPE_FDA, BINDER_TYPE_HANDLE, BINDER_TYPE_PTR,
+    BINDER_TYPE_WEAK_BINDER, BINDER_TYPE_WEAK_HANDLE, BUFFER_OBJECT_SIZE, FD_ARRAY_OBJECT_SIZE,
+    FLAT_BINDER_OBJECT_SIZE, FlatBinderObject, Wire,
+};
 
 use crate::sys::SharedMapping;
 

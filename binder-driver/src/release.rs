@@ -5,9 +5,12 @@
 
 use std::sync::Arc;
 
-use binder_sys::*;
+use binder_sys::{
+    BINDER_TYPE_BINDER, BINDER_TYPE_FD, BINDER_TYPE_HANDLE, BINDER_TYPE_WEAK_BINDER,
+    BINDER_TYPE_WEAK_HANDLE, BR_DEAD_REPLY, BR_OK, TF_ONE_WAY, command_name,
+};
 
-use crate::model::*;
+use crate::model::{DeathId, DeathKind, NodeId, ProcId, State, ThreadId, TxnId, Work, WorkList};
 use crate::objects::BufferView;
 use crate::stats::Obj;
 

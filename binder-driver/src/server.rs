@@ -11,6 +11,8 @@ use binder_sys::ud::{
     OP_IOCTL_DONE, OP_REPLY, ProcRequest, ThreadRequest, UD_REVISION, encode_reply,
 };
 
+use nix::errno::Errno;
+
 use crate::driver::{Driver, Next, ThreadConn, send_all};
 use crate::model::ProcId;
 use crate::sys::{self, PeerCred};
@@ -69,8 +71,8 @@ impl Server {
             ));
         }
         let listener = sys::bind_listener(&endpoint, config.socket_mode, config.socket_group)
-            .map_err(|e| match e.raw_os_error() {
-                Some(libc::EADDRINUSE) => DriverError::AlreadyRunning,
+            .map_err(|e| match e.raw_os_error().map(Errno::from_raw) {
+                Some(Errno::EADDRINUSE) => DriverError::AlreadyRunning,
                 _ => DriverError::Io {
                     context: "binding the driver socket",
                     source: e,
@@ -163,13 +165,13 @@ impl Server {
                 pid = cred.pid,
                 "refusing a connection: the instance is not shared"
             );
-            reply(&sock, -libc::EACCES, &[], &[]);
+            reply(&sock, Err(Errno::EACCES), &[], &[]);
             return;
         }
         if !st.admit_connection(cred.uid, true) {
             drop(st);
             tracing::warn!(uid = cred.uid, "refusing a connection: limit reached");
-            reply(&sock, -libc::EAGAIN, &[], &[]);
+            reply(&sock, Err(Errno::EAGAIN), &[], &[]);
             return;
         }
         st.live_connections += 1;
@@ -198,9 +200,11 @@ fn connection_ended(driver: &Driver) {
     }
 }
 
-fn reply(sock: &OwnedFd, ret: i32, payload: &[u8], fds: &[OwnedFd]) {
+/// Answers a request on a process or new connection: success with `payload` and `fds`, or the
+/// errno.
+fn reply(sock: &OwnedFd, ret: Result<(), Errno>, payload: &[u8], fds: &[OwnedFd]) {
     let mut out = Vec::new();
-    encode_reply(ret, payload, &mut out);
+    encode_reply(crate::ret(ret), payload, &mut out);
     if let Err(e) = sys::send_datagram(sock, &out, fds, true) {
         tracing::debug!("reply to a closed connection: {e}");
     }
@@ -239,47 +243,10 @@ fn serve_first(
             flags,
             revision,
         }) if version == HELLO_VERSION && revision == UD_REVISION => {
-            driver.lock().connection_identified(cred.uid);
-            let mut fds = first.fds.into_iter();
-            let mut mem = fds.next();
-            if fds.next().is_some() || mem.as_ref().is_some_and(|m| !sys::is_procfs(m)) {
-                tracing::info!(
-                    pid = cred.pid,
-                    "refusing a hello: its file is not on procfs"
-                );
-                reply(sock, -libc::EINVAL, &[], &[]);
-                return (true, true);
-            }
-            if mem
-                .as_ref()
-                .is_some_and(|m| !sys::is_memory_file_of(m, cred.pid))
-            {
-                // Another procfs file, or the process's own seen through another procfs (a
-                // process in another pid namespace): never read. The process can still send
-                // what it builds in its send arena.
-                tracing::warn!(
-                    pid = cred.pid,
-                    "the memory file of a hello is not /proc/{}/mem here: not used",
-                    cred.pid
-                );
-                mem = None;
-            }
-            let id = {
-                let mut st = driver.lock();
-                let id = st.new_proc(cred.pid, cred.uid, cred.gid, mem);
-                if let Some(p) = st.procs.get_mut(&id) {
-                    p.no_reply_complete = flags & HELLO_FLAG_NO_REPLY_COMPLETE != 0;
-                }
-                id
-            };
-            tracing::debug!(pid = cred.pid, uid = cred.uid, "process connected");
             let own = ignore_own && cred.pid == std::process::id();
-            if own {
-                connection_ended(driver);
-            }
-            reply(sock, 0, &std::process::id().to_le_bytes(), &[]);
-            serve_process(driver, id, sock, &mut buf);
-            (!own, true)
+            let served = serve_hello(driver, sock, cred, own, flags, first.fds, &mut buf);
+            // The driver's own process stopped counting once served; a refused one never did.
+            (!(served && own), true)
         }
         Some(ProcRequest::Debug { query }) => {
             driver.lock().connection_identified(cred.uid);
@@ -294,14 +261,68 @@ fn serve_first(
                 "process speaks protocol version {version} revision {revision}, not \
                  {HELLO_VERSION} revision {UD_REVISION}"
             );
-            reply(sock, -libc::EPROTO, &UD_REVISION.to_le_bytes(), &[]);
+            reply(sock, Err(Errno::EPROTO), &UD_REVISION.to_le_bytes(), &[]);
             (true, false)
         }
         _ => {
-            reply(sock, -libc::EPROTO, &[], &[]);
+            reply(sock, Err(Errno::EPROTO), &[], &[]);
             (true, false)
         }
     }
+}
+
+/// A process's hello: checks its memory file, records the process and serves its connection
+/// until the process dies. `own`: the driver's own process, which stops counting as live
+/// here. `false` when the hello is refused.
+fn serve_hello(
+    driver: &Arc<Driver>,
+    sock: &OwnedFd,
+    cred: PeerCred,
+    own: bool,
+    flags: u32,
+    fds: Vec<OwnedFd>,
+    buf: &mut sys::RecvBuffer,
+) -> bool {
+    driver.lock().connection_identified(cred.uid);
+    let mut fds = fds.into_iter();
+    let mut mem = fds.next();
+    if fds.next().is_some() || mem.as_ref().is_some_and(|m| !sys::is_procfs(m)) {
+        tracing::info!(
+            pid = cred.pid,
+            "refusing a hello: its file is not on procfs"
+        );
+        reply(sock, Err(Errno::EINVAL), &[], &[]);
+        return false;
+    }
+    if mem
+        .as_ref()
+        .is_some_and(|m| !sys::is_memory_file_of(m, cred.pid))
+    {
+        // Another procfs file, or the process's own seen through another procfs (a
+        // process in another pid namespace): never read. The process can still send
+        // what it builds in its send arena.
+        tracing::warn!(
+            pid = cred.pid,
+            "the memory file of a hello is not /proc/{}/mem here: not used",
+            cred.pid
+        );
+        mem = None;
+    }
+    let id = {
+        let mut st = driver.lock();
+        let id = st.new_proc(cred.pid, cred.uid, cred.gid, mem);
+        if let Some(p) = st.procs.get_mut(&id) {
+            p.no_reply_complete = flags & HELLO_FLAG_NO_REPLY_COMPLETE != 0;
+        }
+        id
+    };
+    tracing::debug!(pid = cred.pid, uid = cred.uid, "process connected");
+    if own {
+        connection_ended(driver);
+    }
+    reply(sock, Ok(()), &std::process::id().to_le_bytes(), &[]);
+    serve_process(driver, id, sock, buf);
+    true
 }
 
 /// A process connection: `mmap`, arena, threads; end of file is the process's death.
@@ -316,14 +337,14 @@ fn serve_process(driver: &Arc<Driver>, id: ProcId, sock: &OwnedFd, buf: &mut sys
             }
         };
         if msg.truncated {
-            reply(sock, -libc::EMSGSIZE, &[], &[]);
+            reply(sock, Err(Errno::EMSGSIZE), &[], &[]);
             continue;
         }
         let mut fds = msg.fds.into_iter();
         match ProcRequest::decode(&buf.data[..msg.len]) {
             Some(ProcRequest::Mmap { size }) => match driver.mmap(id, size) {
-                Ok((fd, granted)) => reply(sock, 0, &granted.to_le_bytes(), &[fd]),
-                Err(e) => reply(sock, e, &[], &[]),
+                Ok((fd, granted)) => reply(sock, Ok(()), &granted.to_le_bytes(), &[fd]),
+                Err(e) => reply(sock, Err(e), &[], &[]),
             },
             Some(ProcRequest::MmapAddr { addr }) => {
                 reply(sock, driver.mmap_addr(id, addr), &[], &[])
@@ -350,23 +371,23 @@ fn serve_process(driver: &Arc<Driver>, id: ProcId, sock: &OwnedFd, buf: &mut sys
                             }
                         });
                     match spawned {
-                        Ok(_) => reply(sock, 0, &[], &[theirs]),
+                        Ok(_) => reply(sock, Ok(()), &[], &[theirs]),
                         Err(e) => {
                             tracing::error!("cannot start a driver thread: {e}");
                             let conn = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
                             if let Some(conn) = conn {
                                 driver.thread_not_served(conn);
                             }
-                            reply(sock, -libc::EAGAIN, &[], &[]);
+                            reply(sock, Err(Errno::EAGAIN), &[], &[]);
                         }
                     }
                 }
-                Err(e) => reply(sock, e, &[], &[]),
+                Err(e) => reply(sock, Err(e), &[], &[]),
             },
             // A reply where a request belongs (the driver never sends requests): the peer is
             // not a process; never answer it.
             None if is_reply_op(&buf.data[..msg.len]) => break,
-            _ => reply(sock, -libc::EINVAL, &[], &[]),
+            _ => reply(sock, Err(Errno::EINVAL), &[], &[]),
         }
     }
     send_all(driver.proc_gone(id));
@@ -398,7 +419,7 @@ fn serve_thread(driver: &Arc<Driver>, mut conn: ThreadConn) {
         }
         let (out, next) = if msg.truncated {
             let is_ioctl = bytes.get(..4) == Some(&OP_IOCTL.to_le_bytes()[..]);
-            driver.bad_request(&mut conn, is_ioctl, libc::EMSGSIZE)
+            driver.bad_request(&mut conn, is_ioctl, Errno::EMSGSIZE)
         } else {
             match ThreadRequest::decode(bytes) {
                 Some(ThreadRequest::Ioctl { cmd, arg }) => {
@@ -407,7 +428,7 @@ fn serve_thread(driver: &Arc<Driver>, mut conn: ThreadConn) {
                 Some(ThreadRequest::FdFixup { fds }) => driver.fd_fixup(&mut conn, &fds),
                 None => {
                     let is_ioctl = bytes.get(..4) == Some(&OP_IOCTL.to_le_bytes()[..]);
-                    driver.bad_request(&mut conn, is_ioctl, libc::EINVAL)
+                    driver.bad_request(&mut conn, is_ioctl, Errno::EINVAL)
                 }
             }
         };
@@ -436,7 +457,7 @@ fn serve_debug(driver: &Driver, sock: &OwnedFd, query: u32, uid: u32) {
                 std::mem::replace(&mut usage.debugging, true)
             };
             if busy {
-                reply(sock, -libc::EAGAIN, &[], &[]);
+                reply(sock, Err(Errno::EAGAIN), &[], &[]);
                 return;
             }
             let state: DriverState = driver.dump(Some(uid));
@@ -450,7 +471,7 @@ fn serve_debug(driver: &Driver, sock: &OwnedFd, query: u32, uid: u32) {
                 uid,
                 "refusing a debug query {query} of a user who does not administer the instance"
             );
-            reply(sock, -libc::EACCES, &[], &[]);
+            reply(sock, Err(Errno::EACCES), &[], &[]);
             return;
         }
         Some(DebugQuery::Stats) => serde_json::to_string(&driver.lock().stats_snapshot()),
@@ -460,7 +481,7 @@ fn serve_debug(driver: &Driver, sock: &OwnedFd, query: u32, uid: u32) {
             Ok(String::new())
         }
         None => {
-            reply(sock, -libc::EINVAL, &[], &[]);
+            reply(sock, Err(Errno::EINVAL), &[], &[]);
             return;
         }
     };
@@ -468,7 +489,7 @@ fn serve_debug(driver: &Driver, sock: &OwnedFd, query: u32, uid: u32) {
         Ok(t) => t,
         Err(e) => {
             tracing::error!("cannot serialize the state: {e}");
-            reply(sock, -libc::EIO, &[], &[]);
+            reply(sock, Err(Errno::EIO), &[], &[]);
             return;
         }
     };

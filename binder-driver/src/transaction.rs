@@ -20,10 +20,15 @@ use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
 use binder_sys::ud::MAX_FDS_PER_MESSAGE;
-use binder_sys::*;
+use binder_sys::{
+    BINDER_TYPE_BINDER, BINDER_TYPE_FD, BINDER_TYPE_FDA, BINDER_TYPE_HANDLE, BINDER_TYPE_PTR,
+    BINDER_TYPE_WEAK_BINDER, BINDER_TYPE_WEAK_HANDLE, BR_DEAD_REPLY, BR_FAILED_REPLY, BR_OK,
+    BR_TRANSACTION_COMPLETE, ExtendedError, FlatBinderObject, TF_ACCEPT_FDS, TF_CLEAR_BUF,
+    TF_ONE_WAY, TransactionData, command_name,
+};
 
 use crate::alloc::{AllocError, align8};
-use crate::model::*;
+use crate::model::{Arena, FdFixup, NodeId, ProcId, State, ThreadId, Transaction, TxnId, Work};
 use crate::objects::{BufferView, Object};
 use crate::stats::Obj;
 use crate::sys::SharedMapping;
