@@ -16,10 +16,20 @@ use std::time::Duration;
 use binder_sys::ud::{
     MAX_AREA_SIZE, MAX_ARENA_SIZE, decode_fd_table, encode_ioctl_done, encode_reply,
 };
-use binder_sys::*;
+use binder_sys::{
+    BC_ACQUIRE_RESULT, BC_ATTEMPT_ACQUIRE, BINDER_CURRENT_PROTOCOL_VERSION,
+    BINDER_ENABLE_ONEWAY_SPAM_DETECTION, BINDER_GET_EXTENDED_ERROR, BINDER_GET_NODE_DEBUG_INFO,
+    BINDER_GET_NODE_INFO_FOR_REF, BINDER_SET_CONTEXT_MGR, BINDER_SET_CONTEXT_MGR_EXT,
+    BINDER_SET_MAX_THREADS, BINDER_THREAD_EXIT, BINDER_VERSION, BINDER_WRITE_READ, BR_OK, Bc,
+    BinderWriteRead, DecodeError, ExtendedError, FlatBinderObject, HandleCookie, NodeDebugInfo,
+    NodeInfoForRef, PtrCookie, Reader, WRITE_READ_SIZE, Wire, command_name,
+};
 
 use crate::alloc::BinderAlloc;
-use crate::model::*;
+use crate::model::{
+    Area, Arena, DeathId, DeathKind, LOOPER_ENTERED, LOOPER_EXITED, LOOPER_INVALID,
+    LOOPER_REGISTERED, Outgoing, Proc, ProcId, State, ThreadId, WorkList,
+};
 use crate::refs::RefError;
 use crate::sys;
 use crate::transaction::{FileTable, TxnFailed, TxnRequest};
@@ -65,7 +75,7 @@ pub fn send_all(out: Vec<Outgoing>) {
     for o in out {
         match sys::send_datagram(&o.sock, &o.bytes, &o.fds, true) {
             Ok(()) => {}
-            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+            Err(e) if e.raw_os_error() == Some(Errno::EAGAIN as i32) => {
                 tracing::warn!("a thread connection does not read its answers; dropping it");
                 sys::shutdown(&o.sock);
             }
@@ -186,11 +196,11 @@ impl Driver {
         cmds: &[u8],
         files: &FileTable,
         consumed: &mut u64,
-    ) -> (Guard<'a>, Result<(), i32>) {
+    ) -> (Guard<'a>, Result<(), Errno>) {
         let mut pos = *consumed as usize;
         while pos < cmds.len() {
             let Some(th) = st.threads.get(&t) else {
-                return (st, Err(-libc::ESRCH));
+                return (st, Err(Errno::ESRCH));
             };
             if th.return_error != BR_OK {
                 break;
@@ -282,58 +292,22 @@ impl Driver {
         }
         let proc_id = conn.proc;
         let sock = conn.sock.clone();
-        let (ret, out): (i32, Vec<u8>) = match cmd {
+        let result = match cmd {
             BINDER_WRITE_READ => {
                 st = self.write_read(st, t, &sock, arg, files);
                 return (self.unlock(st), Next::Continue);
             }
-            BINDER_SET_MAX_THREADS => match le_u32(arg, 0) {
-                Some(n) => {
-                    if let Some(p) = st.procs.get_mut(&proc_id) {
-                        p.max_threads = n;
-                    }
-                    (0, Vec::new())
-                }
-                None => (-libc::EINVAL, Vec::new()),
-            },
-            BINDER_SET_CONTEXT_MGR => (st.set_context_mgr(proc_id, None), Vec::new()),
-            BINDER_SET_CONTEXT_MGR_EXT => match FlatBinderObject::read(arg) {
-                Some(fbo) => (st.set_context_mgr(proc_id, Some(fbo)), Vec::new()),
-                None => (-libc::EINVAL, Vec::new()),
-            },
             BINDER_THREAD_EXIT => {
                 st.thread_release(t);
                 conn.thread = None;
                 Self::reply_ioctl(&mut st, &sock, 0, &[]);
                 return (self.unlock(st), Next::Continue);
             }
-            BINDER_VERSION => (0, BINDER_CURRENT_PROTOCOL_VERSION.to_le_bytes().to_vec()),
-            BINDER_GET_NODE_DEBUG_INFO => match le_u64(arg, 0) {
-                Some(ptr) => (0, st.node_debug_info(proc_id, ptr)),
-                None => (-libc::EFAULT, Vec::new()),
-            },
-            BINDER_GET_NODE_INFO_FOR_REF => match NodeInfoForRef::read(arg) {
-                Some(info) => match st.node_info_for_ref(proc_id, info) {
-                    Ok(out) => (0, out),
-                    Err(e) => (e, Vec::new()),
-                },
-                None => (-libc::EFAULT, Vec::new()),
-            },
-            BINDER_GET_EXTENDED_ERROR => {
-                let th = st.threads.get_mut(&t).expect("thread of this request");
-                let e = std::mem::replace(&mut th.extended_error, ExtendedError::ok(0));
-                (0, e.bytes().to_vec())
-            }
-            BINDER_ENABLE_ONEWAY_SPAM_DETECTION => match le_u32(arg, 0) {
-                Some(v) => {
-                    if let Some(p) = st.procs.get_mut(&proc_id) {
-                        p.oneway_spam_detection = v != 0;
-                    }
-                    (0, Vec::new())
-                }
-                None => (-libc::EFAULT, Vec::new()),
-            },
-            _ => (-libc::EINVAL, Vec::new()),
+            _ => st.simple_ioctl(t, proc_id, cmd, arg),
+        };
+        let (ret, out) = match result {
+            Ok(out) => (0, out),
+            Err(e) => (crate::ret(Err(e)), Vec::new()),
         };
         if ret != 0 {
             tracing::debug!(
@@ -375,7 +349,7 @@ impl Driver {
         files: Vec<OwnedFd>,
     ) -> Guard<'a> {
         let Some(mut bwr) = BinderWriteRead::read(arg) else {
-            Self::reply_ioctl(&mut st, sock, -libc::EFAULT, &[]);
+            Self::reply_ioctl(&mut st, sock, crate::ret(Err(Errno::EFAULT)), &[]);
             return st;
         };
         let reply = |st: &mut State, ret: i32, bwr: &BinderWriteRead| {
@@ -388,7 +362,7 @@ impl Driver {
             .map(|n| inline.split_at(n))
         else {
             bwr.read_consumed = 0;
-            reply(&mut st, -libc::EFAULT, &bwr);
+            reply(&mut st, crate::ret(Err(Errno::EFAULT)), &bwr);
             return st;
         };
         // The files of the stream's fd objects, by the sender's numbers. They count as in
@@ -405,7 +379,7 @@ impl Driver {
                 "refusing a write with {held} files: too many files in flight"
             );
             bwr.read_consumed = 0;
-            reply(&mut st, -libc::EMFILE, &bwr);
+            reply(&mut st, crate::ret(Err(Errno::EMFILE)), &bwr);
             return st;
         }
         let mut st = self.write_read_holding(st, t, sock, &mut bwr, cmds, trailer, files);
@@ -434,7 +408,7 @@ impl Driver {
             }
             _ => {
                 bwr.read_consumed = 0;
-                reply(&mut st, -libc::EINVAL, bwr);
+                reply(&mut st, crate::ret(Err(Errno::EINVAL)), bwr);
                 return st;
             }
         };
@@ -446,7 +420,7 @@ impl Driver {
             };
             if let Err(e) = result {
                 bwr.read_consumed = 0;
-                reply(&mut st, e, bwr);
+                reply(&mut st, crate::ret(Err(e)), bwr);
                 return st;
             }
         }
@@ -473,7 +447,7 @@ impl Driver {
         };
         let ret = st.apply_fd_fixup(t, conn.proc, fds);
         let mut bytes = Vec::new();
-        encode_reply(ret, &[], &mut bytes);
+        encode_reply(crate::ret(ret), &[], &mut bytes);
         st.outgoing.push(Outgoing {
             sock: conn.sock.clone(),
             bytes,
@@ -719,9 +693,9 @@ impl Driver {
     }
 }
 
-/// The errno of a command stream that cannot be decoded: `-EINVAL` for a command the driver
-/// does not know or support (as the kernel, whatever follows it), `-EFAULT` for one cut short.
-fn command_error(e: DecodeError) -> i32 {
+/// The errno of a command stream that cannot be decoded: `EINVAL` for a command the driver
+/// does not know or support (as the kernel, whatever follows it), `EFAULT` for one cut short.
+fn command_error(e: DecodeError) -> Errno {
     match e {
         DecodeError::Unknown(cmd)
         | DecodeError::Truncated {
@@ -729,15 +703,60 @@ fn command_error(e: DecodeError) -> i32 {
             ..
         } => {
             tracing::info!("unknown command {cmd:#x} ({})", command_name(cmd));
-            -libc::EINVAL
+            Errno::EINVAL
         }
-        DecodeError::Truncated { .. } => -libc::EFAULT,
+        DecodeError::Truncated { .. } => Errno::EFAULT,
     }
 }
 
 impl State {
+    /// The ioctls that answer at once: their output, or the errno.
+    fn simple_ioctl(
+        &mut self,
+        t: ThreadId,
+        proc_id: ProcId,
+        cmd: u32,
+        arg: &[u8],
+    ) -> Result<Vec<u8>, Errno> {
+        match cmd {
+            BINDER_SET_MAX_THREADS => {
+                let n = le_u32(arg, 0).ok_or(Errno::EINVAL)?;
+                if let Some(p) = self.procs.get_mut(&proc_id) {
+                    p.max_threads = n;
+                }
+            }
+            BINDER_SET_CONTEXT_MGR => self.set_context_mgr(proc_id, None)?,
+            BINDER_SET_CONTEXT_MGR_EXT => {
+                let fbo = FlatBinderObject::read(arg).ok_or(Errno::EINVAL)?;
+                self.set_context_mgr(proc_id, Some(fbo))?;
+            }
+            BINDER_VERSION => return Ok(BINDER_CURRENT_PROTOCOL_VERSION.to_le_bytes().to_vec()),
+            BINDER_GET_NODE_DEBUG_INFO => {
+                let ptr = le_u64(arg, 0).ok_or(Errno::EFAULT)?;
+                return Ok(self.node_debug_info(proc_id, ptr));
+            }
+            BINDER_GET_NODE_INFO_FOR_REF => {
+                let info = NodeInfoForRef::read(arg).ok_or(Errno::EFAULT)?;
+                return self.node_info_for_ref(proc_id, info);
+            }
+            BINDER_GET_EXTENDED_ERROR => {
+                let th = self.threads.get_mut(&t).expect("thread of this request");
+                let e = std::mem::replace(&mut th.extended_error, ExtendedError::ok(0));
+                return Ok(e.bytes().to_vec());
+            }
+            BINDER_ENABLE_ONEWAY_SPAM_DETECTION => {
+                let v = le_u32(arg, 0).ok_or(Errno::EFAULT)?;
+                if let Some(p) = self.procs.get_mut(&proc_id) {
+                    p.oneway_spam_detection = v != 0;
+                }
+            }
+            _ => return Err(Errno::EINVAL),
+        }
+        Ok(Vec::new())
+    }
+
     /// The `BC_*` commands other than transactions.
-    fn simple_command(&mut self, t: ThreadId, proc_id: ProcId, bc: Bc) -> Result<(), i32> {
+    fn simple_command(&mut self, t: ThreadId, proc_id: ProcId, bc: Bc) -> Result<(), Errno> {
         let name = bc.name();
         match bc {
             Bc::IncRefs(target)
@@ -746,67 +765,12 @@ impl State {
             | Bc::DecRefs(target) => {
                 let strong = matches!(bc, Bc::Acquire(_) | Bc::Release(_));
                 let increment = matches!(bc, Bc::IncRefs(_) | Bc::Acquire(_));
-                let mut res = Err(RefError::NoRef);
-                if increment
-                    && target == 0
-                    && let Some(ctx) = self.context_mgr_node
-                {
-                    if self.nodes.get(&ctx).and_then(|n| n.proc) == Some(proc_id) {
-                        tracing::info!("context manager tried to acquire desc 0");
-                        return Err(-libc::EINVAL);
-                    }
-                    res = self.inc_ref_for_node(proc_id, ctx, strong, None);
-                }
-                if res.is_err() {
-                    res = self.update_ref_for_handle(proc_id, target, increment, strong);
-                }
-                match res {
-                    Ok(r) if r.desc != target => {
-                        tracing::info!(
-                            "tried to acquire reference to desc {target}, got {} instead",
-                            r.desc
-                        )
-                    }
-                    Ok(r) => tracing::trace!(
-                        "{name} ref {} desc {} s {} w {}",
-                        r.debug_id,
-                        r.desc,
-                        r.strong,
-                        r.weak
-                    ),
-                    Err(e) => tracing::info!("{name} on invalid ref {target}: {e}"),
-                }
+                self.ref_command(proc_id, name, target, strong, increment)?;
             }
             Bc::IncRefsDone(PtrCookie { ptr, cookie })
             | Bc::AcquireDone(PtrCookie { ptr, cookie }) => {
                 let strong = matches!(bc, Bc::AcquireDone(_));
-                let Some(n) = self
-                    .procs
-                    .get(&proc_id)
-                    .and_then(|p| p.nodes.get(&ptr))
-                    .copied()
-                else {
-                    tracing::info!("{name} u{ptr:016x} no match");
-                    return Ok(());
-                };
-                let node = self.nodes.get_mut(&n).ok_or(-libc::EINVAL)?;
-                if node.cookie != cookie {
-                    tracing::info!(
-                        "{name} u{ptr:016x} cookie mismatch {cookie:#x} != {:#x}",
-                        node.cookie
-                    );
-                    return Ok(());
-                }
-                let pending = if strong {
-                    &mut node.pending_strong_ref
-                } else {
-                    &mut node.pending_weak_ref
-                };
-                if !std::mem::replace(pending, false) {
-                    tracing::info!("{name} node {} has no pending request", node.debug_id);
-                    return Ok(());
-                }
-                self.dec_node(n, strong, false);
+                self.ref_done(proc_id, name, PtrCookie { ptr, cookie }, strong)?;
             }
             Bc::FreeBuffer(ptr) => {
                 // (`Driver::thread_write` frees buffers itself, in batches.)
@@ -816,22 +780,7 @@ impl State {
                 }
             }
             Bc::RegisterLooper => {
-                let looper = self.threads.get(&t).map_or(0, |th| th.looper);
-                let p = self.procs.get_mut(&proc_id).ok_or(-libc::ESRCH)?;
-                let mut invalid = false;
-                if looper & LOOPER_ENTERED != 0 {
-                    tracing::info!("BC_REGISTER_LOOPER called after BC_ENTER_LOOPER");
-                    invalid = true;
-                } else if p.requested_threads == 0 {
-                    tracing::info!("BC_REGISTER_LOOPER called without request");
-                    invalid = true;
-                } else {
-                    p.requested_threads -= 1;
-                    p.requested_threads_started += 1;
-                }
-                if let Some(th) = self.threads.get_mut(&t) {
-                    th.looper |= LOOPER_REGISTERED | if invalid { LOOPER_INVALID } else { 0 };
-                }
+                self.register_looper(t, proc_id)?;
             }
             Bc::EnterLooper => {
                 if let Some(th) = self.threads.get_mut(&t) {
@@ -861,8 +810,111 @@ impl State {
             | Bc::AcquireResult(_)
             | Bc::AttemptAcquire(_) => {
                 tracing::info!("unknown command {:#x} ({name})", bc.code());
-                return Err(-libc::EINVAL);
+                return Err(Errno::EINVAL);
             }
+        }
+        Ok(())
+    }
+
+    /// `BC_INCREFS`..`BC_DECREFS` on `target` (handle 0: the context manager's node, which
+    /// gets a ref if the process has none yet).
+    fn ref_command(
+        &mut self,
+        proc_id: ProcId,
+        name: &str,
+        target: u32,
+        strong: bool,
+        increment: bool,
+    ) -> Result<(), Errno> {
+        let mut res = Err(RefError::NoRef);
+        if increment
+            && target == 0
+            && let Some(ctx) = self.context_mgr_node
+        {
+            if self.nodes.get(&ctx).and_then(|n| n.proc) == Some(proc_id) {
+                tracing::info!("context manager tried to acquire desc 0");
+                return Err(Errno::EINVAL);
+            }
+            res = self.inc_ref_for_node(proc_id, ctx, strong, None);
+        }
+        if res.is_err() {
+            res = self.update_ref_for_handle(proc_id, target, increment, strong);
+        }
+        match res {
+            Ok(r) if r.desc != target => {
+                tracing::info!(
+                    "tried to acquire reference to desc {target}, got {} instead",
+                    r.desc
+                )
+            }
+            Ok(r) => tracing::trace!(
+                "{name} ref {} desc {} s {} w {}",
+                r.debug_id,
+                r.desc,
+                r.strong,
+                r.weak
+            ),
+            Err(e) => tracing::info!("{name} on invalid ref {target}: {e}"),
+        }
+        Ok(())
+    }
+
+    /// `BC_INCREFS_DONE`/`BC_ACQUIRE_DONE`: the owner took the reference the driver asked
+    /// for.
+    fn ref_done(
+        &mut self,
+        proc_id: ProcId,
+        name: &str,
+        PtrCookie { ptr, cookie }: PtrCookie,
+        strong: bool,
+    ) -> Result<(), Errno> {
+        let Some(n) = self
+            .procs
+            .get(&proc_id)
+            .and_then(|p| p.nodes.get(&ptr))
+            .copied()
+        else {
+            tracing::info!("{name} u{ptr:016x} no match");
+            return Ok(());
+        };
+        let node = self.nodes.get_mut(&n).ok_or(Errno::EINVAL)?;
+        if node.cookie != cookie {
+            tracing::info!(
+                "{name} u{ptr:016x} cookie mismatch {cookie:#x} != {:#x}",
+                node.cookie
+            );
+            return Ok(());
+        }
+        let pending = if strong {
+            &mut node.pending_strong_ref
+        } else {
+            &mut node.pending_weak_ref
+        };
+        if !std::mem::replace(pending, false) {
+            tracing::info!("{name} node {} has no pending request", node.debug_id);
+            return Ok(());
+        }
+        self.dec_node(n, strong, false);
+        Ok(())
+    }
+
+    /// `BC_REGISTER_LOOPER`: a thread the driver asked for joins the pool.
+    fn register_looper(&mut self, t: ThreadId, proc_id: ProcId) -> Result<(), Errno> {
+        let looper = self.threads.get(&t).map_or(0, |th| th.looper);
+        let p = self.procs.get_mut(&proc_id).ok_or(Errno::ESRCH)?;
+        let mut invalid = false;
+        if looper & LOOPER_ENTERED != 0 {
+            tracing::info!("BC_REGISTER_LOOPER called after BC_ENTER_LOOPER");
+            invalid = true;
+        } else if p.requested_threads == 0 {
+            tracing::info!("BC_REGISTER_LOOPER called without request");
+            invalid = true;
+        } else {
+            p.requested_threads -= 1;
+            p.requested_threads_started += 1;
+        }
+        if let Some(th) = self.threads.get_mut(&t) {
+            th.looper |= LOOPER_REGISTERED | if invalid { LOOPER_INVALID } else { 0 };
         }
         Ok(())
     }
@@ -896,9 +948,9 @@ impl State {
         None
     }
 
-    /// `-ENOMEM` when the process holds as many death notifications as allowed (the kernel's
+    /// `ENOMEM` when the process holds as many death notifications as allowed (the kernel's
     /// answer when it cannot allocate one).
-    fn request_death(&mut self, proc_id: ProcId, handle: u32, cookie: u64) -> Result<(), i32> {
+    fn request_death(&mut self, proc_id: ProcId, handle: u32, cookie: u64) -> Result<(), Errno> {
         let Some(r) = self.get_ref(proc_id, handle, false) else {
             tracing::info!("BC_REQUEST_DEATH_NOTIFICATION invalid ref {handle}");
             return Ok(());
@@ -909,7 +961,7 @@ impl State {
         }
         let node = r.node;
         let Some(d) = self.new_death(proc_id, cookie) else {
-            return Err(-libc::ENOMEM);
+            return Err(Errno::ENOMEM);
         };
         if let Some(r) = self
             .procs
@@ -991,29 +1043,33 @@ impl State {
     }
 
     /// `binder_ioctl_set_ctx_mgr`.
-    fn set_context_mgr(&mut self, proc_id: ProcId, fbo: Option<FlatBinderObject>) -> i32 {
+    fn set_context_mgr(
+        &mut self,
+        proc_id: ProcId,
+        fbo: Option<FlatBinderObject>,
+    ) -> Result<(), Errno> {
         if self.context_mgr_node.is_some() {
             tracing::info!("BINDER_SET_CONTEXT_MGR already set");
-            return -libc::EBUSY;
+            return Err(Errno::EBUSY);
         }
         let Some(uid) = self.procs.get(&proc_id).map(|p| p.uid) else {
-            return -libc::ESRCH;
+            return Err(Errno::ESRCH);
         };
         if !self.is_admin(uid) && self.access.context_manager_uid != Some(uid) {
             tracing::info!("BINDER_SET_CONTEXT_MGR by uid {uid}, who may not");
-            return -libc::EPERM;
+            return Err(Errno::EPERM);
         }
         match self.context_mgr_uid {
             Some(owner) if owner != uid => {
                 tracing::info!("BINDER_SET_CONTEXT_MGR bad uid {uid} != {owner}");
-                return -libc::EPERM;
+                return Err(Errno::EPERM);
             }
             _ => self.context_mgr_uid = Some(uid),
         }
         let fbo = fbo.unwrap_or_default();
         let Some(n) = self.get_or_new_node(proc_id, fbo.binder_or_handle, fbo.cookie, fbo.flags)
         else {
-            return -libc::ENOMEM;
+            return Err(Errno::ENOMEM);
         };
         if let Some(node) = self.nodes.get_mut(&n) {
             node.local_weak_refs += 1;
@@ -1022,7 +1078,7 @@ impl State {
             node.has_weak_ref = true;
         }
         self.context_mgr_node = Some(n);
-        0
+        Ok(())
     }
 
     /// `binder_ioctl_get_node_debug_info`: the first node after `ptr`.
@@ -1050,7 +1106,7 @@ impl State {
     }
 
     /// `binder_ioctl_get_node_info_for_ref` (context manager only).
-    fn node_info_for_ref(&self, proc_id: ProcId, info: NodeInfoForRef) -> Result<Vec<u8>, i32> {
+    fn node_info_for_ref(&self, proc_id: ProcId, info: NodeInfoForRef) -> Result<Vec<u8>, Errno> {
         let handle = info.handle;
         if info
             != (NodeInfoForRef {
@@ -1059,7 +1115,7 @@ impl State {
             })
         {
             tracing::info!("BINDER_GET_NODE_INFO_FOR_REF: only handle may be non-zero");
-            return Err(-libc::EINVAL);
+            return Err(Errno::EINVAL);
         }
         if self
             .context_mgr_node
@@ -1067,12 +1123,12 @@ impl State {
             .and_then(|n| n.proc)
             != Some(proc_id)
         {
-            return Err(-libc::EPERM);
+            return Err(Errno::EPERM);
         }
         let n = self
             .node_from_ref(proc_id, handle, true)
             .and_then(|n| self.nodes.get(&n))
-            .ok_or(-libc::EINVAL)?;
+            .ok_or(Errno::EINVAL)?;
         let out = NodeInfoForRef {
             handle,
             strong_count: n.local_strong_refs + n.internal_strong_refs,
@@ -1083,13 +1139,13 @@ impl State {
     }
 
     /// `OP_FD_FIXUP`: writes the receiver's fd numbers into the slots of the buffer.
-    fn apply_fd_fixup(&mut self, t: ThreadId, proc_id: ProcId, fds: &[i32]) -> i32 {
+    fn apply_fd_fixup(&mut self, t: ThreadId, proc_id: ProcId, fds: &[i32]) -> Result<(), Errno> {
         let Some(pending) = self
             .threads
             .get_mut(&t)
             .and_then(|th| th.pending_fixup.take())
         else {
-            return -libc::EINVAL;
+            return Err(Errno::EINVAL);
         };
         if fds.len() != pending.slots.len() {
             tracing::info!(
@@ -1097,24 +1153,24 @@ impl State {
                 fds.len(),
                 pending.slots.len()
             );
-            return -libc::EINVAL;
+            return Err(Errno::EINVAL);
         }
         let Some(area) = self.procs.get(&proc_id).and_then(|p| p.area.as_ref()) else {
-            return -libc::ESTALE;
+            return Err(Errno::ESTALE);
         };
         let Some(b) = area
             .alloc
             .buffer(pending.buffer_offset)
             .filter(|b| b.debug_id == pending.buffer_debug_id)
         else {
-            return -libc::ESTALE;
+            return Err(Errno::ESTALE);
         };
         let end = pending.buffer_offset + b.data_size;
         for (slot, fd) in pending.slots.iter().zip(fds) {
             if slot + 4 > end || !area.mapping.write(*slot, &fd.to_le_bytes()) {
-                return -libc::EINVAL;
+                return Err(Errno::EINVAL);
             }
         }
-        0
+        Ok(())
     }
 }

@@ -1,9 +1,15 @@
 //! The state dump (the kernel's debugfs `state`) as the JSON types of `binder_sys::ud::state`.
 
 use binder_sys::command_name;
-use binder_sys::ud::state::*;
+use binder_sys::ud::state::{
+    AreaState, ArenaState, BufferState, ContextManagerState, DriverState, NodeState, ProcessState,
+    RefState, StackDirection, StackEntry, ThreadState, TransactionState, WorkState,
+};
 
-use crate::model::*;
+use crate::model::{
+    DeathKind, LOOPER_ENTERED, LOOPER_EXITED, LOOPER_INVALID, LOOPER_REGISTERED, LOOPER_WAITING,
+    Node, Proc, ProcId, State, Thread, ThreadId, TxnId, Work,
+};
 
 fn looper_flags(looper: u32) -> Vec<String> {
     [

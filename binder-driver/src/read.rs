@@ -9,9 +9,16 @@
 use std::os::fd::OwnedFd;
 
 use binder_sys::ud::{MAX_MESSAGE, encode_ioctl_done};
-use binder_sys::*;
+use binder_sys::{
+    BR_FAILED_REPLY, BR_OK, BR_REPLY, BR_SPAWN_LOOPER, BR_TRANSACTION, BinderWriteRead, Br,
+    PtrCookie, Reader, TF_ONE_WAY, TRANSACTION_DATA_SECCTX_SIZE, TransactionData, WRITE_READ_SIZE,
+    Wire,
+};
 
-use crate::model::*;
+use crate::model::{
+    DeathKind, LOOPER_ENTERED, LOOPER_REGISTERED, LOOPER_WAITING, NodeId, Outgoing, PendingFixup,
+    PendingRead, ProcId, State, ThreadId, TxnId, Work, WorkList,
+};
 use crate::stats::Obj;
 
 /// Room for one command word and a `binder_transaction_data_secctx`, the kernel's test
@@ -90,55 +97,8 @@ impl State {
             if th.todo.is_empty() {
                 th.process_todo = false;
             }
-            match w {
-                Work::Transaction(txn) => {
-                    if self.deliver_transaction(t, txn, &mut buf, &mut fds) {
-                        break;
-                    }
-                }
-                Work::ReturnError | Work::ReplyError => {
-                    let th = self.threads.get_mut(&t)?;
-                    let slot = if w == Work::ReturnError {
-                        &mut th.return_error
-                    } else {
-                        &mut th.reply_error
-                    };
-                    let cmd = std::mem::replace(slot, BR_OK);
-                    self.put_error_br(&mut buf, cmd);
-                }
-                Work::TransactionComplete | Work::OnewaySpamSuspect => {
-                    self.stats.deleted(Obj::TransactionComplete);
-                    let warn = w == Work::OnewaySpamSuspect
-                        && self
-                            .procs
-                            .get(&proc_id)
-                            .is_some_and(|p| p.oneway_spam_detection);
-                    self.put_br(
-                        &mut buf,
-                        if warn {
-                            Br::OnewaySpamSuspect
-                        } else {
-                            Br::TransactionComplete
-                        },
-                    );
-                }
-                Work::Node(n) => self.deliver_node_work(n, &mut buf),
-                Work::Death(d) => {
-                    let Some(death) = self.deaths.get_mut(&d) else {
-                        continue;
-                    };
-                    death.queued = None;
-                    let cookie = death.cookie;
-                    if death.kind == DeathKind::ClearNotification {
-                        self.free_death(d);
-                        self.put_br(&mut buf, Br::ClearDeathNotificationDone(cookie));
-                    } else {
-                        self.enqueue_death_work(d, WorkList::Delivered(proc_id), false);
-                        self.put_br(&mut buf, Br::DeadBinder(cookie));
-                        // Death notifications can cause transactions: stop here.
-                        break;
-                    }
-                }
+            if !self.deliver_work(t, proc_id, w, &mut buf, &mut fds)? {
+                break;
             }
         }
         // The pool has no waiting thread and may grow: ask for one more looper.
@@ -156,6 +116,70 @@ impl State {
             }
         }
         Some(ReadResult { bytes: buf, fds })
+    }
+
+    /// Writes the return of one work item taken off a todo list: `Some(false)` when the read
+    /// stops here (a transaction or a death notification was delivered), `None` when the
+    /// thread is gone.
+    fn deliver_work(
+        &mut self,
+        t: ThreadId,
+        proc_id: ProcId,
+        w: Work,
+        buf: &mut Vec<u8>,
+        fds: &mut Vec<OwnedFd>,
+    ) -> Option<bool> {
+        match w {
+            Work::Transaction(txn) => {
+                if self.deliver_transaction(t, txn, buf, fds) {
+                    return Some(false);
+                }
+            }
+            Work::ReturnError | Work::ReplyError => {
+                let th = self.threads.get_mut(&t)?;
+                let slot = if w == Work::ReturnError {
+                    &mut th.return_error
+                } else {
+                    &mut th.reply_error
+                };
+                let cmd = std::mem::replace(slot, BR_OK);
+                self.put_error_br(buf, cmd);
+            }
+            Work::TransactionComplete | Work::OnewaySpamSuspect => {
+                self.stats.deleted(Obj::TransactionComplete);
+                let warn = w == Work::OnewaySpamSuspect
+                    && self
+                        .procs
+                        .get(&proc_id)
+                        .is_some_and(|p| p.oneway_spam_detection);
+                self.put_br(
+                    buf,
+                    if warn {
+                        Br::OnewaySpamSuspect
+                    } else {
+                        Br::TransactionComplete
+                    },
+                );
+            }
+            Work::Node(n) => self.deliver_node_work(n, buf),
+            Work::Death(d) => {
+                let Some(death) = self.deaths.get_mut(&d) else {
+                    return Some(true);
+                };
+                death.queued = None;
+                let cookie = death.cookie;
+                if death.kind == DeathKind::ClearNotification {
+                    self.free_death(d);
+                    self.put_br(buf, Br::ClearDeathNotificationDone(cookie));
+                } else {
+                    self.enqueue_death_work(d, WorkList::Delivered(proc_id), false);
+                    self.put_br(buf, Br::DeadBinder(cookie));
+                    // Death notifications can cause transactions: stop here.
+                    return Some(false);
+                }
+            }
+        }
+        Some(true)
     }
 
     /// `BINDER_WORK_NODE`: tells the owner about reference changes.
@@ -220,17 +244,7 @@ impl State {
         let Some(proc_id) = self.threads.get(&t).map(|th| th.proc) else {
             return false;
         };
-        let buffer = tr.buffer.filter(|off| {
-            self.procs
-                .get(&proc_id)
-                .and_then(|p| p.area.as_ref())
-                .and_then(|a| a.alloc.buffer(*off))
-                .is_some_and(|b| b.transaction == Some(txn))
-        });
-        let Some(buffer_off) = buffer else {
-            // Cannot happen (a queued transaction owns its buffer); never strand the caller.
-            tracing::error!("transaction {} has no buffer at delivery", tr.debug_id);
-            self.cleanup_transaction(txn, BR_FAILED_REPLY);
+        let Some(buffer_off) = self.delivery_buffer(txn, proc_id) else {
             return false;
         };
         let Some(area) = self.procs.get_mut(&proc_id).and_then(|p| p.area.as_mut()) else {
@@ -264,27 +278,7 @@ impl State {
             data_buffer: base + buffer_off as u64,
             data_offsets: offsets_ptr,
         };
-        // `binder_apply_fd_fixups`: the files travel with this read; the process reports the
-        // numbers it got with OP_FD_FIXUP and the driver writes them into the slots.
-        let (fixups, sender) = self
-            .txns
-            .get_mut(&txn)
-            .map(|tr| {
-                (
-                    std::mem::take(&mut tr.fd_fixups),
-                    Some((tr.sender, tr.sender_euid)),
-                )
-            })
-            .unwrap_or_default();
-        if let Some((sender, uid)) = sender {
-            self.uncharge_fds(sender, uid, Some(proc_id), fixups.len());
-        }
-        let pending_fixup = (!fixups.is_empty()).then(|| PendingFixup {
-            buffer_offset: buffer_off,
-            buffer_debug_id,
-            slots: fixups.iter().map(|f| f.offset).collect(),
-        });
-        fds.extend(fixups.into_iter().map(|f| f.file));
+        let pending_fixup = self.take_fd_fixups(txn, proc_id, (buffer_off, buffer_debug_id), fds);
         self.put_br(
             buf,
             if cmd == BR_TRANSACTION {
@@ -307,6 +301,56 @@ impl State {
             self.free_transaction(txn);
         }
         true
+    }
+
+    /// `binder_apply_fd_fixups`: the files of transaction `txn` travel with this read (into
+    /// `fds`); the process reports the numbers it got with `OP_FD_FIXUP` and the driver writes
+    /// them into the slots of the buffer `(offset, debug id)`.
+    fn take_fd_fixups(
+        &mut self,
+        txn: TxnId,
+        proc_id: ProcId,
+        (buffer_off, buffer_debug_id): (usize, u64),
+        fds: &mut Vec<OwnedFd>,
+    ) -> Option<PendingFixup> {
+        let (fixups, sender) = self
+            .txns
+            .get_mut(&txn)
+            .map(|tr| {
+                (
+                    std::mem::take(&mut tr.fd_fixups),
+                    Some((tr.sender, tr.sender_euid)),
+                )
+            })
+            .unwrap_or_default();
+        if let Some((sender, uid)) = sender {
+            self.uncharge_fds(sender, uid, Some(proc_id), fixups.len());
+        }
+        let pending_fixup = (!fixups.is_empty()).then(|| PendingFixup {
+            buffer_offset: buffer_off,
+            buffer_debug_id,
+            slots: fixups.iter().map(|f| f.offset).collect(),
+        });
+        fds.extend(fixups.into_iter().map(|f| f.file));
+        pending_fixup
+    }
+
+    /// The buffer of transaction `txn` in `proc_id`'s area, which the transaction must own.
+    fn delivery_buffer(&mut self, txn: TxnId, proc_id: ProcId) -> Option<usize> {
+        let tr = self.txns.get(&txn)?;
+        let buffer = tr.buffer.filter(|off| {
+            self.procs
+                .get(&proc_id)
+                .and_then(|p| p.area.as_ref())
+                .and_then(|a| a.alloc.buffer(*off))
+                .is_some_and(|b| b.transaction == Some(txn))
+        });
+        if buffer.is_none() {
+            // Cannot happen (a queued transaction owns its buffer); never strand the caller.
+            tracing::error!("transaction {} has no buffer at delivery", tr.debug_id);
+            self.cleanup_transaction(txn, BR_FAILED_REPLY);
+        }
+        buffer
     }
 
     /// Retries the blocked reads of every woken thread (and of threads woken in turn) and
