@@ -3,65 +3,10 @@
 use std::collections::BTreeMap;
 
 use binder_sys::ud::state::{DriverStats, ObjectCount};
-use binder_sys::{
-    BC_ACQUIRE, BC_ACQUIRE_DONE, BC_ACQUIRE_RESULT, BC_ATTEMPT_ACQUIRE,
-    BC_CLEAR_DEATH_NOTIFICATION, BC_DEAD_BINDER_DONE, BC_DECREFS, BC_ENTER_LOOPER, BC_EXIT_LOOPER,
-    BC_FREE_BUFFER, BC_INCREFS, BC_INCREFS_DONE, BC_REGISTER_LOOPER, BC_RELEASE, BC_REPLY,
-    BC_REPLY_SG, BC_REQUEST_DEATH_NOTIFICATION, BC_TRANSACTION, BC_TRANSACTION_SG, BR_ACQUIRE,
-    BR_ACQUIRE_RESULT, BR_ATTEMPT_ACQUIRE, BR_CLEAR_DEATH_NOTIFICATION_DONE, BR_DEAD_BINDER,
-    BR_DEAD_REPLY, BR_DECREFS, BR_ERROR, BR_FAILED_REPLY, BR_FINISHED, BR_FROZEN_REPLY, BR_INCREFS,
-    BR_NOOP, BR_OK, BR_ONEWAY_SPAM_SUSPECT, BR_RELEASE, BR_REPLY, BR_SPAWN_LOOPER, BR_TRANSACTION,
-    BR_TRANSACTION_COMPLETE, BR_TRANSACTION_PENDING_FROZEN,
-};
+use binder_sys::{BC_REPLY_SG, BR_TRANSACTION_PENDING_FROZEN, BR_TRANSACTION_SEC_CTX, Bc, Br};
 
 const BC_SLOTS: usize = (BC_REPLY_SG & 0xff) as usize + 1;
 const BR_SLOTS: usize = (BR_TRANSACTION_PENDING_FROZEN & 0xff) as usize + 1;
-
-/// The commands counted by name in a snapshot, in protocol order.
-const BC_WORDS: [u32; 19] = [
-    BC_TRANSACTION,
-    BC_REPLY,
-    BC_ACQUIRE_RESULT,
-    BC_FREE_BUFFER,
-    BC_INCREFS,
-    BC_ACQUIRE,
-    BC_RELEASE,
-    BC_DECREFS,
-    BC_INCREFS_DONE,
-    BC_ACQUIRE_DONE,
-    BC_ATTEMPT_ACQUIRE,
-    BC_REGISTER_LOOPER,
-    BC_ENTER_LOOPER,
-    BC_EXIT_LOOPER,
-    BC_REQUEST_DEATH_NOTIFICATION,
-    BC_CLEAR_DEATH_NOTIFICATION,
-    BC_DEAD_BINDER_DONE,
-    BC_TRANSACTION_SG,
-    BC_REPLY_SG,
-];
-const BR_WORDS: [u32; 21] = [
-    BR_ERROR,
-    BR_OK,
-    BR_TRANSACTION,
-    BR_REPLY,
-    BR_ACQUIRE_RESULT,
-    BR_DEAD_REPLY,
-    BR_TRANSACTION_COMPLETE,
-    BR_INCREFS,
-    BR_ACQUIRE,
-    BR_RELEASE,
-    BR_DECREFS,
-    BR_ATTEMPT_ACQUIRE,
-    BR_NOOP,
-    BR_SPAWN_LOOPER,
-    BR_FINISHED,
-    BR_DEAD_BINDER,
-    BR_CLEAR_DEATH_NOTIFICATION_DONE,
-    BR_FAILED_REPLY,
-    BR_FROZEN_REPLY,
-    BR_ONEWAY_SPAM_SUSPECT,
-    BR_TRANSACTION_PENDING_FROZEN,
-];
 
 /// Kinds of objects counted (`enum binder_stat_types`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,8 +95,15 @@ impl Stats {
             })
             .collect();
         DriverStats {
-            bc: named(&self.bc, &mut BC_WORDS.into_iter()),
-            br: named(&self.br, &mut BR_WORDS.into_iter()),
+            bc: named(&self.bc, &mut Bc::CODES.iter().copied()),
+            // (`BR_TRANSACTION_SEC_CTX` shares `BR_TRANSACTION`'s slot; the driver never sends it.)
+            br: named(
+                &self.br,
+                &mut Br::CODES
+                    .iter()
+                    .copied()
+                    .filter(|&w| w != BR_TRANSACTION_SEC_CTX),
+            ),
             objects,
             transactions: self.transactions,
             oneway: self.oneway,

@@ -85,6 +85,9 @@ macro_rules! protocol {
         }
 
         impl $Enum {
+            /// Every command word of this direction, in the table's order.
+            pub const CODES: &'static [u32] = &[$($CONST),*];
+
             /// The command word.
             pub const fn code(&self) -> u32 {
                 match self {
@@ -375,5 +378,9 @@ mod tests {
         assert_eq!(Br::SpawnLooper.name(), "BR_SPAWN_LOOPER");
         assert_eq!(Bc::ExitLooper.code(), BC_EXIT_LOOPER);
         assert_eq!(command_name(0x1234), "unknown");
+        // Every word of each direction, each named by its own table.
+        assert_eq!((Bc::CODES.len(), Br::CODES.len()), (19, 22));
+        assert!(Bc::CODES.iter().all(|&c| Bc::name_of(c).is_some()));
+        assert!(Br::CODES.iter().all(|&c| Br::name_of(c).is_some()));
     }
 }
