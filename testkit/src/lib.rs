@@ -111,6 +111,15 @@ pub fn kernel_driver() -> bool {
     std::env::var("BINDER_TEST_DRIVER").is_ok_and(|v| v == "kernel")
 }
 
+/// Whether kernel binder devices are there to lease (`BINDER_TEST_DEVICES` names at least one
+/// that exists), as in the qemu harness.
+pub fn kernel_devices_available() -> bool {
+    std::env::var("BINDER_TEST_DEVICES").is_ok_and(|v| {
+        v.split(',')
+            .any(|d| !d.is_empty() && std::path::Path::new(d).exists())
+    })
+}
+
 /// One test's binder "device": a fresh userspace driver instance (which starts its own service
 /// manager), or a leased kernel device with a service manager this test starts.
 #[derive(Debug)]
@@ -128,17 +137,36 @@ impl TestBinder {
     /// A binder device of its own for the test `name`.
     pub fn new(name: &str) -> Result<TestBinder, String> {
         if kernel_driver() {
-            let lease = DeviceLease::acquire(Duration::from_secs(120))?;
-            let mut t = TestBinder {
-                device: lease.device.clone(),
-                server: None,
-                _lease: Some(lease),
-            };
-            let mut sm = t.spawn(SERVICE_MANAGER_ROLE, &[])?;
-            sm.expect("READY")?;
-            t.server = Some(sm);
-            return Ok(t);
+            Self::kernel(name)
+        } else {
+            Self::userspace(name)
         }
+    }
+
+    /// A leased kernel device from `BINDER_TEST_DEVICES` with a service manager of its own,
+    /// whatever `BINDER_TEST_DRIVER` says (see [`kernel_devices_available`]).
+    pub fn kernel(name: &str) -> Result<TestBinder, String> {
+        let mut t = Self::bare_kernel(name)?;
+        let mut sm = t.spawn(SERVICE_MANAGER_ROLE, &[])?;
+        sm.expect("READY")?;
+        t.server = Some(sm);
+        Ok(t)
+    }
+
+    /// A leased kernel device with no context manager, for a test (or benchmark) that is its
+    /// own.
+    pub fn bare_kernel(_name: &str) -> Result<TestBinder, String> {
+        let lease = DeviceLease::acquire(Duration::from_secs(120))?;
+        Ok(TestBinder {
+            device: lease.device.clone(),
+            server: None,
+            _lease: Some(lease),
+        })
+    }
+
+    /// A fresh userspace driver instance (started by the first process that uses it), whatever
+    /// `BINDER_TEST_DRIVER` says.
+    pub fn userspace(name: &str) -> Result<TestBinder, String> {
         let n = INSTANCE.fetch_add(1, Ordering::Relaxed);
         let short: String = name
             .chars()

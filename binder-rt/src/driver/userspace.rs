@@ -94,9 +94,20 @@ fn check(ret: i32, what: &str) -> io::Result<()> {
     Ok(())
 }
 
-/// An installed `binderd`: beside this program's executable, else on `PATH`.
+/// Names the driver a program starts when it finds none: a `binderd` path, or `embedded` for
+/// the driver built into this program (the `embedded-driver` feature). Unset: an installed
+/// `binderd` if there is one, else the embedded driver.
+pub const BINDERD_ENV: &str = "BINDERD";
+
+/// An installed `binderd`: the one [`BINDERD_ENV`] names, else beside this program's
+/// executable, else on `PATH`.
 fn installed_binderd() -> Option<std::path::PathBuf> {
     use std::os::unix::fs::PermissionsExt;
+    match std::env::var_os(BINDERD_ENV) {
+        Some(v) if v == "embedded" => return None,
+        Some(v) if !v.is_empty() => return Some(v.into()),
+        _ => {}
+    }
     let executable = |p: &std::path::Path| {
         std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     };

@@ -1,0 +1,273 @@
+//! `compare`: binder-rs against the limits and against what users pick instead, in one run.
+//!
+//! ```sh
+//! cargo run --release -p binder-benches --bin compare -- [--cpus 0] [--json out.json] [--svg out.svg]
+//! cargo run --release -p binder-benches --bin compare -- --quick   # CI: every transport answers
+//! ```
+//!
+//! Each transport's server runs in its own process and so does its client (the same binary,
+//! re-executed as a role), so every row pays the same process boundaries. A client makes
+//! `--warmup` unmeasured calls, then `--rounds` timed round trips per payload size, and checks
+//! every answer (the server answers the request's length plus its first and last byte, which
+//! change every call). With `--cpus`, a pass runs with every process restricted to those CPUs
+//! (one CPU: all on one core); a second pass always runs unpinned, the case users get.
+//! Throughput: N client processes × M calls against one server.
+
+mod binder;
+mod kernel_raw;
+mod limits;
+mod measure;
+mod others;
+mod report;
+mod sockets;
+mod transport;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+
+use crate::measure::Summary;
+use crate::report::Row;
+use crate::transport::{Kind, Running};
+
+/// The largest request any transport is asked to carry.
+pub const MAX_PAYLOAD: usize = 512 * 1024;
+
+/// Says, from a server role, that it listens (and where).
+pub fn ready(address: impl std::fmt::Display) {
+    binder_testkit::report(format!("READY {address}"));
+}
+
+#[derive(Parser, Debug)]
+#[command(about = "Round trips and throughput: binder-rs against the limits and the alternatives")]
+struct Args {
+    /// Request sizes in bytes.
+    #[arg(long, value_delimiter = ',', default_values_t = [0, 4096, 65536, 524288])]
+    sizes: Vec<usize>,
+    /// Timed round trips per size.
+    #[arg(long, default_value_t = 2000)]
+    rounds: usize,
+    /// Unmeasured calls before them.
+    #[arg(long, default_value_t = 200)]
+    warmup: usize,
+    /// Also run a pass with every process restricted to these CPUs (e.g. `0`: all on one core).
+    #[arg(long, value_delimiter = ',')]
+    cpus: Option<Vec<usize>>,
+    /// Skip the unpinned pass (only with --cpus).
+    #[arg(long, requires = "cpus")]
+    pinned_only: bool,
+    /// Transports to run (default: every one this machine has).
+    #[arg(long, value_delimiter = ',')]
+    transports: Option<Vec<Kind>>,
+    /// Client processes for the throughput runs (empty: none).
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 4, 16, 64])]
+    clients: Vec<usize>,
+    /// Calls per client in the throughput runs.
+    #[arg(long, default_value_t = 2000)]
+    calls: usize,
+    /// Writes the rows as JSON.
+    #[arg(long)]
+    json: Option<std::path::PathBuf>,
+    /// Draws round trip against payload, one line per transport, as SVG.
+    #[arg(long)]
+    svg: Option<std::path::PathBuf>,
+    /// A short run that checks every transport answers correctly (for CI).
+    #[arg(long)]
+    quick: bool,
+}
+
+fn main() {
+    binder_testkit::dispatch_role(&[
+        ("server", role_server),
+        ("broker-server", role_broker_server),
+        ("client", role_client),
+    ]);
+    let mut args = Args::parse();
+    if std::env::var_os(binder_rt::driver::BINDERD_ENV).is_none() {
+        // SAFETY: no other thread runs yet. Every userspace driver instance this run starts is
+        // the one built into this binary, never an older binderd found beside it or on PATH.
+        unsafe { std::env::set_var(binder_rt::driver::BINDERD_ENV, "embedded") };
+    }
+    if args.quick {
+        args.rounds = args.rounds.min(20);
+        args.warmup = args.warmup.min(3);
+        args.calls = args.calls.min(20);
+        args.clients.retain(|&n| n <= 4);
+    }
+    if let Err(e) = run(&args) {
+        eprintln!("compare: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    if let Some(&big) = args.sizes.iter().max().filter(|&&s| s > MAX_PAYLOAD) {
+        return Err(format!("--sizes: {big} is over the maximum of {MAX_PAYLOAD}"));
+    }
+    let kinds: Vec<Kind> = match &args.transports {
+        Some(k) => k.clone(),
+        None => Kind::ALL.iter().copied().filter(|k| k.available()).collect(),
+    };
+    let mut passes: Vec<Option<&[usize]>> = Vec::new();
+    if let Some(cpus) = &args.cpus {
+        passes.push(Some(cpus));
+    }
+    if !args.pinned_only {
+        passes.push(None);
+    }
+    let mut rows = Vec::new();
+    let mut failures = Vec::new();
+    for cpus in passes {
+        measure::pin(cpus)?;
+        let pinned = cpus.map(|c| {
+            c.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+        eprintln!("compare: pass {}", pinned.as_deref().map_or("unpinned".into(), |c| format!("pinned to CPU {c}")));
+        for &kind in &kinds {
+            match latency_rows(kind, args, pinned.as_deref()) {
+                Ok(r) => rows.extend(r),
+                Err(e) => failures.push(format!("{} ({}): {e}", kind.name(), pinned.as_deref().unwrap_or("unpinned"))),
+            }
+        }
+        for &kind in kinds.iter().filter(|k| k.throughput()) {
+            for &n in &args.clients {
+                match throughput_row(kind, args, n, pinned.as_deref()) {
+                    Ok(r) => rows.push(r),
+                    Err(e) => failures.push(format!("{} × {n} clients: {e}", kind.name())),
+                }
+            }
+        }
+    }
+    measure::pin(None)?;
+    let machine = report::Machine::this();
+    report::print_table(&machine, &rows);
+    if let Some(path) = &args.json {
+        report::write_json(path, &machine, &rows)?;
+    }
+    if let Some(path) = &args.svg {
+        report::write_svg(path, &machine, &rows)?;
+    }
+    if failures.is_empty() {
+        eprintln!("compare: every transport answered every call correctly");
+        Ok(())
+    } else {
+        Err(format!("{} failed:\n  {}", failures.len(), failures.join("\n  ")))
+    }
+}
+
+fn latency_rows(kind: Kind, args: &Args, pinned: Option<&str>) -> Result<Vec<Row>, String> {
+    let sizes: Vec<usize> = args.sizes.iter().copied().filter(|&s| kind.carries(s)).collect();
+    if sizes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let summaries: Vec<(usize, Summary)> = if kind == Kind::Memcpy {
+        sizes
+            .iter()
+            .map(|&s| Ok((s, limits::memcpy(s, args.warmup, args.rounds)?)))
+            .collect::<Result<_, String>>()?
+    } else {
+        let running = Running::start(kind)?;
+        let sizes_arg = sizes.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+        let mut client = running.spawn_client(&[
+            "latency",
+            &sizes_arg,
+            &args.warmup.to_string(),
+            &args.rounds.to_string(),
+        ])?;
+        let mut out = Vec::new();
+        for _ in &sizes {
+            let line = client.expect_within("ROW", deadline(args, sizes.len()))?;
+            out.push(
+                Summary::from_fields(&binder_testkit::fields(&line))
+                    .ok_or_else(|| format!("a row that does not parse: {line}"))?,
+            );
+        }
+        client.finish()?;
+        out
+    };
+    Ok(summaries
+        .into_iter()
+        .map(|(payload, s)| Row::latency(kind, payload, pinned, s))
+        .collect())
+}
+
+/// How long a client may take: generous, since unpinned cross-core runs on a loaded machine
+/// and the emulated kernel are slow.
+fn deadline(args: &Args, sizes: usize) -> Duration {
+    Duration::from_secs(60) + Duration::from_millis((args.rounds + args.warmup) as u64 * sizes as u64)
+}
+
+fn throughput_row(kind: Kind, args: &Args, clients: usize, pinned: Option<&str>) -> Result<Row, String> {
+    let running = Running::start(kind)?;
+    let size = 0;
+    let mut procs = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        procs.push(running.spawn_client(&["burst", &size.to_string(), &args.calls.to_string()])?);
+    }
+    for p in &mut procs {
+        p.expect_within("CONNECTED", deadline(args, 1))?;
+    }
+    let t0 = Instant::now();
+    for p in &mut procs {
+        p.send("go")?;
+    }
+    for p in &mut procs {
+        p.expect_within("DONE", deadline(args, clients))?;
+    }
+    let wall = t0.elapsed();
+    for p in procs {
+        p.finish()?;
+    }
+    let calls = (clients * args.calls) as f64;
+    Ok(Row::throughput(kind, size, pinned, clients, calls / wall.as_secs_f64()))
+}
+
+// ---- roles --------------------------------------------------------------------------------------
+
+fn role_server(args: &[String]) -> Result<(), String> {
+    let [kind, place] = args else {
+        return Err("server KIND PLACE".into());
+    };
+    let kind: Kind = kind.parse()?;
+    transport::serve(kind, Path::new(place))
+}
+
+fn role_broker_server(args: &[String]) -> Result<(), String> {
+    let [dir] = args else {
+        return Err("broker-server DIR".into());
+    };
+    limits::serve_broker_server(dir)
+}
+
+/// `client KIND ADDRESS latency SIZES WARMUP ROUNDS` or `client KIND ADDRESS burst SIZE CALLS`.
+fn role_client(args: &[String]) -> Result<(), String> {
+    let parse = |s: &String| s.parse::<usize>().map_err(|_| format!("not a number: {s}"));
+    match args {
+        [kind, address, mode, sizes, warmup, rounds] if mode == "latency" => {
+            let mut link = transport::connect(kind.parse()?, address)?;
+            for size in sizes.split(',') {
+                let size = size.parse().map_err(|_| format!("bad size {size}"))?;
+                let s = measure::latency(link.as_mut(), size, parse(warmup)?, parse(rounds)?)?;
+                binder_testkit::report(s.to_line(size));
+            }
+            Ok(())
+        }
+        [kind, address, mode, size, calls] if mode == "burst" => {
+            let mut link = transport::connect(kind.parse()?, address)?;
+            // One call before the clock starts: every connection is set up.
+            measure::burst(link.as_mut(), parse(size)?, 1)?;
+            binder_testkit::report("CONNECTED");
+            if binder_testkit::next_command().as_deref() != Some("go") {
+                return Err("expected go".into());
+            }
+            measure::burst(link.as_mut(), parse(size)?, parse(calls)?)?;
+            binder_testkit::report("DONE");
+            Ok(())
+        }
+        _ => Err(format!("bad client arguments {args:?}")),
+    }
+}
