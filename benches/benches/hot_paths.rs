@@ -19,7 +19,7 @@ pub trait IHot {
         e: &str,
         f: &[u8],
         g: &[i32],
-        h: Option<&str>,
+        h: Option<String>,
         i: u16,
         j: f32,
     ) -> binder_rt::Result<i32>;
@@ -38,7 +38,7 @@ impl IHot for Hot {
         e: &str,
         f: &[u8],
         g: &[i32],
-        _: Option<&str>,
+        _: Option<String>,
         _: u16,
         _: f32,
     ) -> binder_rt::Result<i32> {
@@ -63,7 +63,7 @@ fn parcel(c: &mut Criterion) {
             p.write("a string argument").unwrap();
             p.write(&bytes[..]).unwrap();
             p.write(&ints[..]).unwrap();
-            p.write(&Some("nullable")).unwrap();
+            p.write(&Some(String::from("nullable"))).unwrap();
             p.write(&9u16).unwrap();
             p.write(&2.5f32).unwrap();
             p.set_data_position(0).unwrap();
