@@ -4,7 +4,8 @@
 //!
 //! `cargo bench -p binder-benches --bench hot_paths`
 
-use binder_rt::{Parcel, Strong, binder_interface};
+use binder_rt::binder_impl::Parcel;
+use binder_rt::{Strong, binder_interface};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 #[binder_interface(descriptor = "bench.IHot")]

@@ -10,9 +10,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, Instant};
 
 use binder_sys::{
-    BC_ENTER_LOOPER, BC_FREE_BUFFER, BC_REPLY, BC_TRANSACTION, BINDER_SET_CONTEXT_MGR,
-    BINDER_VM_SIZE, BINDER_WRITE_READ, BR_DEAD_REPLY, BR_FAILED_REPLY, BR_NOOP, BR_REPLY,
-    BR_SPAWN_LOOPER, BR_TRANSACTION, BR_TRANSACTION_COMPLETE, BinderWriteRead, Reader,
+    BINDER_SET_CONTEXT_MGR, BINDER_VM_SIZE, BINDER_WRITE_READ, Bc, BinderWriteRead, Br, Reader,
     TransactionData,
 };
 use nix::sys::ioctl::ioctl_num_type;
@@ -81,17 +79,12 @@ impl Endpoint {
         Ok(bwr.read_consumed as usize)
     }
 
-    fn queue_word(&mut self, w: u32) {
-        self.out.extend_from_slice(&w.to_le_bytes());
+    fn queue(&mut self, command: Bc) {
+        command.encode(&mut self.out);
     }
 
-    fn queue_free(&mut self, buffer: u64) {
-        self.queue_word(BC_FREE_BUFFER);
-        self.out.extend_from_slice(&buffer.to_le_bytes());
-    }
-
-    fn queue_transaction(&mut self, cmd: u32, data: &[u8]) {
-        self.queue_word(cmd);
+    /// A transaction (or reply) to the context manager carrying `data`.
+    fn transaction(data: &[u8]) -> TransactionData {
         TransactionData {
             target: 0,
             code: 1,
@@ -99,26 +92,19 @@ impl Endpoint {
             data_buffer: data.as_ptr() as u64,
             ..Default::default()
         }
-        .encode(&mut self.out);
     }
 
     /// Runs write-reads until a `BR_TRANSACTION` or `BR_REPLY` arrives; returns it.
-    fn next_transaction(&mut self) -> Result<(u32, TransactionData), String> {
+    fn next_transaction(&mut self) -> Result<Br, String> {
         loop {
             let n = self.write_read()?;
             let mut r = Reader::new(&self.input[..n]);
             let mut found = None;
-            while let Some(cmd) = r.u32() {
-                match cmd {
-                    BR_NOOP | BR_TRANSACTION_COMPLETE | BR_SPAWN_LOOPER => {}
-                    BR_TRANSACTION | BR_REPLY => {
-                        let td = TransactionData::decode(&mut r).ok_or("a short transaction")?;
-                        found = Some((cmd, td));
-                    }
-                    BR_DEAD_REPLY | BR_FAILED_REPLY => {
-                        return Err(format!("the call failed ({})", binder_sys::command_name(cmd)));
-                    }
-                    other => return Err(format!("unexpected {}", binder_sys::command_name(other))),
+            while r.remaining() > 0 {
+                match Br::decode(&mut r).map_err(|e| format!("a return: {e}"))? {
+                    Br::Noop | Br::TransactionComplete | Br::SpawnLooper => {}
+                    br @ (Br::Transaction(_) | Br::Reply(_)) => found = Some(br),
+                    other => return Err(format!("the call failed: {other:?}")),
                 }
             }
             if let Some(t) = found {
@@ -152,16 +138,18 @@ pub fn serve(device: &str) -> Result<(), String> {
             Err(e) => return Err(format!("BINDER_SET_CONTEXT_MGR: {e}")),
         }
     }
-    ep.queue_word(BC_ENTER_LOOPER);
+    ep.queue(Bc::EnterLooper);
     crate::ready(device);
     // The reply's bytes: the next write-read (inside `next_transaction`) copies them, before
     // they are overwritten for the following call.
     let mut reply: [u8; 8];
     loop {
-        let (_, td) = ep.next_transaction()?;
+        let Br::Transaction(td) = ep.next_transaction()? else {
+            return Err("a reply where a transaction was expected".into());
+        };
         reply = answer(ep.received(td.data_buffer, td.data_size)?).to_le_bytes();
-        ep.queue_free(td.data_buffer);
-        ep.queue_transaction(BC_REPLY, &reply);
+        ep.queue(Bc::FreeBuffer(td.data_buffer));
+        ep.queue(Bc::Reply(Endpoint::transaction(&reply)));
     }
 }
 
@@ -176,16 +164,15 @@ impl KernelRawLink {
 impl Link for KernelRawLink {
     fn call(&mut self, payload: &[u8]) -> Result<u64, String> {
         let ep = &mut self.0;
-        ep.queue_transaction(BC_TRANSACTION, payload);
-        let (cmd, td) = ep.next_transaction()?;
-        if cmd != BR_REPLY {
+        ep.queue(Bc::Transaction(Endpoint::transaction(payload)));
+        let Br::Reply(td) = ep.next_transaction()? else {
             return Err("a transaction where a reply was expected".into());
-        }
+        };
         let bytes: [u8; 8] = ep
             .received(td.data_buffer, td.data_size)?
             .try_into()
             .map_err(|_| "an answer that is not 8 bytes")?;
-        ep.queue_free(td.data_buffer);
+        ep.queue(Bc::FreeBuffer(td.data_buffer));
         Ok(u64::from_le_bytes(bytes))
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use binder_testkit::{RoleProcess, TestBinder};
+use binder_testkit::{Process, TestBinder};
 
 use crate::measure::Link;
 use crate::{binder, kernel_raw, limits, others, sockets};
@@ -151,7 +151,7 @@ pub struct Running {
     kind: Kind,
     address: String,
     // Dropped in this order: the clients' peers first, then the device, then the files.
-    _procs: Vec<RoleProcess>,
+    _procs: Vec<Process>,
     binder: TestBinder,
     _scratch: Scratch,
 }
@@ -198,7 +198,7 @@ impl Running {
     }
 
     /// A client role connected to this server (on the same driver instance or device).
-    pub fn spawn_client(&self, args: &[&str]) -> Result<RoleProcess, String> {
+    pub fn spawn_client(&self, args: &[&str]) -> Result<Process, String> {
         let mut all = vec![self.kind.name(), &self.address];
         all.extend_from_slice(args);
         self.binder.spawn("client", &all)
