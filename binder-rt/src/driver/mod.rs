@@ -15,8 +15,8 @@ use binder_sys::BINDER_VM_SIZE;
 #[cfg(feature = "embedded-driver")]
 pub use instance::serve_instance;
 pub(crate) use kernel::KernelDriver;
-pub use userspace::{AUTO_DRIVER_IDLE_EXIT, BINDERD_ENV};
 pub(crate) use userspace::UserspaceDriver;
+pub use userspace::{AUTO_DRIVER_IDLE_EXIT, BINDERD_ENV};
 
 /// Which driver to use, from `BINDER_DEVICE` or the machine.
 #[derive(Debug, Clone, PartialEq, Eq)]

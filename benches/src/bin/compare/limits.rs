@@ -90,7 +90,11 @@ pub struct FutexLink(MmapMut);
 
 impl FutexLink {
     pub fn connect(dir: &str) -> Result<FutexLink, String> {
-        Ok(FutexLink(map_file(&Path::new(dir).join("futex"), 4096, false)?))
+        Ok(FutexLink(map_file(
+            &Path::new(dir).join("futex"),
+            4096,
+            false,
+        )?))
     }
 }
 
@@ -155,8 +159,7 @@ impl Cmd {
         b[..8].copy_from_slice(&self.offset.to_le_bytes());
         b[8..16].copy_from_slice(&self.len.to_le_bytes());
         b[16..].copy_from_slice(&self.op.to_le_bytes());
-        send(sock.as_fd().as_raw_fd(), &b, MsgFlags::empty())
-            .map_err(|e| format!("send: {e}"))?;
+        send(sock.as_fd().as_raw_fd(), &b, MsgFlags::empty()).map_err(|e| format!("send: {e}"))?;
         Ok(())
     }
 
@@ -204,8 +207,11 @@ fn listen_at(path: &Path) -> Result<OwnedFd, String> {
     let s = seqpacket()?;
     let addr = UnixAddr::new(path).map_err(|e| format!("{path:?}: {e}"))?;
     bind(s.as_raw_fd(), &addr).map_err(|e| format!("bind {path:?}: {e}"))?;
-    listen(&s, nix::sys::socket::Backlog::new(4).expect("a small backlog"))
-        .map_err(|e| format!("listen: {e}"))?;
+    listen(
+        &s,
+        nix::sys::socket::Backlog::new(4).expect("a small backlog"),
+    )
+    .map_err(|e| format!("listen: {e}"))?;
     Ok(s)
 }
 
@@ -218,8 +224,7 @@ fn accept_one(listener: &OwnedFd) -> Result<OwnedFd, String> {
 fn connect_to(path: &Path) -> Result<OwnedFd, String> {
     let s = seqpacket()?;
     let addr = UnixAddr::new(path).map_err(|e| format!("{path:?}: {e}"))?;
-    connect(s.as_raw_fd(), &addr)
-        .map_err(|e| format!("connect {path:?}: {e}"))?;
+    connect(s.as_raw_fd(), &addr).map_err(|e| format!("connect {path:?}: {e}"))?;
     Ok(s)
 }
 
@@ -243,11 +248,21 @@ pub fn serve_broker(dir: &Path) -> Result<(), String> {
         }
         let r = m.range()?;
         to_server[..r.len()].copy_from_slice(&from_client[r.clone()]); // the one copy
-        Cmd { offset: 0, len: r.len() as u64, op: OP_TRANSACTION }.send(&server)?;
+        Cmd {
+            offset: 0,
+            len: r.len() as u64,
+            op: OP_TRANSACTION,
+        }
+        .send(&server)?;
         let rep = Cmd::recv(&server)?.ok_or("the server went away")?;
         let r = rep.range()?;
         to_client[..r.len()].copy_from_slice(&from_server[r.clone()]);
-        Cmd { offset: 0, len: r.len() as u64, op: OP_REPLY }.send(&client)?;
+        Cmd {
+            offset: 0,
+            len: r.len() as u64,
+            op: OP_REPLY,
+        }
+        .send(&client)?;
     }
     Ok(())
 }
@@ -265,7 +280,12 @@ pub fn serve_broker_server(dir: &str) -> Result<(), String> {
             break;
         }
         arena[..8].copy_from_slice(&answer(&area[m.range()?]).to_le_bytes());
-        Cmd { offset: 0, len: 8, op: OP_REPLY }.send(&sock)?;
+        Cmd {
+            offset: 0,
+            len: 8,
+            op: OP_REPLY,
+        }
+        .send(&sock)?;
     }
     Ok(())
 }
@@ -301,7 +321,12 @@ impl Link for BrokerLink {
     }
 
     fn call_in_place(&mut self, size: usize) -> Result<u64, String> {
-        Cmd { offset: 0, len: size as u64, op: OP_TRANSACTION }.send(&self.sock)?;
+        Cmd {
+            offset: 0,
+            len: size as u64,
+            op: OP_TRANSACTION,
+        }
+        .send(&self.sock)?;
         let rep = Cmd::recv(&self.sock)?.ok_or("the broker went away")?;
         let r = rep.range()?;
         let bytes: [u8; 8] = self.area[r]
@@ -313,6 +338,11 @@ impl Link for BrokerLink {
 
 impl Drop for BrokerLink {
     fn drop(&mut self) {
-        let _ = Cmd { offset: 0, len: 0, op: OP_STOP }.send(&self.sock);
+        let _ = Cmd {
+            offset: 0,
+            len: 0,
+            op: OP_STOP,
+        }
+        .send(&self.sock);
     }
 }

@@ -103,11 +103,17 @@ fn main() {
 
 fn run(args: &Args) -> Result<(), String> {
     if let Some(&big) = args.sizes.iter().max().filter(|&&s| s > MAX_PAYLOAD) {
-        return Err(format!("--sizes: {big} is over the maximum of {MAX_PAYLOAD}"));
+        return Err(format!(
+            "--sizes: {big} is over the maximum of {MAX_PAYLOAD}"
+        ));
     }
     let kinds: Vec<Kind> = match &args.transports {
         Some(k) => k.clone(),
-        None => Kind::ALL.iter().copied().filter(|k| k.available()).collect(),
+        None => Kind::ALL
+            .iter()
+            .copied()
+            .filter(|k| k.available())
+            .collect(),
     };
     let mut passes: Vec<Option<&[usize]>> = Vec::new();
     if let Some(cpus) = &args.cpus {
@@ -126,11 +132,20 @@ fn run(args: &Args) -> Result<(), String> {
                 .collect::<Vec<_>>()
                 .join(",")
         });
-        eprintln!("compare: pass {}", pinned.as_deref().map_or("unpinned".into(), |c| format!("pinned to CPU {c}")));
+        eprintln!(
+            "compare: pass {}",
+            pinned
+                .as_deref()
+                .map_or("unpinned".into(), |c| format!("pinned to CPU {c}"))
+        );
         for &kind in &kinds {
             match latency_rows(kind, args, pinned.as_deref()) {
                 Ok(r) => rows.extend(r),
-                Err(e) => failures.push(format!("{} ({}): {e}", kind.name(), pinned.as_deref().unwrap_or("unpinned"))),
+                Err(e) => failures.push(format!(
+                    "{} ({}): {e}",
+                    kind.name(),
+                    pinned.as_deref().unwrap_or("unpinned")
+                )),
             }
         }
         for &kind in kinds.iter().filter(|k| k.throughput()) {
@@ -155,12 +170,21 @@ fn run(args: &Args) -> Result<(), String> {
         eprintln!("compare: every transport answered every call correctly");
         Ok(())
     } else {
-        Err(format!("{} failed:\n  {}", failures.len(), failures.join("\n  ")))
+        Err(format!(
+            "{} failed:\n  {}",
+            failures.len(),
+            failures.join("\n  ")
+        ))
     }
 }
 
 fn latency_rows(kind: Kind, args: &Args, pinned: Option<&str>) -> Result<Vec<Row>, String> {
-    let sizes: Vec<usize> = args.sizes.iter().copied().filter(|&s| kind.carries(s)).collect();
+    let sizes: Vec<usize> = args
+        .sizes
+        .iter()
+        .copied()
+        .filter(|&s| kind.carries(s))
+        .collect();
     if sizes.is_empty() {
         return Ok(Vec::new());
     }
@@ -171,7 +195,11 @@ fn latency_rows(kind: Kind, args: &Args, pinned: Option<&str>) -> Result<Vec<Row
             .collect::<Result<_, String>>()?
     } else {
         let running = Running::start(kind)?;
-        let sizes_arg = sizes.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+        let sizes_arg = sizes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
         let mut client = running.spawn_client(&[
             "latency",
             &sizes_arg,
@@ -198,10 +226,16 @@ fn latency_rows(kind: Kind, args: &Args, pinned: Option<&str>) -> Result<Vec<Row
 /// How long a client may take: generous, since unpinned cross-core runs on a loaded machine
 /// and the emulated kernel are slow.
 fn deadline(args: &Args, sizes: usize) -> Duration {
-    Duration::from_secs(60) + Duration::from_millis((args.rounds + args.warmup) as u64 * sizes as u64)
+    Duration::from_secs(60)
+        + Duration::from_millis((args.rounds + args.warmup) as u64 * sizes as u64)
 }
 
-fn throughput_row(kind: Kind, args: &Args, clients: usize, pinned: Option<&str>) -> Result<Row, String> {
+fn throughput_row(
+    kind: Kind,
+    args: &Args,
+    clients: usize,
+    pinned: Option<&str>,
+) -> Result<Row, String> {
     let running = Running::start(kind)?;
     let size = 0;
     let mut procs = Vec::with_capacity(clients);
@@ -223,7 +257,13 @@ fn throughput_row(kind: Kind, args: &Args, clients: usize, pinned: Option<&str>)
         p.finish()?;
     }
     let calls = (clients * args.calls) as f64;
-    Ok(Row::throughput(kind, size, pinned, clients, calls / wall.as_secs_f64()))
+    Ok(Row::throughput(
+        kind,
+        size,
+        pinned,
+        clients,
+        calls / wall.as_secs_f64(),
+    ))
 }
 
 // ---- roles --------------------------------------------------------------------------------------

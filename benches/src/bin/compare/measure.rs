@@ -40,7 +40,9 @@ fn one_call(link: &mut dyn Link, payload: &mut [u8], i: usize) -> Result<(), Str
     if got == want {
         Ok(())
     } else {
-        Err(format!("wrong answer for a {size} B request: {got}, expected {want}"))
+        Err(format!(
+            "wrong answer for a {size} B request: {got}, expected {want}"
+        ))
     }
 }
 

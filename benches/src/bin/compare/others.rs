@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use futures::{StreamExt, future};
-use ipc_channel::ipc::{self, IpcBytesReceiver, IpcBytesSender, IpcOneShotServer, IpcReceiver, IpcSender};
+use ipc_channel::ipc::{
+    self, IpcBytesReceiver, IpcBytesSender, IpcOneShotServer, IpcReceiver, IpcSender,
+};
 use serde_bytes::ByteBuf;
 use tarpc::server::{BaseChannel, Channel};
 use tarpc::tokio_serde::formats::Bincode;
@@ -35,7 +37,9 @@ fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, String> {
     } else {
         tokio::runtime::Builder::new_current_thread()
     };
-    b.enable_all().build().map_err(|e| format!("tokio runtime: {e}"))
+    b.enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))
 }
 
 /// tarpc's server on a multi-threaded tokio runtime, one task per connection and per request.
@@ -44,7 +48,9 @@ pub fn serve_tarpc(path: &Path) -> Result<(), String> {
         let mut incoming = tarpc::serde_transport::unix::listen(path, Bincode::default)
             .await
             .map_err(|e| format!("listen {path:?}: {e}"))?;
-        incoming.config_mut().max_frame_length(2 * crate::MAX_PAYLOAD);
+        incoming
+            .config_mut()
+            .max_frame_length(2 * crate::MAX_PAYLOAD);
         crate::ready(path.display());
         incoming
             .filter_map(|r| future::ready(r.ok()))
@@ -70,7 +76,9 @@ impl TarpcLink {
         let rt = runtime(false)?;
         let client = rt.block_on(async {
             let mut connect = tarpc::serde_transport::unix::connect(path, Bincode::default);
-            connect.config_mut().max_frame_length(2 * crate::MAX_PAYLOAD);
+            connect
+                .config_mut()
+                .max_frame_length(2 * crate::MAX_PAYLOAD);
             let transport = connect.await.map_err(|e| format!("connect {path}: {e}"))?;
             Ok::<_, String>(TarpcBenchClient::new(Default::default(), transport).spawn())
         })?;

@@ -153,7 +153,9 @@ pub fn print_table(machine: &Machine, rows: &[Row]) {
                 let cell = lat
                     .iter()
                     .find(|r| r.transport == name && r.payload == *s)
-                    .map_or("".into(), |r| format!("{} ({})", us(r.p50_ns), us(r.p99_ns)));
+                    .map_or("".into(), |r| {
+                        format!("{} ({})", us(r.p50_ns), us(r.p99_ns))
+                    });
                 print!("{cell:>20}");
             }
             let copies = lat
@@ -172,7 +174,10 @@ pub fn print_table(machine: &Machine, rows: &[Row]) {
         }
         let clients: BTreeSet<usize> = tp.iter().filter_map(|r| r.clients).collect();
         println!();
-        println!("throughput, {}: calls/s, N client processes", pass_label(pass));
+        println!(
+            "throughput, {}: calls/s, N client processes",
+            pass_label(pass)
+        );
         print!("{:<18}", "transport");
         for n in &clients {
             print!("{:>12}", format!("N={n}"));
@@ -269,7 +274,9 @@ pub fn write_svg(path: &Path, machine: &Machine, rows: &[Row]) -> Result<(), Str
             .x_label_formatter(&|x| {
                 let i = x.round();
                 if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    sizes.get(i as usize).map_or(String::new(), |s| size_label(*s))
+                    sizes
+                        .get(i as usize)
+                        .map_or(String::new(), |s| size_label(*s))
                 } else {
                     String::new()
                 }
@@ -300,7 +307,11 @@ pub fn write_svg(path: &Path, machine: &Machine, rows: &[Row]) -> Result<(), Str
                 .label(name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
             chart
-                .draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+                .draw_series(
+                    points
+                        .into_iter()
+                        .map(|p| Circle::new(p, 3, color.filled())),
+                )
                 .map_err(|e| err(&e))?;
         }
         chart

@@ -22,7 +22,9 @@ fn serve_stream(mut rx: impl Read, mut tx: impl Write) -> Result<(), String> {
         // The requests come from our own client; still, never size a buffer by more than the
         // largest payload the benchmark sends.
         if len > crate::MAX_PAYLOAD {
-            return Err(format!("request of {len} B is over the benchmark's maximum"));
+            return Err(format!(
+                "request of {len} B is over the benchmark's maximum"
+            ));
         }
         buf.resize(len, 0);
         rx.read_exact(&mut buf).map_err(|e| format!("read: {e}"))?;

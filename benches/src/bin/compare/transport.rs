@@ -132,9 +132,17 @@ impl Scratch {
     fn new(kind: Kind) -> Result<Scratch, String> {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let base = Path::new("/dev/shm");
-        let base = if base.is_dir() { base.to_owned() } else { std::env::temp_dir() };
+        let base = if base.is_dir() {
+            base.to_owned()
+        } else {
+            std::env::temp_dir()
+        };
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = base.join(format!("binder-compare-{}-{n}-{}", std::process::id(), kind.name()));
+        let dir = base.join(format!(
+            "binder-compare-{}-{n}-{}",
+            std::process::id(),
+            kind.name()
+        ));
         std::fs::create_dir(&dir).map_err(|e| format!("create {dir:?}: {e}"))?;
         Ok(Scratch(dir))
     }
@@ -225,7 +233,9 @@ pub fn serve(kind: Kind, place: &Path) -> Result<(), String> {
 /// Connects a client of `kind` to the server at `address`.
 pub fn connect(kind: Kind, address: &str) -> Result<Box<dyn Link>, String> {
     Ok(match kind {
-        Kind::BinderUserspace | Kind::BinderKernel => Box::new(binder::BinderLink::connect(address)?),
+        Kind::BinderUserspace | Kind::BinderKernel => {
+            Box::new(binder::BinderLink::connect(address)?)
+        }
         Kind::Futex => Box::new(limits::FutexLink::connect(address)?),
         Kind::BrokerFloor => Box::new(limits::BrokerLink::connect(address)?),
         Kind::UnixSocket => Box::new(sockets::UnixLink::connect(address)?),
