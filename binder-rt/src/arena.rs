@@ -112,14 +112,17 @@ pub(crate) struct ArenaChunk {
 }
 
 impl ArenaChunk {
+    #[inline]
     pub fn capacity(&self) -> usize {
         CLASSES[self.class]
     }
 
+    #[inline]
     pub fn arena(&self) -> &'static SendArena {
         self.arena
     }
 
+    #[inline]
     pub fn as_slice(&self) -> &[u8] {
         // SAFETY: [offset, offset+capacity) lies inside the live arena mapping and belongs to
         // this chunk alone until it is dropped (the allocator never hands it out twice).
@@ -131,6 +134,7 @@ impl ArenaChunk {
         }
     }
 
+    #[inline]
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: as in `as_slice`, and `&mut self` makes this the only reference.
         unsafe {

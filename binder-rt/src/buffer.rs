@@ -5,6 +5,9 @@ use std::fmt;
 
 use crate::arena::{ArenaChunk, SendArena};
 
+/// The first capacity of a Parcel built on the heap.
+const HEAP_START: usize = 256;
+
 /// The growable byte buffer of a written Parcel. Its bytes are what the driver copies (the one
 /// copy of a transaction), straight from here into the receiver's mapping: a chunk of the send
 /// arena when the process has one, else the heap.
@@ -20,7 +23,9 @@ enum Repr {
 impl OutBuf {
     pub fn heap() -> OutBuf {
         OutBuf {
-            repr: Repr::Heap(Vec::new()),
+            // Room for a typical call's arguments, so writing them does not grow the buffer
+            // several times over.
+            repr: Repr::Heap(Vec::with_capacity(HEAP_START)),
         }
     }
 
@@ -42,6 +47,7 @@ impl OutBuf {
         }
     }
 
+    #[inline]
     pub fn as_slice(&self) -> &[u8] {
         match &self.repr {
             Repr::Heap(v) => v,
@@ -49,6 +55,7 @@ impl OutBuf {
         }
     }
 
+    #[inline]
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
         match &mut self.repr {
             Repr::Heap(v) => v,
@@ -56,6 +63,7 @@ impl OutBuf {
         }
     }
 
+    #[inline]
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Heap(v) => v.len(),
@@ -65,17 +73,21 @@ impl OutBuf {
 
     /// Makes room for `additional` more bytes: a bigger arena chunk, or the heap when the
     /// arena has none (the bytes written so far move once, as a `Vec` does when it grows).
+    #[inline]
     pub fn reserve(&mut self, additional: usize) {
+        match &mut self.repr {
+            Repr::Heap(v) => v.reserve(additional),
+            Repr::Arena { chunk, len } if *len + additional <= chunk.capacity() => {}
+            Repr::Arena { .. } => self.grow_arena(additional),
+        }
+    }
+
+    #[cold]
+    fn grow_arena(&mut self, additional: usize) {
         let Repr::Arena { chunk, len } = &mut self.repr else {
-            if let Repr::Heap(v) = &mut self.repr {
-                v.reserve(additional);
-            }
             return;
         };
         let need = *len + additional;
-        if need <= chunk.capacity() {
-            return;
-        }
         let want = need.max(chunk.capacity() * 2);
         self.repr = match chunk.arena().alloc(want) {
             Some(mut bigger) => {
@@ -93,6 +105,7 @@ impl OutBuf {
         };
     }
 
+    #[inline]
     pub fn extend_from_slice(&mut self, b: &[u8]) {
         self.reserve(b.len());
         match &mut self.repr {
@@ -104,6 +117,7 @@ impl OutBuf {
         }
     }
 
+    #[inline]
     pub fn resize(&mut self, n: usize, v: u8) {
         let cur = self.len();
         if n <= cur {

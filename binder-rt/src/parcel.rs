@@ -122,6 +122,7 @@ impl Parcel {
     }
 
     /// The bytes of the Parcel.
+    #[inline]
     pub fn data(&self) -> &[u8] {
         match &self.storage {
             Storage::Written { data, .. } => data.as_slice(),
@@ -130,6 +131,7 @@ impl Parcel {
     }
 
     /// The number of bytes of data.
+    #[inline]
     pub fn data_size(&self) -> usize {
         self.data().len()
     }
@@ -149,6 +151,7 @@ impl Parcel {
     }
 
     /// Bytes left to read.
+    #[inline]
     pub fn data_avail(&self) -> usize {
         self.data_size().saturating_sub(self.read_pos)
     }
@@ -219,6 +222,7 @@ impl Parcel {
         }
     }
 
+    #[inline]
     fn out_mut(&mut self) -> Result<&mut OutBuf, StatusCode> {
         match &mut self.storage {
             Storage::Written { data, .. } => Ok(data),
@@ -229,6 +233,7 @@ impl Parcel {
     // ---- writing ------------------------------------------------------------------------------
 
     /// Appends `bytes` and zero padding up to 4-byte alignment.
+    #[inline]
     pub fn write_padded(&mut self, bytes: &[u8]) -> Result<(), StatusCode> {
         let out = self.out_mut()?;
         out.reserve(pad4(bytes.len()));
@@ -239,32 +244,39 @@ impl Parcel {
     }
 
     /// Writes an int32 (little-endian, as every value).
+    #[inline]
     pub fn write_i32(&mut self, v: i32) -> Result<(), StatusCode> {
         self.out_mut()?.extend_from_slice(&v.to_le_bytes());
         Ok(())
     }
     /// Writes a uint32 (as an int32).
+    #[inline]
     pub fn write_u32(&mut self, v: u32) -> Result<(), StatusCode> {
         self.write_i32(v as i32)
     }
     /// Writes an int64.
+    #[inline]
     pub fn write_i64(&mut self, v: i64) -> Result<(), StatusCode> {
         self.out_mut()?.extend_from_slice(&v.to_le_bytes());
         Ok(())
     }
     /// Writes a uint64 (as an int64).
+    #[inline]
     pub fn write_u64(&mut self, v: u64) -> Result<(), StatusCode> {
         self.write_i64(v as i64)
     }
     /// Writes a float (its bits, as an int32).
+    #[inline]
     pub fn write_f32(&mut self, v: f32) -> Result<(), StatusCode> {
         self.write_i32(v.to_bits() as i32)
     }
     /// Writes a double (its bits, as an int64).
+    #[inline]
     pub fn write_f64(&mut self, v: f64) -> Result<(), StatusCode> {
         self.write_i64(v.to_bits() as i64)
     }
     /// Writes a bool (an int32, 0 or 1).
+    #[inline]
     pub fn write_bool(&mut self, v: bool) -> Result<(), StatusCode> {
         self.write_i32(v as i32)
     }
@@ -275,6 +287,7 @@ impl Parcel {
     }
 
     /// A length prefix for an array: an int32, refusing lengths beyond `i32::MAX`.
+    #[inline]
     pub fn write_len(&mut self, len: usize) -> Result<(), StatusCode> {
         let len = i32::try_from(len).map_err(|_| StatusCode::BadValue)?;
         self.write_i32(len)
@@ -282,16 +295,26 @@ impl Parcel {
 
     /// A String16: int32 UTF-16 length, the UTF-16 units, a NUL, padding.
     pub fn write_string16(&mut self, s: &str) -> Result<(), StatusCode> {
-        let units = s.encode_utf16().count();
+        let units = if s.is_ascii() {
+            s.len()
+        } else {
+            s.encode_utf16().count()
+        };
         self.write_len(units)?;
         let out = self.out_mut()?;
         let start = out.len();
-        let bytes = pad4((units + 1) * 2);
-        out.reserve(bytes);
-        for u in s.encode_utf16() {
-            out.extend_from_slice(&u.to_le_bytes());
+        // Zeroed first: the terminating NUL and the padding stay zero.
+        out.resize(start + pad4((units + 1) * 2), 0);
+        let dst = &mut out.as_mut_slice()[start..start + units * 2];
+        if s.is_ascii() {
+            for (d, b) in dst.chunks_exact_mut(2).zip(s.bytes()) {
+                d[0] = b;
+            }
+        } else {
+            for (d, u) in dst.chunks_exact_mut(2).zip(s.encode_utf16()) {
+                d.copy_from_slice(&u.to_le_bytes());
+            }
         }
-        out.resize(start + bytes, 0);
         Ok(())
     }
 
@@ -390,6 +413,7 @@ impl Parcel {
     // ---- reading ------------------------------------------------------------------------------
 
     /// Reads `n` bytes in place and advances past them and their padding.
+    #[inline]
     pub fn read_padded(&mut self, n: usize) -> Result<&[u8], StatusCode> {
         let start = self.read_pos;
         let padded = n
@@ -404,6 +428,7 @@ impl Parcel {
         Ok(&self.data()[start..start + n])
     }
 
+    #[inline]
     fn read_array<const N: usize>(&mut self) -> Result<[u8; N], StatusCode> {
         let b = self.read_padded(N)?;
         let mut out = [0u8; N];
@@ -412,30 +437,37 @@ impl Parcel {
     }
 
     /// Reads an int32.
+    #[inline]
     pub fn read_i32(&mut self) -> Result<i32, StatusCode> {
         Ok(i32::from_le_bytes(self.read_array()?))
     }
     /// Reads a uint32 (an int32).
+    #[inline]
     pub fn read_u32(&mut self) -> Result<u32, StatusCode> {
         Ok(self.read_i32()? as u32)
     }
     /// Reads an int64.
+    #[inline]
     pub fn read_i64(&mut self) -> Result<i64, StatusCode> {
         Ok(i64::from_le_bytes(self.read_array()?))
     }
     /// Reads a uint64 (an int64).
+    #[inline]
     pub fn read_u64(&mut self) -> Result<u64, StatusCode> {
         Ok(self.read_i64()? as u64)
     }
     /// Reads a float.
+    #[inline]
     pub fn read_f32(&mut self) -> Result<f32, StatusCode> {
         Ok(f32::from_bits(self.read_u32()?))
     }
     /// Reads a double.
+    #[inline]
     pub fn read_f64(&mut self) -> Result<f64, StatusCode> {
         Ok(f64::from_bits(self.read_u64()?))
     }
     /// A bool: an int32, 0 or 1 (libbinder accepts any non-zero value as true).
+    #[inline]
     pub fn read_bool(&mut self) -> Result<bool, StatusCode> {
         Ok(self.read_i32()? != 0)
     }
@@ -448,6 +480,7 @@ impl Parcel {
     /// An array length: `None` for -1 (null), an error for other negative values, and an
     /// error when `len` elements of at least `min_elem_size` bytes cannot fit in what remains,
     /// so no caller allocates for a length the data cannot back.
+    #[inline]
     pub fn read_len(&mut self, min_elem_size: usize) -> Result<Option<usize>, StatusCode> {
         let len = self.read_i32()?;
         if len == -1 {
@@ -486,6 +519,13 @@ impl Parcel {
         let Some(units) = self.read_string16_units()? else {
             return Ok(None);
         };
+        if units.chunks_exact(2).all(|c| c[1] == 0 && c[0].is_ascii()) {
+            let ascii: Vec<u8> = units.iter().step_by(2).copied().collect();
+            // ASCII is UTF-8 as it is.
+            return String::from_utf8(ascii)
+                .map(Some)
+                .map_err(|_| StatusCode::BadValue);
+        }
         let iter = units
             .chunks_exact(2)
             .map(|c| u16::from_le_bytes([c[0], c[1]]));

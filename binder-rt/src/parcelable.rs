@@ -144,6 +144,7 @@ macro_rules! int32_scalar {
     ($($t:ty => $write:expr, $read:expr;)*) => {$(
         #[diagnostic::do_not_recommend]
         impl Serialize for $t {
+            #[inline]
             fn serialize(&self, parcel: &mut Parcel) -> Result<(), StatusCode> {
                 #[allow(clippy::redundant_closure_call)]
                 parcel.write_i32(($write)(*self))
@@ -151,6 +152,7 @@ macro_rules! int32_scalar {
         }
         #[diagnostic::do_not_recommend]
         impl Deserialize for $t {
+            #[inline]
             fn deserialize(parcel: &mut Parcel) -> Result<Self, StatusCode> {
                 let v = parcel.read_i32()?;
                 #[allow(clippy::redundant_closure_call)]
@@ -175,6 +177,7 @@ macro_rules! int64_scalar {
     ($($t:ty => $write:expr, $read:expr;)*) => {$(
         #[diagnostic::do_not_recommend]
         impl Serialize for $t {
+            #[inline]
             fn serialize(&self, parcel: &mut Parcel) -> Result<(), StatusCode> {
                 #[allow(clippy::redundant_closure_call)]
                 parcel.write_i64(($write)(*self))
@@ -182,6 +185,7 @@ macro_rules! int64_scalar {
         }
         #[diagnostic::do_not_recommend]
         impl Deserialize for $t {
+            #[inline]
             fn deserialize(parcel: &mut Parcel) -> Result<Self, StatusCode> {
                 let v = parcel.read_i64()?;
                 #[allow(clippy::redundant_closure_call)]
