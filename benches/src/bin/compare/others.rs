@@ -165,25 +165,21 @@ const RSBINDER_SERVICE: &str = "compare.bench";
 
 /// rsbinder's RPC binder server on a Unix socket.
 pub fn serve_rsbinder_rpc(path: &Path) -> Result<(), String> {
-    let server = rsbinder::serve(rsbinder::Endpoint::unix(path))
-        .and_then(|s| s.add(RSBINDER_SERVICE, BnRsBench::new_binder(RsBench)))
-        .map_err(|e| format!("rsbinder serve: {e:?}"))?;
-    let guard = server.spawn().map_err(|e| format!("rsbinder run: {e:?}"))?;
-    crate::ready(path.display());
-    // The orchestrator ends this process when it is done.
-    loop {
-        std::thread::park();
-        let _ = &guard;
-    }
+    serve_rsbinder(rsbinder::Endpoint::unix(path), path)
 }
 
 /// rsbinder on a kernel binder device, registered with the device's service manager.
 pub fn serve_rsbinder_kernel(device: &Path) -> Result<(), String> {
-    let server = rsbinder::serve(kernel_endpoint(&device.to_string_lossy()))
+    serve_rsbinder(kernel_endpoint(&device.to_string_lossy()), device)
+}
+
+fn serve_rsbinder(endpoint: rsbinder::Endpoint, place: &Path) -> Result<(), String> {
+    let server = rsbinder::serve(endpoint)
         .and_then(|s| s.add(RSBINDER_SERVICE, BnRsBench::new_binder(RsBench)))
         .map_err(|e| format!("rsbinder serve: {e:?}"))?;
     let guard = server.spawn().map_err(|e| format!("rsbinder run: {e:?}"))?;
-    crate::ready(device.display());
+    crate::ready(place.display());
+    // The orchestrator ends this process when it is done.
     loop {
         std::thread::park();
         let _ = &guard;

@@ -59,8 +59,11 @@ pub fn serve_unix(path: &Path) -> Result<(), String> {
     for conn in listener.incoming() {
         let conn = conn.map_err(|e| format!("accept: {e}"))?;
         std::thread::spawn(move || {
-            let rx = conn.try_clone().expect("clone a connected socket");
-            if let Err(e) = serve_stream(rx, conn) {
+            let served = conn
+                .try_clone()
+                .map_err(|e| format!("clone: {e}"))
+                .and_then(|rx| serve_stream(rx, conn));
+            if let Err(e) = served {
                 eprintln!("unix-socket server: {e}");
             }
         });
