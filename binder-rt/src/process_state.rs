@@ -297,8 +297,12 @@ impl ProcessState {
         }
         let b = SpIBinder::new_remote(handle);
         handles.insert(handle, b.downgrade());
-        self.defer(Bc::IncRefs(handle));
-        self.defer(Bc::Acquire(handle));
+        drop(handles);
+        // Sent now by this thread, not queued for any thread's next write: the handle came in a
+        // received buffer that holds the only reference until it is freed, and another thread
+        // could free that buffer and reach the driver before a write carrying these commands
+        // did. The reference would then be gone, and every call on the handle would fail.
+        crate::thread_state::write_now(&[Bc::IncRefs(handle), Bc::Acquire(handle)])?;
         Ok(b)
     }
 

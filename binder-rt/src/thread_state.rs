@@ -209,6 +209,13 @@ pub(crate) fn flush_commands() -> Result<(), StatusCode> {
     talk_with_driver(false)
 }
 
+/// Sends `commands` from this thread now (after what is already queued), so that they reach
+/// the driver before anything this thread does next.
+pub(crate) fn write_now(commands: &[Bc]) -> Result<(), StatusCode> {
+    with(|t| commands.iter().for_each(|c| c.encode(&mut t.out)));
+    talk_with_driver(false)
+}
+
 thread_local! {
     /// How deep this thread is in loops that talk to the driver again soon (waiting for a
     /// reply, serving the thread pool): commands queued there ride with that next write.
