@@ -137,14 +137,14 @@ pub fn render_userspace(out: &mut String, state: &DriverState, stats: &DriverSta
             p.pid.to_string(),
             command_of(p.pid),
             p.uid.to_string(),
-            format!("{}/{}", p.threads.len(), p.max_threads),
+            format!("{}/{}", p.threads.len(), p.counts.max_threads),
             p.nodes.len().to_string(),
             p.refs.len().to_string(),
             buffers.to_string(),
             area,
             p.arena.as_ref().map_or("-".to_owned(), |a| size(a.size)),
             p.todo.len().to_string(),
-            p.outstanding_transactions.to_string(),
+            p.counts.outstanding_transactions.to_string(),
         ]);
     }
     procs.render(out);
@@ -191,9 +191,12 @@ pub fn render_userspace(out: &mut String, state: &DriverState, stats: &DriverSta
             n.debug_id.to_string(),
             n.owner_pid.map_or("dead".to_owned(), |p| p.to_string()),
             format!("{:#x}", n.ptr),
-            yes(n.has_strong_ref),
-            yes(n.has_weak_ref),
-            format!("{}/{}", n.local_strong_refs, n.local_weak_refs),
+            yes(n.counts.has_strong_ref),
+            yes(n.counts.has_weak_ref),
+            format!(
+                "{}/{}",
+                n.counts.local_strong_refs, n.counts.local_weak_refs
+            ),
             list(&n.ref_holders),
             n.async_todo.len().to_string(),
         ]);
@@ -210,8 +213,8 @@ pub fn render_userspace(out: &mut String, state: &DriverState, stats: &DriverSta
                 r.node.to_string(),
                 r.node_owner_pid
                     .map_or("dead".to_owned(), |p| p.to_string()),
-                r.strong.to_string(),
-                r.weak.to_string(),
+                r.counts.strong.to_string(),
+                r.counts.weak.to_string(),
                 yes(r.death_cookie.is_some()),
             ]);
         }

@@ -317,7 +317,7 @@ impl Driver {
             );
         }
         if let Some(th) = st.threads.get_mut(&t) {
-            th.looper_need_return = false;
+            th.wake.looper_need_return = false;
         }
         Self::reply_ioctl(&mut st, &sock, ret, &out);
         (self.unlock(st), Next::Continue)
@@ -334,7 +334,7 @@ impl Driver {
         let mut out = Vec::with_capacity(WRITE_READ_SIZE);
         bwr.encode(&mut out);
         if let Some(th) = st.threads.get_mut(&t) {
-            th.looper_need_return = false;
+            th.wake.looper_need_return = false;
         }
         Self::reply_ioctl(st, sock, ret, &out);
     }
@@ -722,7 +722,7 @@ impl State {
             BINDER_SET_MAX_THREADS => {
                 let n = le_u32(arg, 0).ok_or(Errno::EINVAL)?;
                 if let Some(p) = self.procs.get_mut(&proc_id) {
-                    p.max_threads = n;
+                    p.counts.max_threads = n;
                 }
             }
             BINDER_SET_CONTEXT_MGR => self.set_context_mgr(proc_id, None)?,
@@ -851,8 +851,8 @@ impl State {
                 "{name} ref {} desc {} s {} w {}",
                 r.debug_id,
                 r.desc,
-                r.strong,
-                r.weak
+                r.counts.strong,
+                r.counts.weak
             ),
             Err(e) => tracing::info!("{name} on invalid ref {target}: {e}"),
         }
@@ -886,9 +886,9 @@ impl State {
             return Ok(());
         }
         let pending = if strong {
-            &mut node.pending_strong_ref
+            &mut node.counts.pending_strong_ref
         } else {
-            &mut node.pending_weak_ref
+            &mut node.counts.pending_weak_ref
         };
         if !std::mem::replace(pending, false) {
             tracing::info!("{name} node {} has no pending request", node.debug_id);
@@ -906,12 +906,12 @@ impl State {
         if looper & LOOPER_ENTERED != 0 {
             tracing::info!("BC_REGISTER_LOOPER called after BC_ENTER_LOOPER");
             invalid = true;
-        } else if p.requested_threads == 0 {
+        } else if p.counts.requested_threads == 0 {
             tracing::info!("BC_REGISTER_LOOPER called without request");
             invalid = true;
         } else {
-            p.requested_threads -= 1;
-            p.requested_threads_started += 1;
+            p.counts.requested_threads -= 1;
+            p.counts.requested_threads_started += 1;
         }
         if let Some(th) = self.threads.get_mut(&t) {
             th.looper |= LOOPER_REGISTERED | if invalid { LOOPER_INVALID } else { 0 };
@@ -1072,10 +1072,10 @@ impl State {
             return Err(Errno::ENOMEM);
         };
         if let Some(node) = self.nodes.get_mut(&n) {
-            node.local_weak_refs += 1;
-            node.local_strong_refs += 1;
-            node.has_strong_ref = true;
-            node.has_weak_ref = true;
+            node.counts.local_weak_refs += 1;
+            node.counts.local_strong_refs += 1;
+            node.counts.has_strong_ref = true;
+            node.counts.has_weak_ref = true;
         }
         self.context_mgr_node = Some(n);
         Ok(())
@@ -1098,8 +1098,8 @@ impl State {
             out = NodeDebugInfo {
                 ptr: n.ptr,
                 cookie: n.cookie,
-                has_strong_ref: n.has_strong_ref.into(),
-                has_weak_ref: n.has_weak_ref.into(),
+                has_strong_ref: n.counts.has_strong_ref.into(),
+                has_weak_ref: n.counts.has_weak_ref.into(),
             };
         }
         out.bytes().to_vec()
@@ -1131,8 +1131,8 @@ impl State {
             .ok_or(Errno::EINVAL)?;
         let out = NodeInfoForRef {
             handle,
-            strong_count: n.local_strong_refs + n.internal_strong_refs,
-            weak_count: n.local_weak_refs,
+            strong_count: n.counts.local_strong_refs + n.counts.internal_strong_refs,
+            weak_count: n.counts.local_weak_refs,
             ..Default::default()
         };
         Ok(out.bytes().to_vec())

@@ -111,14 +111,7 @@ impl State {
             owner_pid: self.pid_of_proc(n.proc),
             ptr: n.ptr,
             cookie: n.cookie,
-            has_strong_ref: n.has_strong_ref,
-            has_weak_ref: n.has_weak_ref,
-            pending_strong_ref: n.pending_strong_ref,
-            pending_weak_ref: n.pending_weak_ref,
-            local_strong_refs: n.local_strong_refs,
-            local_weak_refs: n.local_weak_refs,
-            internal_strong_refs: n.internal_strong_refs,
-            tmp_refs: n.tmp_refs,
+            counts: n.counts,
             ref_holders: n
                 .refs
                 .iter()
@@ -161,8 +154,7 @@ impl State {
             looper: th.looper,
             looper_flags: looper_flags(th.looper),
             waiting: th.pending_read.is_some(),
-            looper_need_return: th.looper_need_return,
-            process_todo: th.process_todo,
+            wake: th.wake,
             transaction_stack: stack,
             todo: th
                 .todo
@@ -188,10 +180,7 @@ impl State {
             pid: p.pid,
             uid: p.uid,
             gid: p.gid,
-            max_threads: p.max_threads,
-            requested_threads: p.requested_threads,
-            requested_threads_started: p.requested_threads_started,
-            outstanding_transactions: p.outstanding_txns,
+            counts: p.counts,
             area: area.map(|a| AreaState {
                 size: a.alloc.size() as u64,
                 user_addr: a.user_addr,
@@ -315,8 +304,7 @@ impl State {
                         desc: *desc,
                         node: node.map_or(0, |n| n.debug_id),
                         node_owner_pid: self.pid_of_proc(node.and_then(|n| n.proc)),
-                        strong: r.strong,
-                        weak: r.weak,
+                        counts: r.counts,
                         death_cookie: r.death.and_then(|d| self.deaths.get(&d)).map(|d| d.cookie),
                     }
                 })

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
+use binder_sys::ud::state::{NodeRefCounts, ProcThreadCounts, RefCounts, ThreadWakeState};
 use binder_sys::{BR_OK, BinderWriteRead, ExtendedError};
 
 use crate::alloc::BinderAlloc;
@@ -124,10 +125,8 @@ pub struct Proc {
     pub delivered_death: DeliveredDeaths,
     /// Threads blocked in a read that may take process work; most recent first.
     pub waiting_threads: VecDeque<ThreadId>,
-    pub max_threads: u32,
-    pub requested_threads: u32,
-    pub requested_threads_started: u32,
-    pub outstanding_txns: u32,
+    /// Thread pool and transaction counters, as dumped.
+    pub counts: ProcThreadCounts,
     pub area: Option<Area>,
     pub arena: Option<Arc<Arena>>,
     pub oneway_spam_detection: bool,
@@ -194,8 +193,8 @@ impl DescAllocator {
 pub struct Ref {
     pub debug_id: u64,
     pub node: NodeId,
-    pub strong: u32,
-    pub weak: u32,
+    /// Strong and weak counts, as dumped.
+    pub counts: RefCounts,
     pub death: Option<DeathId>,
 }
 
@@ -207,14 +206,8 @@ pub struct Node {
     pub proc: Option<ProcId>,
     pub ptr: u64,
     pub cookie: u64,
-    pub has_strong_ref: bool,
-    pub has_weak_ref: bool,
-    pub pending_strong_ref: bool,
-    pub pending_weak_ref: bool,
-    pub local_strong_refs: u32,
-    pub local_weak_refs: u32,
-    pub internal_strong_refs: u32,
-    pub tmp_refs: u32,
+    /// Reference counts and what the owner was asked to hold, as dumped.
+    pub counts: NodeRefCounts,
     /// Processes holding a ref to this node.
     pub refs: BTreeSet<ProcId>,
     pub accept_fds: bool,
@@ -281,10 +274,10 @@ pub struct Thread {
     pub proc: ProcId,
     pub tid: u32,
     pub looper: u32,
-    pub looper_need_return: bool,
+    /// `looper_need_return` and `process_todo`, as dumped.
+    pub wake: ThreadWakeState,
     pub transaction_stack: Option<TxnId>,
     pub todo: WorkQueue,
-    pub process_todo: bool,
     pub return_error: u32,
     pub reply_error: u32,
     pub sock: Arc<OwnedFd>,
@@ -526,10 +519,7 @@ impl State {
                 todo: WorkQueue::default(),
                 delivered_death: DeliveredDeaths::default(),
                 waiting_threads: VecDeque::new(),
-                max_threads: 0,
-                requested_threads: 0,
-                requested_threads_started: 0,
-                outstanding_txns: 0,
+                counts: ProcThreadCounts::default(),
                 area: None,
                 arena: None,
                 oneway_spam_detection: false,
@@ -561,10 +551,12 @@ impl State {
                 proc,
                 tid,
                 looper: 0,
-                looper_need_return: true,
+                wake: ThreadWakeState {
+                    looper_need_return: true,
+                    process_todo: false,
+                },
                 transaction_stack: None,
                 todo: WorkQueue::default(),
-                process_todo: false,
                 return_error: BR_OK,
                 reply_error: BR_OK,
                 sock,
@@ -582,7 +574,7 @@ impl State {
     pub fn enqueue_thread_work(&mut self, t: ThreadId, w: Work) {
         if let Some(th) = self.threads.get_mut(&t) {
             th.todo.push_back(w);
-            th.process_todo = true;
+            th.wake.process_todo = true;
             self.wakeups.push(t);
         }
     }
@@ -727,8 +719,8 @@ impl State {
         let Some(th) = self.threads.get(&t) else {
             return false;
         };
-        th.process_todo
-            || th.looper_need_return
+        th.wake.process_todo
+            || th.wake.looper_need_return
             || (do_proc_work && self.procs.get(&th.proc).is_some_and(|p| !p.todo.is_empty()))
     }
 
@@ -740,7 +732,7 @@ impl State {
         let files = std::mem::take(&mut t.fd_fixups);
         self.uncharge_fds(t.sender, t.sender_euid, t.to_proc, files.len());
         if let Some(p) = t.to_proc.and_then(|p| self.procs.get_mut(&p)) {
-            p.outstanding_txns = p.outstanding_txns.saturating_sub(1);
+            p.counts.outstanding_transactions = p.counts.outstanding_transactions.saturating_sub(1);
             if let (Some(off), Some(area)) = (t.buffer, p.area.as_mut())
                 && let Some(b) = area.alloc.buffer_mut(off)
                 && b.transaction == Some(id)

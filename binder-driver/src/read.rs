@@ -80,7 +80,7 @@ impl State {
                 true
             } else {
                 // Nothing but BR_NOOP: the kernel goes back to sleep.
-                if read_consumed + buf.len() as u64 == 4 && !th.looper_need_return {
+                if read_consumed + buf.len() as u64 == 4 && !th.wake.looper_need_return {
                     return None;
                 }
                 break;
@@ -95,7 +95,7 @@ impl State {
             };
             let th = self.threads.get_mut(&t)?;
             if th.todo.is_empty() {
-                th.process_todo = false;
+                th.wake.process_todo = false;
             }
             if !self.deliver_work(t, proc_id, w, &mut buf, &mut fds)? {
                 break;
@@ -104,12 +104,12 @@ impl State {
         // The pool has no waiting thread and may grow: ask for one more looper.
         let looper = self.threads.get(&t)?.looper;
         let p = self.procs.get_mut(&proc_id)?;
-        if p.requested_threads == 0
+        if p.counts.requested_threads == 0
             && p.waiting_threads.is_empty()
-            && p.requested_threads_started < p.max_threads
+            && p.counts.requested_threads_started < p.counts.max_threads
             && looper & (LOOPER_REGISTERED | LOOPER_ENTERED) != 0
         {
-            p.requested_threads += 1;
+            p.counts.requested_threads += 1;
             if read_consumed == 0 {
                 buf[..4].copy_from_slice(&BR_SPAWN_LOOPER.to_le_bytes());
                 self.stats.br(BR_SPAWN_LOOPER);
@@ -188,25 +188,28 @@ impl State {
             return;
         };
         node.work_queued = None;
-        let strong = node.internal_strong_refs > 0 || node.local_strong_refs > 0;
-        let weak = !node.refs.is_empty() || node.local_weak_refs > 0 || node.tmp_refs > 0 || strong;
-        let (had_strong, had_weak) = (node.has_strong_ref, node.has_weak_ref);
+        let strong = node.counts.internal_strong_refs > 0 || node.counts.local_strong_refs > 0;
+        let weak = !node.refs.is_empty()
+            || node.counts.local_weak_refs > 0
+            || node.counts.tmp_refs > 0
+            || strong;
+        let (had_strong, had_weak) = (node.counts.has_strong_ref, node.counts.has_weak_ref);
         let (ptr, cookie) = (node.ptr, node.cookie);
         if weak && !had_weak {
-            node.has_weak_ref = true;
-            node.pending_weak_ref = true;
-            node.local_weak_refs += 1;
+            node.counts.has_weak_ref = true;
+            node.counts.pending_weak_ref = true;
+            node.counts.local_weak_refs += 1;
         }
         if strong && !had_strong {
-            node.has_strong_ref = true;
-            node.pending_strong_ref = true;
-            node.local_strong_refs += 1;
+            node.counts.has_strong_ref = true;
+            node.counts.pending_strong_ref = true;
+            node.counts.local_strong_refs += 1;
         }
         if !strong && had_strong {
-            node.has_strong_ref = false;
+            node.counts.has_strong_ref = false;
         }
         if !weak && had_weak {
-            node.has_weak_ref = false;
+            node.counts.has_weak_ref = false;
         }
         if !weak && !strong {
             self.free_node(n);
@@ -419,7 +422,7 @@ impl State {
         let Some(th) = self.threads.get_mut(&t) else {
             return;
         };
-        th.looper_need_return = false;
+        th.wake.looper_need_return = false;
         let sock = th.sock.clone();
         let proc_id = th.proc;
         if self.procs.get(&proc_id).is_some_and(|p| !p.todo.is_empty()) {

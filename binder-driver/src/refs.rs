@@ -10,6 +10,8 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
+use binder_sys::ud::state::{NodeRefCounts, RefCounts};
+
 use crate::model::{DeathId, Node, NodeId, ProcId, Ref, State, ThreadId, WorkList};
 use crate::stats::Obj;
 
@@ -18,8 +20,7 @@ use crate::stats::Obj;
 pub struct RefData {
     pub debug_id: u64,
     pub desc: u32,
-    pub strong: u32,
-    pub weak: u32,
+    pub counts: RefCounts,
 }
 
 /// Why a node or ref count could not be taken (the driver answers `EINVAL`, as the kernel).
@@ -69,14 +70,7 @@ impl State {
                 proc: Some(proc),
                 ptr,
                 cookie,
-                has_strong_ref: false,
-                has_weak_ref: false,
-                pending_strong_ref: false,
-                pending_weak_ref: false,
-                local_strong_refs: 0,
-                local_weak_refs: 0,
-                internal_strong_refs: 0,
-                tmp_refs: 0,
+                counts: NodeRefCounts::default(),
                 refs: BTreeSet::new(),
                 accept_fds: flags & binder_sys::FLAT_BINDER_FLAG_ACCEPTS_FDS != 0,
                 has_async_transaction: false,
@@ -104,17 +98,17 @@ impl State {
         if strong {
             if internal {
                 if target.is_none()
-                    && node.internal_strong_refs == 0
-                    && !(node.proc.is_some() && is_ctx_mgr && node.has_strong_ref)
+                    && node.counts.internal_strong_refs == 0
+                    && !(node.proc.is_some() && is_ctx_mgr && node.counts.has_strong_ref)
                 {
                     tracing::error!("invalid inc strong node {}", node.debug_id);
                     return Err(RefError::InvalidIncrement);
                 }
-                node.internal_strong_refs += 1;
+                node.counts.internal_strong_refs += 1;
             } else {
-                node.local_strong_refs += 1;
+                node.counts.local_strong_refs += 1;
             }
-            if !node.has_strong_ref
+            if !node.counts.has_strong_ref
                 && let Some(t) = target
             {
                 self.dequeue_node_work(n);
@@ -122,9 +116,9 @@ impl State {
             }
         } else {
             if !internal {
-                node.local_weak_refs += 1;
+                node.counts.local_weak_refs += 1;
             }
-            if !node.has_weak_ref && node.work_queued.is_none() {
+            if !node.counts.has_weak_ref && node.work_queued.is_none() {
                 let Some(t) = target else {
                     tracing::error!("invalid inc weak node {}", node.debug_id);
                     return Err(RefError::InvalidIncrement);
@@ -143,19 +137,20 @@ impl State {
         };
         if strong {
             let count = if internal {
-                &mut node.internal_strong_refs
+                &mut node.counts.internal_strong_refs
             } else {
-                &mut node.local_strong_refs
+                &mut node.counts.local_strong_refs
             };
             *count = count.saturating_sub(1);
-            if node.local_strong_refs > 0 || node.internal_strong_refs > 0 {
+            if node.counts.local_strong_refs > 0 || node.counts.internal_strong_refs > 0 {
                 return;
             }
         } else {
             if !internal {
-                node.local_weak_refs = node.local_weak_refs.saturating_sub(1);
+                node.counts.local_weak_refs = node.counts.local_weak_refs.saturating_sub(1);
             }
-            if node.local_weak_refs > 0 || node.tmp_refs > 0 || !node.refs.is_empty() {
+            if node.counts.local_weak_refs > 0 || node.counts.tmp_refs > 0 || !node.refs.is_empty()
+            {
                 return;
             }
         }
@@ -168,7 +163,7 @@ impl State {
             return;
         };
         if let Some(p) = node.proc
-            && (node.has_strong_ref || node.has_weak_ref)
+            && (node.counts.has_strong_ref || node.counts.has_weak_ref)
         {
             if node.work_queued.is_none() {
                 self.enqueue_node_work(n, WorkList::Proc(p), false);
@@ -177,9 +172,9 @@ impl State {
             return;
         }
         if node.refs.is_empty()
-            && node.local_strong_refs == 0
-            && node.local_weak_refs == 0
-            && node.tmp_refs == 0
+            && node.counts.local_strong_refs == 0
+            && node.counts.local_weak_refs == 0
+            && node.counts.tmp_refs == 0
         {
             self.free_node(n);
         }
@@ -201,7 +196,7 @@ impl State {
 
     pub fn inc_node_tmpref(&mut self, n: NodeId) {
         if let Some(node) = self.nodes.get_mut(&n) {
-            node.tmp_refs += 1;
+            node.counts.tmp_refs += 1;
         }
     }
 
@@ -210,11 +205,13 @@ impl State {
         let Some(node) = self.nodes.get_mut(&n) else {
             return;
         };
-        node.tmp_refs = node.tmp_refs.saturating_sub(1);
-        if node.local_weak_refs > 0 || node.tmp_refs > 0 || !node.refs.is_empty() {
+        node.counts.tmp_refs = node.counts.tmp_refs.saturating_sub(1);
+        if node.counts.local_weak_refs > 0 || node.counts.tmp_refs > 0 || !node.refs.is_empty() {
             return;
         }
-        if node.proc.is_some() && (node.local_strong_refs > 0 || node.internal_strong_refs > 0) {
+        if node.proc.is_some()
+            && (node.counts.local_strong_refs > 0 || node.counts.internal_strong_refs > 0)
+        {
             return;
         }
         self.node_maybe_release(n);
@@ -223,7 +220,7 @@ impl State {
     /// `binder_get_ref_olocked`: `None` also when a strong ref is needed and `desc` is weak.
     pub fn get_ref(&self, proc: ProcId, desc: u32, need_strong: bool) -> Option<&Ref> {
         let r = self.procs.get(&proc)?.refs_by_desc.get(&desc)?;
-        if need_strong && r.strong == 0 {
+        if need_strong && r.counts.strong == 0 {
             tracing::debug!("tried to use weak ref {desc} as strong ref");
             return None;
         }
@@ -239,8 +236,7 @@ impl State {
         Some(RefData {
             debug_id: r.debug_id,
             desc,
-            strong: r.strong,
-            weak: r.weak,
+            counts: r.counts,
         })
     }
 
@@ -271,8 +267,7 @@ impl State {
             Ref {
                 debug_id,
                 node: n,
-                strong: 0,
-                weak: 0,
+                counts: RefCounts::default(),
                 death: None,
             },
         );
@@ -294,15 +289,19 @@ impl State {
     ) -> Result<(), RefError> {
         let r = self.ref_mut(proc, desc).ok_or(RefError::NoRef)?;
         let node = r.node;
-        let first = if strong { r.strong == 0 } else { r.weak == 0 };
+        let first = if strong {
+            r.counts.strong == 0
+        } else {
+            r.counts.weak == 0
+        };
         if first {
             self.inc_node(node, strong, true, target)?;
         }
         let r = self.ref_mut(proc, desc).ok_or(RefError::NoRef)?;
         if strong {
-            r.strong += 1;
+            r.counts.strong += 1;
         } else {
-            r.weak += 1;
+            r.counts.weak += 1;
         }
         Ok(())
     }
@@ -321,7 +320,7 @@ impl State {
             // Unlike the kernel, do not leave a ref with no counts behind.
             if self
                 .ref_data(proc, desc)
-                .is_some_and(|r| r.strong == 0 && r.weak == 0)
+                .is_some_and(|r| r.counts.strong == 0 && r.counts.weak == 0)
             {
                 self.cleanup_ref(proc, desc);
             }
@@ -346,8 +345,7 @@ impl State {
         let before = self.ref_data(proc, desc).ok_or(RefError::NoRef)?;
         self.dec_ref(proc, desc, strong);
         Ok(self.ref_data(proc, desc).unwrap_or(RefData {
-            strong: 0,
-            weak: 0,
+            counts: RefCounts::default(),
             ..before
         }))
     }
@@ -359,34 +357,34 @@ impl State {
         };
         let node = r.node;
         if strong {
-            if r.strong == 0 {
+            if r.counts.strong == 0 {
                 tracing::debug!(
                     "invalid dec strong, ref {} desc {desc} s {} w {}",
                     r.debug_id,
-                    r.strong,
-                    r.weak
+                    r.counts.strong,
+                    r.counts.weak
                 );
                 return;
             }
-            r.strong -= 1;
-            if r.strong == 0 {
+            r.counts.strong -= 1;
+            if r.counts.strong == 0 {
                 self.dec_node(node, true, true);
             }
         } else {
-            if r.weak == 0 {
+            if r.counts.weak == 0 {
                 tracing::debug!(
                     "invalid dec weak, ref {} desc {desc} s {} w {}",
                     r.debug_id,
-                    r.strong,
-                    r.weak
+                    r.counts.strong,
+                    r.counts.weak
                 );
                 return;
             }
-            r.weak -= 1;
+            r.counts.weak -= 1;
         }
         if self
             .ref_data(proc, desc)
-            .is_some_and(|r| r.strong == 0 && r.weak == 0)
+            .is_some_and(|r| r.counts.strong == 0 && r.counts.weak == 0)
         {
             self.cleanup_ref(proc, desc);
         }
@@ -406,7 +404,7 @@ impl State {
             p.refs_by_node.remove(&r.node);
         }
         self.stats.deleted(Obj::Ref);
-        if r.strong > 0 {
+        if r.counts.strong > 0 {
             self.dec_node(r.node, true, true);
         }
         if let Some(node) = self.nodes.get_mut(&r.node) {

@@ -288,7 +288,8 @@ impl State {
                 let buffer = tr.buffer.take();
                 cur = tr.to_parent;
                 if let Some(p) = to_proc.and_then(|p| self.procs.get_mut(&p)) {
-                    p.outstanding_txns = p.outstanding_txns.saturating_sub(1);
+                    p.counts.outstanding_transactions =
+                        p.counts.outstanding_transactions.saturating_sub(1);
                     if let Some(b) =
                         buffer.and_then(|off| p.area.as_mut().and_then(|a| a.alloc.buffer_mut(off)))
                         && b.transaction == Some(id)
@@ -326,13 +327,13 @@ impl State {
         let Some(node) = self.nodes.get_mut(&n) else {
             return;
         };
-        if node.refs.is_empty() && node.tmp_refs == 0 {
+        if node.refs.is_empty() && node.counts.tmp_refs == 0 {
             self.free_node(n);
             return;
         }
         node.proc = None;
-        node.local_strong_refs = 0;
-        node.local_weak_refs = 0;
+        node.counts.local_strong_refs = 0;
+        node.counts.local_weak_refs = 0;
         let holders: Vec<ProcId> = node.refs.iter().copied().collect();
         for holder in holders {
             let death = self

@@ -933,7 +933,7 @@ impl State {
         }
         self.enqueue_thread_work(tt, Work::Transaction(id));
         if let Some(p) = self.procs.get_mut(&prep.target_proc) {
-            p.outstanding_txns += 1;
+            p.counts.outstanding_transactions += 1;
         }
         self.free_transaction(irt);
         self.stats.replies += 1;
@@ -1013,7 +1013,7 @@ impl State {
             n.async_todo.push_back(id);
         }
         if let Some(p) = self.procs.get_mut(&proc_id) {
-            p.outstanding_txns += 1;
+            p.counts.outstanding_transactions += 1;
         }
         Ok(())
     }

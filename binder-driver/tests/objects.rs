@@ -178,13 +178,13 @@ fn objects_translate_across_three_processes() {
     let st = inst.state();
     let node = node_of(&st, 0xb0);
     assert_eq!(node.ref_holders.len(), 2, "A and C hold refs: {node:?}");
-    assert_eq!(node.internal_strong_refs, 2);
+    assert_eq!(node.counts.internal_strong_refs, 2);
     assert_eq!(
-        node.local_strong_refs, 0,
+        node.counts.local_strong_refs, 0,
         "the temporary local refs are gone: {node:?}"
     );
     let weak_node = node_of(&st, 0xc0);
-    assert_eq!(weak_node.internal_strong_refs, 0);
+    assert_eq!(weak_node.counts.internal_strong_refs, 0);
     assert_eq!(weak_node.ref_holders.len(), 1);
 }
 
@@ -207,13 +207,13 @@ fn refcount_handshake_and_release_when_refs_go() {
     );
     let st = inst.state();
     let node = node_of(&st, 0x10);
-    assert!(node.has_strong_ref && node.has_weak_ref);
-    assert!(!node.pending_strong_ref && !node.pending_weak_ref);
+    assert!(node.counts.has_strong_ref && node.counts.has_weak_ref);
+    assert!(!node.counts.pending_strong_ref && !node.counts.pending_weak_ref);
     assert_eq!(
         (
-            node.internal_strong_refs,
-            node.local_strong_refs,
-            node.local_weak_refs
+            node.counts.internal_strong_refs,
+            node.counts.local_strong_refs,
+            node.counts.local_weak_refs
         ),
         (1, 0, 0)
     );
@@ -223,7 +223,7 @@ fn refcount_handshake_and_release_when_refs_go() {
         .flat_map(|p| &p.refs)
         .find(|r| r.node == node.debug_id)
         .unwrap();
-    assert_eq!((aref.strong, aref.weak), (1, 1));
+    assert_eq!((aref.counts.strong, aref.counts.weak), (1, 1));
 
     // B waits in its pool; A drops its strong ref: B is told to release, then to decref.
     let looper = b.new_thread();

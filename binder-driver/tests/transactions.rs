@@ -19,7 +19,7 @@ fn version_and_unknown_ioctls() {
     let st = inst.state();
     assert_eq!(st.processes.len(), 1);
     assert_eq!(st.processes[0].pid, std::process::id());
-    assert_eq!(st.processes[0].max_threads, 4);
+    assert_eq!(st.processes[0].counts.max_threads, 4);
     assert_eq!(st.processes[0].threads.len(), 1);
 }
 
@@ -49,7 +49,7 @@ fn context_manager_is_unique_and_reachable_by_handle_zero() {
         .find(|p| p.refs.len() == 1)
         .expect("b has a ref");
     assert_eq!(pb.refs[0].desc, 0);
-    assert_eq!((pb.refs[0].strong, pb.refs[0].weak), (1, 1));
+    assert_eq!((pb.refs[0].counts.strong, pb.refs[0].counts.weak), (1, 1));
     let ctx = st.context_manager.expect("context manager");
     assert_eq!(ctx.node, pb.refs[0].node);
 }
@@ -403,8 +403,18 @@ fn spawn_looper_until_max_threads() {
     assert_eq!(brs[0], Br::SpawnLooper, "{brs:?}");
     let first = txn_of(&brs);
     let st = inst.state();
-    let sp = st.processes.iter().find(|p| p.max_threads == 1).unwrap();
-    assert_eq!((sp.requested_threads, sp.requested_threads_started), (1, 0));
+    let sp = st
+        .processes
+        .iter()
+        .find(|p| p.counts.max_threads == 1)
+        .unwrap();
+    assert_eq!(
+        (
+            sp.counts.requested_threads,
+            sp.counts.requested_threads_started
+        ),
+        (1, 0)
+    );
 
     let t2 = server.new_thread();
     let r = t2.write_read(&Cmds::new().register_looper().0, READ_SIZE);
@@ -414,8 +424,18 @@ fn spawn_looper_until_max_threads() {
         "a new thread's first read returns at once"
     );
     let st = inst.state();
-    let sp = st.processes.iter().find(|p| p.max_threads == 1).unwrap();
-    assert_eq!((sp.requested_threads, sp.requested_threads_started), (0, 1));
+    let sp = st
+        .processes
+        .iter()
+        .find(|p| p.counts.max_threads == 1)
+        .unwrap();
+    assert_eq!(
+        (
+            sp.counts.requested_threads,
+            sp.counts.requested_threads_started
+        ),
+        (0, 1)
+    );
     assert_eq!(
         sp.threads
             .iter()

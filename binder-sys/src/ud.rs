@@ -30,7 +30,6 @@
 use crate::{BinderWriteRead, Reader, Wire};
 
 pub mod sock;
-#[cfg(feature = "serde")]
 pub mod state;
 
 /// Upper bound of one datagram in either direction. Command streams longer than this are sent

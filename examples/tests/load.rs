@@ -229,12 +229,12 @@ fn check_userspace_state(spec: &DriverSpec, server: u32, clients: &[u32]) -> Res
         .find(|p| p.pid == server)
         .ok_or("the server is not in the driver's state")?;
     check(
-        p.buffers.is_empty() && p.outstanding_transactions == 0,
+        p.buffers.is_empty() && p.counts.outstanding_transactions == 0,
         || {
             format!(
                 "server: {} buffers, {} outstanding transactions",
                 p.buffers.len(),
-                p.outstanding_transactions
+                p.counts.outstanding_transactions
             )
         },
     )?;

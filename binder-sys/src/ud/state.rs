@@ -9,13 +9,20 @@
 //! Identifiers named `debug_id` come from one counter shared by every object of a driver
 //! instance, as the kernel's `binder_last_id`. `pid`/`uid` are the peer credentials of a
 //! process connection; `tid` is what the process announced with `OP_NEW_THREAD`.
+//!
+//! The types exist without the `serde` feature too: the driver keeps the groups of plain
+//! fields that its model and these documents share ([`ProcThreadCounts`], [`ThreadWakeState`],
+//! [`NodeRefCounts`], [`RefCounts`]) in these structs, so a dump copies each group whole. With
+//! the feature they serialize, each group flattened into its owner.
 
 use std::collections::BTreeMap;
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 /// Answer to `DebugQuery::State`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct DriverState {
     /// Instance name (`\0binder-ud/<instance>`).
     pub instance: String,
@@ -32,7 +39,8 @@ pub struct DriverState {
 }
 
 /// The context manager of the instance.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ContextManagerState {
     /// `debug_id` of the context manager's node.
     pub node: u64,
@@ -43,7 +51,8 @@ pub struct ContextManagerState {
 }
 
 /// One `binder_proc`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ProcessState {
     /// The process's id in the driver.
     pub debug_id: u64,
@@ -53,14 +62,9 @@ pub struct ProcessState {
     pub uid: u32,
     /// Gid from the connection's credentials.
     pub gid: u32,
-    /// `BINDER_SET_MAX_THREADS`.
-    pub max_threads: u32,
-    /// Loopers asked for with `BR_SPAWN_LOOPER` and not yet registered.
-    pub requested_threads: u32,
-    /// Loopers started on request (`BC_REGISTER_LOOPER`).
-    pub requested_threads_started: u32,
-    /// Transactions queued to or being handled by this process.
-    pub outstanding_transactions: u32,
+    /// Its thread pool and transaction counters.
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub counts: ProcThreadCounts,
     /// The receive area (`None` before `OP_MMAP`).
     pub area: Option<AreaState>,
     /// The registered send arena, if any.
@@ -81,8 +85,23 @@ pub struct ProcessState {
     pub delivered_death: Vec<u64>,
 }
 
+/// A process's thread pool and transaction counters (`binder_proc`'s).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct ProcThreadCounts {
+    /// `BINDER_SET_MAX_THREADS`.
+    pub max_threads: u32,
+    /// Loopers asked for with `BR_SPAWN_LOOPER` and not yet registered.
+    pub requested_threads: u32,
+    /// Loopers started on request (`BC_REGISTER_LOOPER`).
+    pub requested_threads_started: u32,
+    /// Transactions queued to or being handled by this process.
+    pub outstanding_transactions: u32,
+}
+
 /// The receive area and its allocator (`binder_alloc`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct AreaState {
     /// Bytes granted (at most 4 MiB).
     pub size: u64,
@@ -99,7 +118,8 @@ pub struct AreaState {
 }
 
 /// A registered send arena (`OP_REGISTER_ARENA`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ArenaState {
     /// Where the process mapped it.
     pub addr: u64,
@@ -108,7 +128,8 @@ pub struct ArenaState {
 }
 
 /// One `binder_thread`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ThreadState {
     /// The thread's id in the driver.
     pub debug_id: u64,
@@ -120,10 +141,9 @@ pub struct ThreadState {
     pub looper_flags: Vec<String>,
     /// Blocked in a read (its `BINDER_WRITE_READ` has not been answered yet).
     pub waiting: bool,
-    /// Its next read returns at once (a new thread, or after a write needing it).
-    pub looper_need_return: bool,
-    /// Its own work queue has items to process first.
-    pub process_todo: bool,
+    /// Why its next read returns at once.
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub wake: ThreadWakeState,
     /// Top of stack first.
     pub transaction_stack: Vec<StackEntry>,
     /// The thread's work queue.
@@ -136,9 +156,20 @@ pub struct ThreadState {
     pub pending_fd_fixups: u32,
 }
 
+/// What makes a thread's next read return at once (`binder_thread`'s).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct ThreadWakeState {
+    /// Its next read returns at once (a new thread, or after a write needing it).
+    pub looper_need_return: bool,
+    /// Its own work queue has items to process first.
+    pub process_todo: bool,
+}
+
 /// Which side of a transaction on a thread's stack the thread is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum StackDirection {
     /// This thread sent the transaction and waits for its reply.
     Outgoing,
@@ -147,7 +178,8 @@ pub enum StackDirection {
 }
 
 /// An entry of a thread's transaction stack.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct StackEntry {
     /// Sent or received by the thread.
     pub direction: StackDirection,
@@ -156,7 +188,8 @@ pub struct StackEntry {
 }
 
 /// One `binder_transaction`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct TransactionState {
     /// The transaction's id in the driver.
     pub debug_id: u64,
@@ -187,7 +220,8 @@ pub struct TransactionState {
 }
 
 /// One `binder_node`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct NodeState {
     /// The node's id in the driver.
     pub debug_id: u64,
@@ -197,6 +231,23 @@ pub struct NodeState {
     pub ptr: u64,
     /// The object's cookie in its owner.
     pub cookie: u64,
+    /// Its reference counts and the owner's acknowledged references.
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub counts: NodeRefCounts,
+    /// Pids of the processes holding a ref (one entry per ref).
+    pub ref_holders: Vec<u32>,
+    /// Transactions to it may carry file descriptors.
+    pub accept_fds: bool,
+    /// A oneway transaction to it is being handled.
+    pub has_async_transaction: bool,
+    /// Oneway transactions waiting for the previous one's buffer to be freed.
+    pub async_todo: Vec<TransactionState>,
+}
+
+/// A node's reference counts, and what its owner was asked to hold (`binder_node`'s).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct NodeRefCounts {
     /// The owner was asked to hold a strong reference (`BR_ACQUIRE`).
     pub has_strong_ref: bool,
     /// The owner was asked to hold a weak reference (`BR_INCREFS`).
@@ -213,18 +264,11 @@ pub struct NodeState {
     pub internal_strong_refs: u32,
     /// Temporary references of operations in progress.
     pub tmp_refs: u32,
-    /// Pids of the processes holding a ref (one entry per ref).
-    pub ref_holders: Vec<u32>,
-    /// Transactions to it may carry file descriptors.
-    pub accept_fds: bool,
-    /// A oneway transaction to it is being handled.
-    pub has_async_transaction: bool,
-    /// Oneway transactions waiting for the previous one's buffer to be freed.
-    pub async_todo: Vec<TransactionState>,
 }
 
 /// One `binder_ref`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct RefState {
     /// The ref's id in the driver.
     pub debug_id: u64,
@@ -234,16 +278,26 @@ pub struct RefState {
     pub node: u64,
     /// The node's owner; `None` when the node is dead.
     pub node_owner_pid: Option<u32>,
-    /// Strong references the process holds through it.
-    pub strong: u32,
-    /// Weak references the process holds through it.
-    pub weak: u32,
+    /// The references the process holds through it.
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub counts: RefCounts,
     /// Cookie of the registered death notification.
     pub death_cookie: Option<u64>,
 }
 
+/// The references a process holds through a ref (`binder_ref`'s `data`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct RefCounts {
+    /// Strong references the process holds through it.
+    pub strong: u32,
+    /// Weak references the process holds through it.
+    pub weak: u32,
+}
+
 /// One `binder_buffer` in use.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct BufferState {
     /// The buffer's id in the driver.
     pub debug_id: u64,
@@ -268,8 +322,9 @@ pub struct BufferState {
 }
 
 /// An item of a work queue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
 pub enum WorkState {
     /// A transaction or reply to deliver.
     Transaction {
@@ -310,7 +365,8 @@ pub enum WorkState {
 }
 
 /// Answer to `DebugQuery::Stats`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct DriverStats {
     /// `BC_*` commands read, by name (as debugfs `stats`; only non-zero entries).
     pub bc: BTreeMap<String, u64>,
@@ -338,15 +394,16 @@ pub struct DriverStats {
     /// File descriptors passed in transactions.
     pub fds_passed: u64,
     /// File descriptors the driver holds now for transactions not yet delivered.
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub fds_in_flight: u64,
     /// Connections of every kind open now (processes, threads, not yet identified).
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub connections: u64,
 }
 
 /// How many objects of a kind exist and were ever created.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ObjectCount {
     /// Alive now.
     pub active: u64,
@@ -354,7 +411,7 @@ pub struct ObjectCount {
     pub total: u64,
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
 
@@ -376,5 +433,75 @@ mod tests {
         let text = serde_json::to_string(&state).unwrap();
         assert!(text.contains("\"kind\":\"dead_binder\""));
         assert_eq!(serde_json::from_str::<DriverState>(&text).unwrap(), state);
+    }
+
+    #[test]
+    fn groups_are_flat_in_the_json() {
+        let node = NodeState {
+            debug_id: 3,
+            owner_pid: Some(4),
+            counts: NodeRefCounts {
+                has_strong_ref: true,
+                local_weak_refs: 2,
+                tmp_refs: 1,
+                ..Default::default()
+            },
+            ref_holders: vec![5],
+            ..Default::default()
+        };
+        let text = serde_json::to_string(&node).unwrap();
+        assert_eq!(
+            text,
+            "{\"debug_id\":3,\"owner_pid\":4,\"ptr\":0,\"cookie\":0,\"has_strong_ref\":true,\
+             \"has_weak_ref\":false,\"pending_strong_ref\":false,\"pending_weak_ref\":false,\
+             \"local_strong_refs\":0,\"local_weak_refs\":2,\"internal_strong_refs\":0,\
+             \"tmp_refs\":1,\"ref_holders\":[5],\"accept_fds\":false,\
+             \"has_async_transaction\":false,\"async_todo\":[]}"
+        );
+        assert_eq!(serde_json::from_str::<NodeState>(&text).unwrap(), node);
+
+        let r = RefState {
+            debug_id: 6,
+            desc: 1,
+            counts: RefCounts { strong: 1, weak: 2 },
+            ..Default::default()
+        };
+        let text = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            text,
+            "{\"debug_id\":6,\"desc\":1,\"node\":0,\"node_owner_pid\":null,\"strong\":1,\
+             \"weak\":2,\"death_cookie\":null}"
+        );
+        assert_eq!(serde_json::from_str::<RefState>(&text).unwrap(), r);
+
+        let thread = ThreadState {
+            tid: 7,
+            wake: ThreadWakeState {
+                looper_need_return: true,
+                process_todo: false,
+            },
+            ..Default::default()
+        };
+        let proc = ProcessState {
+            pid: 2,
+            counts: ProcThreadCounts {
+                max_threads: 4,
+                requested_threads: 1,
+                requested_threads_started: 2,
+                outstanding_transactions: 3,
+            },
+            threads: vec![thread],
+            ..Default::default()
+        };
+        let text = serde_json::to_string(&proc).unwrap();
+        assert!(text.contains(
+            "\"gid\":0,\"max_threads\":4,\"requested_threads\":1,\
+             \"requested_threads_started\":2,\"outstanding_transactions\":3,\"area\":null,"
+        ));
+        assert!(text.contains(
+            "\"waiting\":false,\"looper_need_return\":true,\"process_todo\":false,\
+             \"transaction_stack\":[]"
+        ));
+        assert_eq!(serde_json::from_str::<ProcessState>(&text).unwrap(), proc);
     }
 }
