@@ -402,19 +402,16 @@ fn spawn_looper_until_max_threads() {
     // No thread left waiting and fewer than max_threads started: ask for one.
     assert_eq!(brs[0], Br::SpawnLooper, "{brs:?}");
     let first = txn_of(&brs);
-    let st = inst.state();
-    let sp = st
-        .processes
-        .iter()
-        .find(|p| p.counts.max_threads == 1)
-        .unwrap();
-    assert_eq!(
-        (
-            sp.counts.requested_threads,
-            sp.counts.requested_threads_started
-        ),
-        (1, 0)
-    );
+    // The server's process (the one whose max_threads is 1), as the driver dumps it.
+    let server_proc = || {
+        let st = inst.state();
+        st.processes
+            .into_iter()
+            .find(|p| p.counts.max_threads == 1)
+            .unwrap()
+    };
+    let c = server_proc().counts;
+    assert_eq!((c.requested_threads, c.requested_threads_started), (1, 0));
 
     let t2 = server.new_thread();
     let r = t2.write_read(&Cmds::new().register_looper().0, READ_SIZE);
@@ -423,19 +420,9 @@ fn spawn_looper_until_max_threads() {
         [Br::Noop],
         "a new thread's first read returns at once"
     );
-    let st = inst.state();
-    let sp = st
-        .processes
-        .iter()
-        .find(|p| p.counts.max_threads == 1)
-        .unwrap();
-    assert_eq!(
-        (
-            sp.counts.requested_threads,
-            sp.counts.requested_threads_started
-        ),
-        (0, 1)
-    );
+    let sp = server_proc();
+    let c = sp.counts;
+    assert_eq!((c.requested_threads, c.requested_threads_started), (0, 1));
     assert_eq!(
         sp.threads
             .iter()
