@@ -327,11 +327,12 @@ impl ProcessState {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(cookie, binder.downgrade());
-        self.defer(Bc::RequestDeathNotification(HandleCookie {
+        // From this thread, at once (as a new proxy's references): queued, another thread
+        // could take it and still be on its way to the driver when this returns.
+        crate::thread_state::write_now(&[Bc::RequestDeathNotification(HandleCookie {
             handle,
             cookie,
-        }));
-        crate::thread_state::flush_commands()?;
+        })])?;
         Ok(cookie)
     }
 

@@ -118,8 +118,10 @@ impl Endpoint {
         let start = (addr as usize)
             .checked_sub(self.map.as_ptr() as usize)
             .ok_or("a buffer outside the mapping")?;
-        self.map
-            .get(start..start + len as usize)
+        usize::try_from(len)
+            .ok()
+            .and_then(|len| start.checked_add(len))
+            .and_then(|end| self.map.get(start..end))
             .ok_or_else(|| "a buffer outside the mapping".to_string())
     }
 }
