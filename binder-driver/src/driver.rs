@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use parking_lot::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use binder_sys::ud::mailbox::{Mailbox, PollGate};
 use binder_sys::ud::{
     MAX_AREA_SIZE, MAX_ARENA_SIZE, decode_fd_table, encode_ioctl_done, encode_reply,
 };
@@ -26,6 +27,7 @@ use binder_sys::{
 };
 
 use crate::alloc::BinderAlloc;
+use crate::chan::{Chan, Watcher};
 use crate::model::{
     Area, Arena, DeathId, DeathKind, LOOPER_ENTERED, LOOPER_EXITED, LOOPER_INVALID,
     LOOPER_REGISTERED, Outgoing, Proc, ProcId, State, ThreadId, WorkList,
@@ -44,6 +46,10 @@ const OBJECTS_PER_LOCK: usize = 256;
 /// One driver instance.
 pub struct Driver {
     state: Mutex<State>,
+    /// Ends of file of mailbox thread connections.
+    pub watcher: Watcher,
+    /// Who of the driver threads may poll their mailbox before sleeping.
+    pub poll_gate: PollGate,
     /// Test hook: a pause inside the unlocked copy, to let tests kill processes mid-copy.
     copy_delay_us: AtomicU64,
 }
@@ -54,7 +60,7 @@ pub struct ThreadConn {
     /// The user of the process (the connection is counted against it).
     pub uid: u32,
     pub tid: u32,
-    pub sock: Arc<OwnedFd>,
+    pub chan: Arc<Chan>,
     /// The `binder_thread` of this connection; a new one is made after `BINDER_THREAD_EXIT`.
     pub thread: Option<ThreadId>,
 }
@@ -73,11 +79,11 @@ pub enum Next {
 /// its answers: it is dropped rather than allowed to stall a driver thread serving others.
 pub fn send_all(out: Vec<Outgoing>) {
     for o in out {
-        match sys::send_datagram(&o.sock, &o.bytes, &o.fds, true) {
+        match o.chan.send(&o.bytes, &o.fds) {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(Errno::EAGAIN as i32) => {
                 tracing::warn!("a thread connection does not read its answers; dropping it");
-                sys::shutdown(&o.sock);
+                o.chan.shutdown();
             }
             Err(e) => tracing::debug!("send to a closed connection: {e}"),
         }
@@ -96,6 +102,9 @@ impl Driver {
     pub fn new(instance: &str, owner: u32, access: Access, limits: Limits) -> Self {
         Driver {
             state: Mutex::new(State::new(instance, owner, access, limits)),
+            watcher: Watcher::default(),
+            // Half the usable cores for the driver's pollers, the rest for the processes'.
+            poll_gate: PollGate::for_this_process(2),
             copy_delay_us: AtomicU64::new(0),
         }
     }
@@ -248,7 +257,7 @@ impl Driver {
         let t = match conn.thread.filter(|t| st.threads.contains_key(t)) {
             Some(t) => t,
             None => {
-                let t = st.new_thread(conn.proc, conn.tid, conn.sock.clone())?;
+                let t = st.new_thread(conn.proc, conn.tid, conn.chan.clone())?;
                 conn.thread = Some(t);
                 t
             }
@@ -259,17 +268,17 @@ impl Driver {
                 conn.tid
             );
             st.thread_release(t);
-            sys::shutdown(&conn.sock);
+            conn.chan.shutdown();
             return None;
         }
         Some(t)
     }
 
-    fn reply_ioctl(st: &mut State, sock: &Arc<OwnedFd>, ret: i32, arg: &[u8]) {
+    fn reply_ioctl(st: &mut State, chan: &Arc<Chan>, ret: i32, arg: &[u8]) {
         let mut bytes = Vec::new();
         encode_ioctl_done(ret, 0, arg, &[], &mut bytes);
         st.outgoing.push(Outgoing {
-            sock: sock.clone(),
+            chan: chan.clone(),
             bytes,
             fds: Vec::new(),
         });
@@ -291,7 +300,7 @@ impl Driver {
             th.pending_fixup = None;
         }
         let proc_id = conn.proc;
-        let sock = conn.sock.clone();
+        let sock = conn.chan.clone();
         let result = match cmd {
             BINDER_WRITE_READ => {
                 st = self.write_read(st, t, &sock, arg, files);
@@ -327,7 +336,7 @@ impl Driver {
     fn reply_write_read(
         st: &mut State,
         t: ThreadId,
-        sock: &Arc<OwnedFd>,
+        sock: &Arc<Chan>,
         ret: i32,
         bwr: &BinderWriteRead,
     ) {
@@ -344,7 +353,7 @@ impl Driver {
         &'a self,
         mut st: Guard<'a>,
         t: ThreadId,
-        sock: &Arc<OwnedFd>,
+        sock: &Arc<Chan>,
         arg: &[u8],
         files: Vec<OwnedFd>,
     ) -> Guard<'a> {
@@ -393,7 +402,7 @@ impl Driver {
         &'a self,
         mut st: Guard<'a>,
         t: ThreadId,
-        sock: &Arc<OwnedFd>,
+        sock: &Arc<Chan>,
         bwr: &mut BinderWriteRead,
         cmds: &[u8],
         trailer: &[u8],
@@ -449,7 +458,7 @@ impl Driver {
         let mut bytes = Vec::new();
         encode_reply(crate::ret(ret), &[], &mut bytes);
         st.outgoing.push(Outgoing {
-            sock: conn.sock.clone(),
+            chan: conn.chan.clone(),
             bytes,
             fds: Vec::new(),
         });
@@ -474,7 +483,7 @@ impl Driver {
             encode_reply(crate::ret(Err(errno)), &[], &mut bytes);
         }
         st.outgoing.push(Outgoing {
-            sock: conn.sock.clone(),
+            chan: conn.chan.clone(),
             bytes,
             fds: Vec::new(),
         });
@@ -488,7 +497,7 @@ impl Driver {
             st.thread_release(t);
         }
         if let Some(p) = st.procs.get_mut(&conn.proc) {
-            p.thread_socks.retain(|s| !Arc::ptr_eq(s, &conn.sock));
+            p.thread_chans.retain(|c| !Arc::ptr_eq(c, &conn.chan));
         }
         st.connection_closed(conn.uid, false);
         self.unlock(st)
@@ -593,24 +602,38 @@ impl Driver {
         Ok(())
     }
 
-    /// `OP_NEW_THREAD`: a new thread connection, created here so that it can only lead to
-    /// the driver. Returns the driver's end (the caller serves it) and the process's end.
-    pub fn new_thread(&self, p: ProcId, tid: u32) -> Result<(ThreadConn, OwnedFd), Errno> {
-        let (ours, theirs) = sys::seqpacket_pair().map_err(|e| {
+    /// `OP_NEW_THREAD` and `OP_NEW_THREAD_MAILBOX`: a new thread connection, created here so
+    /// that it can only lead to the driver. Returns the driver's end (the caller serves it) and
+    /// the files for the process: its end of the socket, and the mailbox if it asked for one.
+    pub fn new_thread(
+        &self,
+        p: ProcId,
+        tid: u32,
+        mailbox: bool,
+    ) -> Result<(ThreadConn, Vec<OwnedFd>), Errno> {
+        let errno = |e: std::io::Error| {
             tracing::warn!("cannot create a thread connection: {e}");
             e.raw_os_error().map_or(Errno::EMFILE, Errno::from_raw)
-        })?;
-        let sock = Arc::new(ours);
+        };
+        let (ours, theirs) = sys::seqpacket_pair().map_err(errno)?;
+        let mut files = vec![theirs];
+        let chan = if mailbox {
+            let (fd, mailbox) = Mailbox::create().map_err(errno)?;
+            files.push(fd);
+            Arc::new(Chan::with_mailbox(ours, mailbox))
+        } else {
+            Arc::new(Chan::socket(ours))
+        };
         let mut st = self.lock();
         let (uid, threads) = st
             .proc_alive(p)
-            .map(|p| (p.uid, p.thread_socks.len()))
+            .map(|p| (p.uid, p.thread_chans.len()))
             .ok_or(Errno::ESRCH)?;
         if threads >= st.limits.max_threads_per_proc || !st.admit_connection(uid, false) {
             tracing::warn!(uid, threads, "refusing a thread connection: limit reached");
             return Err(Errno::EAGAIN);
         }
-        let Some(thread) = st.new_thread(p, tid, sock.clone()) else {
+        let Some(thread) = st.new_thread(p, tid, chan.clone()) else {
             st.connection_closed(uid, false);
             return Err(Errno::ESRCH);
         };
@@ -619,10 +642,10 @@ impl Driver {
                 proc: p,
                 uid,
                 tid,
-                sock,
+                chan,
                 thread: Some(thread),
             },
-            theirs,
+            files,
         ))
     }
 

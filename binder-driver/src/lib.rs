@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 mod alloc;
+mod chan;
 mod driver;
 mod dump;
 mod model;
@@ -53,6 +54,11 @@ pub struct DriverConfig {
     pub socket_group: Option<u32>,
     /// Limits on what one process, one user and the instance may hold.
     pub limits: Limits,
+    /// How long a driver thread polls its thread's mailbox before it sleeps: `None` decides by
+    /// the usable cores (50 µs with four or more, never with fewer; the `BINDER_POLL_US`
+    /// environment variable overrides it), `Some(ZERO)` never polls. Up to half the usable cores
+    /// poll at a time, each for a window that adapts to what polling achieves.
+    pub poll_window: Option<Duration>,
 }
 
 /// Who may use an instance. The instance's **owner** is the user running the driver; the
@@ -151,6 +157,7 @@ impl DriverConfig {
             socket_mode: None,
             socket_group: None,
             limits: Limits::for_this_process(),
+            poll_window: None,
         }
     }
 }

@@ -14,6 +14,7 @@ use binder_sys::ud::state::{NodeRefCounts, ProcThreadCounts, RefCounts, ThreadWa
 use binder_sys::{BR_OK, BinderWriteRead, ExtendedError};
 
 use crate::alloc::BinderAlloc;
+use crate::chan::Chan;
 use crate::stats::{Obj, Stats};
 use crate::sys::SharedMapping;
 use crate::worklist::{DeliveredDeaths, WorkQueue};
@@ -131,7 +132,7 @@ pub struct Proc {
     pub arena: Option<Arc<Arena>>,
     pub oneway_spam_detection: bool,
     /// Sockets of its thread connections, shut down when the process dies.
-    pub thread_socks: Vec<Arc<OwnedFd>>,
+    pub thread_chans: Vec<Arc<Chan>>,
     /// A copy outside the send arena failed once already (logged once).
     pub mem_read_failed: bool,
     /// Files of this process's transactions that the driver holds until delivery.
@@ -280,7 +281,7 @@ pub struct Thread {
     pub todo: WorkQueue,
     pub return_error: u32,
     pub reply_error: u32,
-    pub sock: Arc<OwnedFd>,
+    pub chan: Arc<Chan>,
     pub pending_read: Option<PendingRead>,
     pub pending_fixup: Option<PendingFixup>,
     /// `binder_extended_error` of the last transaction, for `BINDER_GET_EXTENDED_ERROR`.
@@ -290,7 +291,7 @@ pub struct Thread {
 /// A datagram to send once the state lock is released.
 #[derive(Debug)]
 pub struct Outgoing {
-    pub sock: Arc<OwnedFd>,
+    pub chan: Arc<Chan>,
     pub bytes: Vec<u8>,
     pub fds: Vec<OwnedFd>,
 }
@@ -523,7 +524,7 @@ impl State {
                 area: None,
                 arena: None,
                 oneway_spam_detection: false,
-                thread_socks: Vec::new(),
+                thread_chans: Vec::new(),
                 mem_read_failed: false,
                 fds_sent: 0,
                 fds_queued: 0,
@@ -536,12 +537,12 @@ impl State {
     }
 
     /// `binder_get_thread` for a thread connection: a new `binder_thread` in `proc`.
-    pub fn new_thread(&mut self, proc: ProcId, tid: u32, sock: Arc<OwnedFd>) -> Option<ThreadId> {
+    pub fn new_thread(&mut self, proc: ProcId, tid: u32, chan: Arc<Chan>) -> Option<ThreadId> {
         let id = ThreadId(self.next_id());
         let p = self.procs.get_mut(&proc).filter(|p| !p.is_dead)?;
         p.threads.insert(id);
-        if !p.thread_socks.iter().any(|s| Arc::ptr_eq(s, &sock)) {
-            p.thread_socks.push(sock.clone());
+        if !p.thread_chans.iter().any(|c| Arc::ptr_eq(c, &chan)) {
+            p.thread_chans.push(chan.clone());
         }
         self.stats.created(Obj::Thread);
         self.threads.insert(
@@ -559,7 +560,7 @@ impl State {
                 todo: WorkQueue::default(),
                 return_error: BR_OK,
                 reply_error: BR_OK,
-                sock,
+                chan,
                 pending_read: None,
                 pending_fixup: None,
                 extended_error: ExtendedError::ok(0),

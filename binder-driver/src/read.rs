@@ -423,7 +423,7 @@ impl State {
             return;
         };
         th.wake.looper_need_return = false;
-        let sock = th.sock.clone();
+        let chan = th.chan.clone();
         let proc_id = th.proc;
         if self.procs.get(&proc_id).is_some_and(|p| !p.todo.is_empty()) {
             self.wakeup_proc(proc_id);
@@ -433,7 +433,7 @@ impl State {
         let mut bytes = Vec::new();
         encode_ioctl_done(0, result.fds.len() as u32, &arg, &result.bytes, &mut bytes);
         self.outgoing.push(Outgoing {
-            sock,
+            chan,
             bytes,
             fds: result.fds,
         });

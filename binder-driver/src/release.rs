@@ -369,7 +369,7 @@ impl State {
         p.is_dead = true;
         let threads: Vec<ThreadId> = p.threads.iter().copied().collect();
         let dying = Dying {
-            socks: std::mem::take(&mut p.thread_socks),
+            chans: std::mem::take(&mut p.thread_chans),
             nodes: p.nodes.values().copied().collect(),
             descs: p.refs_by_desc.keys().copied().collect(),
         };
@@ -418,16 +418,15 @@ impl State {
             self.stats.deleted(Obj::Proc);
         }
         // The process's thread connections end with it: their driver threads see end of file.
-        for s in dying.socks {
-            crate::sys::shutdown(&s);
-            drop::<Arc<_>>(s);
+        for c in dying.chans {
+            c.shutdown();
         }
     }
 }
 
 /// What a dying process still holds, released a batch at a time.
 pub struct Dying {
-    socks: Vec<Arc<std::os::fd::OwnedFd>>,
+    chans: Vec<Arc<crate::chan::Chan>>,
     pub nodes: Vec<NodeId>,
     pub descs: Vec<u32>,
 }

@@ -17,6 +17,7 @@ use crate::driver::{Driver, Next, ThreadConn, send_all};
 use crate::model::ProcId;
 use crate::sys::{self, PeerCred};
 use crate::{DriverConfig, DriverError};
+use binder_sys::ud::mailbox::{FLAG_FILES, OP_FILES, PollGate, Poller, Slot, SlotError, Waited};
 
 /// How long a new connection may take to say what it is.
 const FIRST_MESSAGE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -84,7 +85,11 @@ impl Server {
                 .max_connections_per_uid
                 .min((limits.max_connections / 4).max(1));
         }
-        let driver = Arc::new(Driver::new(&config.instance, owner, config.access, limits));
+        let mut driver = Driver::new(&config.instance, owner, config.access, limits);
+        if let Some(window) = config.poll_window {
+            driver.poll_gate = PollGate::with_window(2, window);
+        }
+        let driver = Arc::new(driver);
         driver.lock().idle_since = Some(Instant::now());
         Ok(Server {
             listener,
@@ -355,7 +360,13 @@ fn serve_process(driver: &Arc<Driver>, id: ProcId, sock: &OwnedFd, buf: &mut sys
                 &[],
                 &[],
             ),
-            Some(ProcRequest::NewThread { tid }) => match driver.new_thread(id, tid) {
+            Some(
+                req @ (ProcRequest::NewThread { tid } | ProcRequest::NewThreadMailbox { tid }),
+            ) => match driver.new_thread(
+                id,
+                tid,
+                matches!(req, ProcRequest::NewThreadMailbox { .. }),
+            ) {
                 Ok((conn, theirs)) => {
                     // The connection goes to the new thread through a slot, so that it can be
                     // taken back and closed properly if no thread can be started.
@@ -371,7 +382,7 @@ fn serve_process(driver: &Arc<Driver>, id: ProcId, sock: &OwnedFd, buf: &mut sys
                             }
                         });
                     match spawned {
-                        Ok(_) => reply(sock, Ok(()), &[], &[theirs]),
+                        Ok(_) => reply(sock, Ok(()), &[], &theirs),
                         Err(e) => {
                             tracing::error!("cannot start a driver thread: {e}");
                             let conn = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -402,9 +413,20 @@ fn is_reply_op(bytes: &[u8]) -> bool {
 
 /// A thread connection: ioctls until end of file (the thread's exit).
 fn serve_thread(driver: &Arc<Driver>, mut conn: ThreadConn) {
+    if conn.chan.mailbox.is_some() {
+        serve_mailbox(driver, &mut conn);
+    } else {
+        serve_socket(driver, &mut conn);
+    }
+    send_all(driver.thread_eof(&mut conn));
+    conn.chan.shutdown();
+}
+
+/// The requests of a socket thread connection, one datagram each.
+fn serve_socket(driver: &Arc<Driver>, conn: &mut ThreadConn) {
     let mut buf = sys::RecvBuffer::new(MAX_MESSAGE);
     loop {
-        let msg = match sys::recv_datagram(&conn.sock, &mut buf) {
+        let msg = match sys::recv_datagram(&conn.chan.sock, &mut buf) {
             Ok(Some(m)) => m,
             Ok(None) => break,
             Err(e) => {
@@ -413,32 +435,88 @@ fn serve_thread(driver: &Arc<Driver>, mut conn: ThreadConn) {
             }
         };
         let bytes = &buf.data[..msg.len];
-        if is_reply_op(bytes) {
-            tracing::info!("a thread connection sent a reply as a request; closing it");
-            break;
-        }
-        let (out, next) = if msg.truncated {
-            let is_ioctl = bytes.get(..4) == Some(&OP_IOCTL.to_le_bytes()[..]);
-            driver.bad_request(&mut conn, is_ioctl, Errno::EMSGSIZE)
-        } else {
-            match ThreadRequest::decode(bytes) {
-                Some(ThreadRequest::Ioctl { cmd, arg }) => {
-                    driver.ioctl(&mut conn, cmd, arg, msg.fds)
-                }
-                Some(ThreadRequest::FdFixup { fds }) => driver.fd_fixup(&mut conn, &fds),
-                None => {
-                    let is_ioctl = bytes.get(..4) == Some(&OP_IOCTL.to_le_bytes()[..]);
-                    driver.bad_request(&mut conn, is_ioctl, Errno::EINVAL)
-                }
-            }
-        };
-        send_all(out);
-        if next == Next::Close {
+        let error = msg.truncated.then_some(Errno::EMSGSIZE);
+        if serve_request(driver, conn, bytes, msg.fds, error) == Next::Close {
             break;
         }
     }
-    send_all(driver.thread_eof(&mut conn));
-    sys::shutdown(&conn.sock);
+}
+
+/// The requests of a mailbox thread connection: each is copied out of the mailbox once and
+/// served as the same datagram on a socket would be; its files come from the socket.
+fn serve_mailbox(driver: &Arc<Driver>, conn: &mut ThreadConn) {
+    let chan = conn.chan.clone();
+    let Some(mailbox) = &chan.mailbox else {
+        return;
+    };
+    let key = match driver.watcher.add(&chan) {
+        Ok(key) => key,
+        Err(e) => {
+            tracing::error!("cannot watch a thread connection: {e}");
+            return;
+        }
+    };
+    let mut poller = Poller::new(&driver.poll_gate);
+    // A fresh mailbox: its first request may have been posted before this thread started.
+    let mut last = 0;
+    let mut bytes = Vec::with_capacity(4096);
+    let mut files = sys::RecvBuffer::new(64);
+    loop {
+        let stop = || chan.is_closed();
+        match mailbox.wait(Slot::Request, &mut last, &mut poller, None, &stop) {
+            Waited::Posted => {}
+            Waited::TimedOut => continue,
+            Waited::Stopped => break,
+        }
+        let (fds, error) = match mailbox.read(Slot::Request, &mut bytes) {
+            Ok(flags) if flags & FLAG_FILES != 0 => match take_files(&chan.sock, &mut files) {
+                Some(fds) => (fds, None),
+                None => (Vec::new(), Some(Errno::EINVAL)),
+            },
+            Ok(_) => (Vec::new(), None),
+            Err(SlotError::TooLong(_)) => {
+                bytes.clear();
+                (Vec::new(), Some(Errno::EMSGSIZE))
+            }
+        };
+        if serve_request(driver, conn, &bytes, fds, error) == Next::Close {
+            break;
+        }
+    }
+    driver.watcher.remove(key, &chan);
+}
+
+/// The files of a mailbox request: the `OP_FILES` datagram the thread sent before posting it.
+/// `None` if there is none or it is malformed (the request is then refused).
+fn take_files(sock: &OwnedFd, buf: &mut sys::RecvBuffer) -> Option<Vec<OwnedFd>> {
+    let msg = sys::recv_datagram_now(sock, buf).ok()??;
+    let mut r = binder_sys::Reader::new(&buf.data[..msg.len]);
+    let (op, n) = (r.u32()?, r.u32()?);
+    (op == OP_FILES && n as usize == msg.fds.len() && !msg.truncated).then_some(msg.fds)
+}
+
+/// One request of a thread connection (the bytes of its datagram, its files, or the error that
+/// refuses it whatever it says); whether the connection goes on.
+fn serve_request(
+    driver: &Arc<Driver>,
+    conn: &mut ThreadConn,
+    bytes: &[u8],
+    fds: Vec<OwnedFd>,
+    error: Option<Errno>,
+) -> Next {
+    if is_reply_op(bytes) {
+        tracing::info!("a thread connection sent a reply as a request; closing it");
+        return Next::Close;
+    }
+    let is_ioctl = bytes.get(..4) == Some(&OP_IOCTL.to_le_bytes()[..]);
+    let (out, next) = match (error, ThreadRequest::decode(bytes)) {
+        (Some(errno), _) => driver.bad_request(conn, is_ioctl, errno),
+        (None, Some(ThreadRequest::Ioctl { cmd, arg })) => driver.ioctl(conn, cmd, arg, fds),
+        (None, Some(ThreadRequest::FdFixup { fds })) => driver.fd_fixup(conn, &fds),
+        (None, None) => driver.bad_request(conn, is_ioctl, Errno::EINVAL),
+    };
+    send_all(out);
+    next
 }
 
 /// A debug connection: one query, answered in parts that end with an empty one. The state

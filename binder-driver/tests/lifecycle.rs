@@ -111,7 +111,7 @@ fn the_receive_area_is_sealed_and_capped() {
         assert_eq!(ret, 0);
         let mine = fds.pop().unwrap();
         set_timeout(&mine);
-        Thread { sock: mine, tid: 5 }
+        Thread::on_socket(mine, 5)
     };
     t.set_context_manager();
     let mut c = Proc::connect(&inst);

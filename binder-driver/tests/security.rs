@@ -307,10 +307,7 @@ fn role_shared_user(path: &str) {
     let (mret, _, _) = request(&sock, ProcRequest::Mmap { size: 128 * 1024 }, &[]);
     let (tret, _, mut fds) = request(&sock, ProcRequest::NewThread { tid: 7 }, &[]);
     say(format!("CONNECTED {ret} {mret} {tret}"));
-    let t = Thread {
-        sock: fds.pop().unwrap(),
-        tid: 7,
-    };
+    let t = Thread::on_socket(fds.pop().unwrap(), 7);
     set_timeout(&t.sock);
     let r = t.ioctl(BINDER_SET_CONTEXT_MGR, &0i32.to_le_bytes());
     say(format!("CTXMGR {}", r.ret));
@@ -513,10 +510,7 @@ fn a_process_that_execs_after_connecting_is_not_read() {
     } else {
         println!("(control skipped: process_vm_readv is not permitted here)");
     }
-    let thread = Thread {
-        sock: thread_sock,
-        tid: 1,
-    };
+    let thread = Thread::on_socket(thread_sock, 1);
     set_timeout(&thread.sock);
     st.start_read();
     assert_copy_refused(&thread, &st, addr, len);
@@ -538,10 +532,7 @@ fn a_connection_that_outlives_its_process_reads_nothing() {
     assert_eq!(role.line(), "HANDED");
     assert!(role.0.wait_status().unwrap().success());
     let secret = std::hint::black_box(b"a receive area's contents".to_vec());
-    let thread = Thread {
-        sock: thread_sock,
-        tid: 1,
-    };
+    let thread = Thread::on_socket(thread_sock, 1);
     set_timeout(&thread.sock);
     st.start_read();
     assert_copy_refused(&thread, &st, secret.as_ptr() as u64, secret.len());

@@ -29,6 +29,7 @@
 
 use crate::{BinderWriteRead, Reader, Wire};
 
+pub mod mailbox;
 pub mod sock;
 pub mod state;
 
@@ -110,7 +111,8 @@ pub const HELLO_FLAG_NO_REPLY_COMPLETE: u32 = 1;
 pub const HELLO_VERSION: u32 = crate::BINDER_CURRENT_PROTOCOL_VERSION as u32;
 /// The revision of this socket protocol, carried by [`OP_HELLO_PROC`]. 2: thread connections
 /// made by the driver, files with their commands, the memory file (revision 1 had no number).
-pub const UD_REVISION: u32 = 2;
+/// 3: thread mailboxes ([`OP_NEW_THREAD_MAILBOX`]).
+pub const UD_REVISION: u32 = 3;
 /// `mmap` of the binder fd: `{u32 op, u32 pad, u64 size}`.
 /// Reply: [`OP_REPLY`] `{ret, u64 granted_size}` with the area's memfd as `SCM_RIGHTS`. The
 /// memfd is sealed against shrink, grow and new writable mappings, so the process can only map
@@ -142,6 +144,21 @@ pub const MAX_ARENA_SIZE: u64 = 1 << 30;
 /// `BINDER_THREAD_EXIT` the connection stays usable (and counted): its next ioctl starts a new
 /// `binder_thread`, as the kernel's next ioctl from the same task does.
 pub const OP_NEW_THREAD: u32 = 5;
+/// `{u32 op, u32 tid}`: a new thread connection, as [`OP_NEW_THREAD`], whose requests and
+/// answers travel through a shared-memory mailbox ([`mailbox`]) instead of the socket. The
+/// reply carries two files: the socket, then the mailbox memfd (sealed against any change of
+/// size), which the thread maps read-write with [`mailbox::Mailbox::map`].
+///
+/// On such a connection the thread posts each request (the bytes of an [`OP_IOCTL`] or
+/// [`OP_FD_FIXUP`] datagram) in the mailbox's request slot and finds the answer (the bytes of
+/// the [`OP_IOCTL_DONE`] or [`OP_REPLY`] datagram) in its answer slot; the rules are those of
+/// the socket connection (one request at a time, the same replies). Files go on the socket as
+/// an [`mailbox::OP_FILES`] datagram sent just before the message that names them is posted
+/// with [`mailbox::FLAG_FILES`]: the files of a `BINDER_WRITE_READ` from the thread, the files
+/// of a delivered transaction from the driver. The socket carries nothing else; its end of file
+/// is the thread's exit, as on a socket connection, and the driver marks the mailbox closed when
+/// it ends the connection.
+pub const OP_NEW_THREAD_MAILBOX: u32 = 6;
 
 // ---- thread connection, process -> driver --------------------------------------------------
 
@@ -266,6 +283,11 @@ pub enum ProcRequest {
         /// The thread's id, for dumps and logs.
         tid: u32,
     },
+    /// [`OP_NEW_THREAD_MAILBOX`].
+    NewThreadMailbox {
+        /// The thread's id, for dumps and logs.
+        tid: u32,
+    },
     /// [`OP_DEBUG`].
     Debug {
         /// A [`DebugQuery`] number.
@@ -301,6 +323,7 @@ impl ProcRequest {
                 }
             }
             OP_NEW_THREAD => ProcRequest::NewThread { tid: r.u32()? },
+            OP_NEW_THREAD_MAILBOX => ProcRequest::NewThreadMailbox { tid: r.u32()? },
             OP_DEBUG => ProcRequest::Debug { query: r.u32()? },
             _ => return None,
         })
@@ -320,6 +343,7 @@ impl ProcRequest {
                 revision,
             } => u32s(&[OP_HELLO_PROC, version, flags, revision]),
             ProcRequest::NewThread { tid } => u32s(&[OP_NEW_THREAD, tid]),
+            ProcRequest::NewThreadMailbox { tid } => u32s(&[OP_NEW_THREAD_MAILBOX, tid]),
             ProcRequest::Debug { query } => u32s(&[OP_DEBUG, query]),
             ProcRequest::Mmap { size } => {
                 u32s(&[OP_MMAP, 0]);

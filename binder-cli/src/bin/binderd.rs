@@ -39,6 +39,10 @@ struct Args {
     /// Do not run the service manager beside the driver.
     #[arg(long)]
     no_servicemanager: bool,
+    /// How long, in microseconds, a driver thread polls its thread's mailbox before it sleeps
+    /// (0: never). By default 50 where four or more cores are usable, else never.
+    #[arg(long)]
+    poll_us: Option<u64>,
 }
 
 fn parse_mode(s: &str) -> Result<u32, String> {
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
         },
         socket_mode: args.socket_mode,
         socket_group: args.socket_group,
+        poll_window: args.poll_us.map(Duration::from_micros),
         ..DriverConfig::new(args.instance)
     };
     match binder_cli::serve_instance(config, !args.no_servicemanager) {

@@ -287,7 +287,38 @@ impl Proc {
         assert_eq!(fds.len(), 1, "the driver hands over the thread connection");
         let sock = fds.pop().unwrap();
         set_timeout(&sock);
-        Ok(Thread { sock, tid })
+        Ok(Thread::on_socket(sock, tid))
+    }
+
+    /// A thread connection whose requests and answers go through a mailbox
+    /// (`OP_NEW_THREAD_MAILBOX`), as binder-rt's threads.
+    pub fn new_mailbox_thread(&mut self) -> Thread {
+        self.try_new_mailbox_thread()
+            .expect("a new mailbox thread connection")
+    }
+
+    /// `OP_NEW_THREAD_MAILBOX`: the driver's answer, or its errno.
+    pub fn try_new_mailbox_thread(&mut self) -> Result<Thread, i32> {
+        let tid = 1000 + COUNTER.fetch_add(1, Ordering::Relaxed);
+        let (ret, _, fds) = request(&self.sock, ProcRequest::NewThreadMailbox { tid }, &[]);
+        if ret != 0 {
+            return Err(ret);
+        }
+        assert_eq!(
+            fds.len(),
+            2,
+            "the driver hands over the socket and the mailbox"
+        );
+        let mut fds = fds.into_iter();
+        let sock = fds.next().unwrap();
+        let mailbox = mailbox::Mailbox::map(&fds.next().unwrap()).expect("map the mailbox");
+        set_timeout(&sock);
+        Ok(Thread {
+            sock,
+            tid,
+            mailbox: Some(mailbox),
+            last_answer: std::cell::Cell::new(0),
+        })
     }
 
     /// A send arena of `size` bytes, registered with the driver.
@@ -391,15 +422,93 @@ impl IoctlReply {
     }
 }
 
-/// A simulated thread: its thread connection.
+/// A simulated thread: its thread connection, on its socket or through its mailbox.
 pub struct Thread {
     pub sock: OwnedFd,
     pub tid: u32,
+    pub mailbox: Option<mailbox::Mailbox>,
+    last_answer: std::cell::Cell<u32>,
 }
 
 pub const READ_SIZE: u64 = 256;
 
 impl Thread {
+    /// A thread connection on its socket.
+    pub fn on_socket(sock: OwnedFd, tid: u32) -> Thread {
+        Thread {
+            sock,
+            tid,
+            mailbox: None,
+            last_answer: std::cell::Cell::new(0),
+        }
+    }
+
+    /// Sends one request (the bytes of its datagram) with its files.
+    pub fn post(&self, bytes: &[u8], fds: &[RawFd]) {
+        let Some(m) = &self.mailbox else {
+            return send(&self.sock, bytes, fds);
+        };
+        let mut flags = 0;
+        if !fds.is_empty() {
+            let head = [mailbox::OP_FILES, fds.len() as u32]
+                .map(u32::to_le_bytes)
+                .concat();
+            send(&self.sock, &head, fds);
+            flags = mailbox::FLAG_FILES;
+        }
+        m.post(mailbox::Slot::Request, bytes, flags).expect("post");
+    }
+
+    /// Takes one answer (the bytes of its datagram) with its files; panics on timeout. An
+    /// empty vector is the end of the connection.
+    pub fn take(&self) -> (Vec<u8>, Vec<OwnedFd>) {
+        let Some(m) = &self.mailbox else {
+            return recv(&self.sock);
+        };
+        let gate = mailbox::PollGate::new(0, Duration::ZERO);
+        let mut last = self.last_answer.get();
+        let waited = m.wait(
+            mailbox::Slot::Answer,
+            &mut last,
+            &mut mailbox::Poller::new(&gate),
+            Some(RECV_TIMEOUT),
+            &|| m.is_closed(),
+        );
+        self.last_answer.set(last);
+        match waited {
+            mailbox::Waited::Posted => {}
+            mailbox::Waited::Stopped => return (Vec::new(), Vec::new()),
+            mailbox::Waited::TimedOut => panic!("no answer in the mailbox (timed out)"),
+        }
+        let mut msg = Vec::new();
+        let flags = m
+            .read(mailbox::Slot::Answer, &mut msg)
+            .expect("a valid answer");
+        let fds = if flags & mailbox::FLAG_FILES != 0 {
+            let (head, fds) = recv(&self.sock);
+            assert_eq!(head[..4], mailbox::OP_FILES.to_le_bytes());
+            fds
+        } else {
+            Vec::new()
+        };
+        (msg, fds)
+    }
+
+    /// Whether an answer arrives within `timeout` (without taking it).
+    pub fn answer_within(&self, timeout: Duration) -> bool {
+        let Some(m) = &self.mailbox else {
+            return readable_within(&self.sock, timeout);
+        };
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if m.sequence(mailbox::Slot::Answer) != self.last_answer.get() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        false
+    }
+
     pub fn send_write_read(&self, write: &[u8], read_size: u64) {
         self.send_write_read_fds(write, read_size, &[]);
     }
@@ -416,11 +525,11 @@ impl Thread {
         };
         let mut out = Vec::new();
         encode_write_read(&bwr, write, fds, &mut out);
-        send(&self.sock, &out, fds);
+        self.post(&out, fds);
     }
 
     pub fn recv_ioctl(&self) -> IoctlReply {
-        let (msg, fds) = recv(&self.sock);
+        let (msg, fds) = self.take();
         let done = decode_ioctl_done(&msg).unwrap_or_else(|| panic!("not OP_IOCTL_DONE: {msg:?}"));
         IoctlReply {
             ret: done.ret,
@@ -477,15 +586,15 @@ impl Thread {
     pub fn ioctl(&self, cmd: u32, arg: &[u8]) -> IoctlReply {
         let mut out = Vec::new();
         encode_ioctl(cmd, arg, &mut out);
-        send(&self.sock, &out, &[]);
+        self.post(&out, &[]);
         self.recv_ioctl()
     }
 
     pub fn fd_fixup(&self, fds: &[i32]) -> i32 {
         let mut out = Vec::new();
         encode_fd_fixup(fds, &mut out);
-        send(&self.sock, &out, &[]);
-        let (msg, _) = recv(&self.sock);
+        self.post(&out, &[]);
+        let (msg, _) = self.take();
         decode_reply(&msg).expect("OP_REPLY").0
     }
 

@@ -11,6 +11,9 @@ use std::num::NonZeroUsize;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
+use std::sync::OnceLock;
+
+use binder_sys::ud::mailbox::{FLAG_FILES, Mailbox, OP_FILES, PollGate, Poller, Slot, Waited};
 use binder_sys::ud::{self, MAX_MESSAGE, sock};
 use binder_sys::{BINDER_CURRENT_PROTOCOL_VERSION, BinderWriteRead, Reader, Wire};
 use nix::errno::Errno;
@@ -33,9 +36,31 @@ pub(crate) struct UserspaceDriver {
 /// One thread's connection to the driver, with its reusable message buffers.
 pub(crate) struct UdThread {
     sock: OwnedFd,
+    /// The thread's mailbox, where requests and answers go (`None`: on the socket).
+    mailbox: Option<ThreadMailbox>,
     send_buf: Vec<u8>,
     recv_buf: Vec<u8>,
     cmsg_buf: Vec<u8>,
+}
+
+/// A thread's mailbox and where its reader stands.
+struct ThreadMailbox {
+    mailbox: Mailbox,
+    last_answer: u32,
+    poller: Poller<'static>,
+}
+
+/// Environment variable: `0` makes new thread connections carry requests on their socket
+/// instead of a mailbox (for comparisons).
+pub const MAILBOX_ENV: &str = "BINDER_UD_MAILBOX";
+/// How long a thread sleeps on its mailbox before it checks that the driver is still there.
+const LIVENESS_CHECK: Duration = Duration::from_secs(1);
+
+/// The polling allowance of this process's threads: a quarter of the usable cores (none with
+/// fewer than four), shared by all of them.
+fn poll_gate() -> &'static PollGate {
+    static GATE: OnceLock<PollGate> = OnceLock::new();
+    GATE.get_or_init(|| PollGate::for_this_process(4))
 }
 
 /// The uid this process runs as (the owner of its default driver instances).
@@ -338,16 +363,34 @@ impl UserspaceDriver {
     /// A new thread connection (the driver's `binder_thread` for the calling thread); the
     /// driver creates it and hands over our end.
     pub fn new_thread(&self) -> io::Result<UdThread> {
-        let m = ud::ProcRequest::NewThread {
-            tid: nix::unistd::gettid().as_raw() as u32,
+        let tid = nix::unistd::gettid().as_raw() as u32;
+        let use_mailbox = std::env::var_os(MAILBOX_ENV).is_none_or(|v| v != "0");
+        let m = if use_mailbox {
+            ud::ProcRequest::NewThreadMailbox { tid }
+        } else {
+            ud::ProcRequest::NewThread { tid }
         };
-        let (ret, _, mut fds) = sock::request(&self.proc_sock, &m, &[])?;
+        let (ret, _, fds) = sock::request(&self.proc_sock, &m, &[])?;
         check(ret, "a new thread")?;
+        let mut fds = fds.into_iter();
         let sock = fds
-            .pop()
+            .next()
             .ok_or_else(|| io::Error::other("binder driver sent no thread connection"))?;
+        let mailbox = match (use_mailbox, fds.next()) {
+            (true, Some(fd)) => {
+                let mailbox = Mailbox::map(&fd)?;
+                Some(ThreadMailbox {
+                    last_answer: mailbox.sequence(Slot::Answer),
+                    mailbox,
+                    poller: Poller::new(poll_gate()),
+                })
+            }
+            (true, None) => return Err(io::Error::other("binder driver sent no mailbox")),
+            (false, _) => None,
+        };
         Ok(UdThread {
             sock,
+            mailbox,
             send_buf: Vec::with_capacity(1024),
             recv_buf: Vec::new(),
             cmsg_buf: sock::cmsg_space(),
@@ -364,25 +407,7 @@ impl UdThread {
         received_fds: &mut Vec<OwnedFd>,
         read_capacity: usize,
     ) -> io::Result<(i32, usize, usize, usize)> {
-        sock::send(&self.sock, &self.send_buf, send_fds, MsgFlags::empty())?;
-        let need = 16 + binder_sys::WRITE_READ_SIZE + read_capacity;
-        if self.recv_buf.len() < need {
-            self.recv_buf.resize(need, 0);
-        }
-        let got = sock::recv(
-            &self.sock,
-            &mut self.recv_buf,
-            &mut self.cmsg_buf,
-            MsgFlags::empty(),
-        )?
-        .ok_or_else(|| {
-            io::Error::new(io::ErrorKind::ConnectionAborted, "binder driver went away")
-        })?;
-        received_fds.extend(got.fds);
-        if got.truncated {
-            return Err(io::Error::other("oversized message from binder driver"));
-        }
-        let n = got.len;
+        let n = self.exchange(send_fds, received_fds, read_capacity)?;
         let done = ud::decode_ioctl_done(&self.recv_buf[..n])
             .ok_or_else(|| io::Error::other("malformed ioctl reply"))?;
         let arg_start = done.arg.as_ptr() as usize - self.recv_buf.as_ptr() as usize;
@@ -391,6 +416,74 @@ impl UdThread {
             return Err(io::Error::other("binder driver sent a wrong number of fds"));
         }
         Ok((done.ret, arg_start, read_start, n))
+    }
+
+    /// Sends the request in `send_buf` with `send_fds` and receives the answer into `recv_buf`
+    /// (its length is returned) with its files, through the mailbox or the socket.
+    fn exchange(
+        &mut self,
+        send_fds: &[RawFd],
+        received_fds: &mut Vec<OwnedFd>,
+        read_capacity: usize,
+    ) -> io::Result<usize> {
+        let Some(mb) = &mut self.mailbox else {
+            sock::send(&self.sock, &self.send_buf, send_fds, MsgFlags::empty())?;
+            let need = 16 + binder_sys::WRITE_READ_SIZE + read_capacity;
+            if self.recv_buf.len() < need {
+                self.recv_buf.resize(need, 0);
+            }
+            let got = sock::recv(
+                &self.sock,
+                &mut self.recv_buf,
+                &mut self.cmsg_buf,
+                MsgFlags::empty(),
+            )?
+            .ok_or_else(gone)?;
+            received_fds.extend(got.fds);
+            if got.truncated {
+                return Err(io::Error::other("oversized message from binder driver"));
+            }
+            return Ok(got.len);
+        };
+        let mut flags = 0;
+        if !send_fds.is_empty() {
+            let head = [OP_FILES, send_fds.len() as u32]
+                .map(u32::to_le_bytes)
+                .concat();
+            sock::send(&self.sock, &head, send_fds, MsgFlags::empty())?;
+            flags = FLAG_FILES;
+        }
+        mb.mailbox.post(Slot::Request, &self.send_buf, flags)?;
+        loop {
+            let closed = || mb.mailbox.is_closed();
+            let timeout = Some(LIVENESS_CHECK);
+            match mb.mailbox.wait(
+                Slot::Answer,
+                &mut mb.last_answer,
+                &mut mb.poller,
+                timeout,
+                &closed,
+            ) {
+                Waited::Posted => break,
+                Waited::Stopped => return Err(gone()),
+                Waited::TimedOut if driver_gone(&self.sock) => return Err(gone()),
+                Waited::TimedOut => {}
+            }
+        }
+        let flags = mb
+            .mailbox
+            .read(Slot::Answer, &mut self.recv_buf)
+            .map_err(io::Error::other)?;
+        if flags & FLAG_FILES != 0 {
+            let mut head = [0u8; 8];
+            let got = sock::recv(&self.sock, &mut head, &mut self.cmsg_buf, MsgFlags::empty())?
+                .ok_or_else(gone)?;
+            if got.truncated || head[..4] != OP_FILES.to_le_bytes() {
+                return Err(io::Error::other("malformed files from binder driver"));
+            }
+            received_fds.extend(got.fds);
+        }
+        Ok(self.recv_buf.len())
     }
 
     /// `BINDER_WRITE_READ`; `fds` are the files of the fd objects of the transactions in
@@ -440,8 +533,10 @@ impl UdThread {
     fn fix_up_fds(&mut self, fds: Vec<OwnedFd>) -> io::Result<()> {
         let numbers: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
         ud::encode_fd_fixup(&numbers, &mut self.send_buf);
-        sock::send(&self.sock, &self.send_buf, &[], MsgFlags::empty())?;
-        let (ret, _, _) = sock::recv_reply(&self.sock, 64)?;
+        let mut none = Vec::new();
+        let n = self.exchange(&[], &mut none, 64)?;
+        let (ret, _) = ud::decode_reply(&self.recv_buf[..n])
+            .ok_or_else(|| io::Error::other("malformed fd fixup reply"))?;
         check(ret, "the fd fixup")?;
         // Ownership moves to the Parcel that reads the buffer (it finds them by number).
         for f in fds {
@@ -465,6 +560,22 @@ impl UdThread {
         }
         Ok(())
     }
+}
+
+fn gone() -> io::Error {
+    io::Error::new(io::ErrorKind::ConnectionAborted, "binder driver went away")
+}
+
+/// Whether the driver's end of a thread connection is closed (the driver exited or dropped it).
+fn driver_gone(sock: &OwnedFd) -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    // POLLHUP and POLLERR are always reported: the driver's end is closed or shut down.
+    let mut fds = [PollFd::new(sock.as_fd(), PollFlags::empty())];
+    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+        && fds[0]
+            .revents()
+            .is_some_and(|r| r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR))
 }
 
 /// Runs a one-shot debug query against an instance and returns the driver's JSON answer.
