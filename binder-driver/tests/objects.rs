@@ -403,9 +403,19 @@ fn pipe() -> (OwnedFd, OwnedFd) {
 
 #[test]
 fn file_descriptors_travel_with_fixup() {
+    fds_travel_with_fixup(Proc::new_thread);
+}
+
+/// The same through mailbox connections: the files go on the sockets beside the mailboxes.
+#[test]
+fn file_descriptors_travel_with_fixup_through_mailboxes() {
+    fds_travel_with_fixup(Proc::new_mailbox_thread);
+}
+
+fn fds_travel_with_fixup(new_thread: fn(&mut Proc) -> Thread) {
     let inst = Instance::start("fds");
     let mut server = Proc::connect(&inst);
-    let st = server.new_thread();
+    let st = new_thread(&mut server);
     // servicemanager's way: a context manager node that accepts fds.
     let fbo = FlatBinderObject {
         hdr_type: BINDER_TYPE_BINDER,
@@ -415,7 +425,7 @@ fn file_descriptors_travel_with_fixup() {
     assert_eq!(st.ioctl(BINDER_SET_CONTEXT_MGR_EXT, &fbo.to_bytes()).ret, 0);
     st.enter_looper();
     let mut client = Proc::connect(&inst);
-    let ct = client.new_thread();
+    let ct = new_thread(&mut client);
     ct.ioctl(BINDER_VERSION, &[0; 4]);
 
     let (r, w) = pipe();

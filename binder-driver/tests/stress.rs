@@ -4,6 +4,7 @@
 mod common;
 
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::Duration;
 
 use binder_sys::ud::decode_ioctl_done;
 use binder_sys::*;
@@ -22,10 +23,10 @@ fn serve(p: &Proc, t: Thread) -> usize {
     loop {
         t.send_write_read(&pending.0, READ_SIZE);
         pending = Cmds::new();
-        let (msg, _fds): (Vec<u8>, Vec<OwnedFd>) = match try_recv(&t.sock) {
-            Ok(m) if !m.0.is_empty() => m,
-            _ => return served,
-        };
+        let (msg, _fds): (Vec<u8>, Vec<OwnedFd>) = t.take();
+        if msg.is_empty() {
+            return served;
+        }
         let done = decode_ioctl_done(&msg).expect("OP_IOCTL_DONE");
         assert_eq!(done.ret, 0);
         for br in parse_br(done.read) {
@@ -53,9 +54,22 @@ fn serve(p: &Proc, t: Thread) -> usize {
 
 #[test]
 fn concurrent_calls_from_many_threads() {
-    let inst = Instance::start("stress");
+    concurrent_calls(Instance::start("stress"), Proc::new_thread);
+}
+
+/// The same through mailboxes, with the driver polling them (as on a machine with idle
+/// cores; here the pollers compete for two cores, which they must survive).
+#[test]
+fn concurrent_calls_from_many_threads_through_polled_mailboxes() {
+    let inst = Instance::start_with_config("stressmb", |c| {
+        c.poll_window = Some(Duration::from_micros(200))
+    });
+    concurrent_calls(inst, Proc::new_mailbox_thread);
+}
+
+fn concurrent_calls(inst: Instance, new_thread: fn(&mut Proc) -> Thread) {
     let mut server = Proc::connect(&inst);
-    let first = server.new_thread();
+    let first = new_thread(&mut server);
     first.set_context_manager();
     assert_eq!(
         first.ioctl(BINDER_SET_MAX_THREADS, &0u32.to_le_bytes()).ret,
@@ -63,7 +77,7 @@ fn concurrent_calls_from_many_threads() {
     );
     let mut pool = vec![first];
     for _ in 1..SERVER_THREADS {
-        let t = server.new_thread();
+        let t = new_thread(&mut server);
         t.ioctl(BINDER_VERSION, &[0; 4]);
         pool.push(t);
     }
@@ -72,7 +86,7 @@ fn concurrent_calls_from_many_threads() {
             let mut p = Proc::connect(&inst);
             let ts = (0..THREADS_PER_CLIENT)
                 .map(|_| {
-                    let t = p.new_thread();
+                    let t = new_thread(&mut p);
                     t.ioctl(BINDER_VERSION, &[0; 4]);
                     t
                 })
@@ -159,15 +173,28 @@ fn concurrent_calls_from_many_threads() {
 /// answer, nothing leaks, the driver keeps serving.
 #[test]
 fn deaths_during_copies() {
-    let inst = Instance::start("copydeath");
+    deaths_during_copies_on(Instance::start("copydeath"), Proc::new_thread);
+}
+
+/// The same through mailboxes the driver polls: processes die while their driver threads poll
+/// or sleep on their mailboxes, or in the middle of a hand-off.
+#[test]
+fn deaths_during_copies_through_polled_mailboxes() {
+    let inst = Instance::start_with_config("copydeathmb", |c| {
+        c.poll_window = Some(Duration::from_micros(500))
+    });
+    deaths_during_copies_on(inst, Proc::new_mailbox_thread);
+}
+
+fn deaths_during_copies_on(inst: Instance, new_thread: fn(&mut Proc) -> Thread) {
     let payload = vec![0xabu8; 900 * 1024];
     let mut client = Proc::connect(&inst);
-    let ct = client.new_thread();
+    let ct = new_thread(&mut client);
     ct.ioctl(BINDER_VERSION, &[0; 4]);
     for round in 0..12 {
         // The target dies while the call is copied or queued.
         let mut server = Proc::connect(&inst);
-        let st = server.new_thread();
+        let st = new_thread(&mut server);
         st.set_context_manager();
         st.enter_looper();
         st.start_read();
@@ -189,12 +216,12 @@ fn deaths_during_copies() {
     }
     // The sender dies while its payload is copied.
     let mut server = Proc::connect(&inst);
-    let st = server.new_thread();
+    let st = new_thread(&mut server);
     st.set_context_manager();
     st.enter_looper();
     for round in 0..12u32 {
         let mut sender = Proc::connect(&inst);
-        let t = sender.new_thread();
+        let t = new_thread(&mut sender);
         t.ioctl(BINDER_VERSION, &[0; 4]);
         t.send_write_read(
             &Cmds::new()

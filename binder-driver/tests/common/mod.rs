@@ -311,13 +311,15 @@ impl Proc {
         );
         let mut fds = fds.into_iter();
         let sock = fds.next().unwrap();
-        let mailbox = mailbox::Mailbox::map(&fds.next().unwrap()).expect("map the mailbox");
+        let file = fds.next().unwrap();
+        let mailbox = mailbox::Mailbox::map(&file).expect("map the mailbox");
         set_timeout(&sock);
         Ok(Thread {
             sock,
             tid,
             mailbox: Some(mailbox),
-            last_answer: std::cell::Cell::new(0),
+            mailbox_file: Some(file),
+            last_answer: AtomicU32::new(0),
         })
     }
 
@@ -427,7 +429,9 @@ pub struct Thread {
     pub sock: OwnedFd,
     pub tid: u32,
     pub mailbox: Option<mailbox::Mailbox>,
-    last_answer: std::cell::Cell<u32>,
+    /// The mailbox's memfd, for tests that write over it.
+    pub mailbox_file: Option<OwnedFd>,
+    last_answer: AtomicU32,
 }
 
 pub const READ_SIZE: u64 = 256;
@@ -439,7 +443,8 @@ impl Thread {
             sock,
             tid,
             mailbox: None,
-            last_answer: std::cell::Cell::new(0),
+            mailbox_file: None,
+            last_answer: AtomicU32::new(0),
         }
     }
 
@@ -466,7 +471,7 @@ impl Thread {
             return recv(&self.sock);
         };
         let gate = mailbox::PollGate::new(0, Duration::ZERO);
-        let mut last = self.last_answer.get();
+        let mut last = self.last_answer.load(Ordering::Relaxed);
         let waited = m.wait(
             mailbox::Slot::Answer,
             &mut last,
@@ -474,7 +479,7 @@ impl Thread {
             Some(RECV_TIMEOUT),
             &|| m.is_closed(),
         );
-        self.last_answer.set(last);
+        self.last_answer.store(last, Ordering::Relaxed);
         match waited {
             mailbox::Waited::Posted => {}
             mailbox::Waited::Stopped => return (Vec::new(), Vec::new()),
@@ -501,7 +506,7 @@ impl Thread {
         };
         let deadline = std::time::Instant::now() + timeout;
         while std::time::Instant::now() < deadline {
-            if m.sequence(mailbox::Slot::Answer) != self.last_answer.get() {
+            if m.sequence(mailbox::Slot::Answer) != self.last_answer.load(Ordering::Relaxed) {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(2));

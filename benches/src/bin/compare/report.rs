@@ -142,13 +142,13 @@ pub fn print_table(machine: &Machine, rows: &[Row]) {
         let sizes: BTreeSet<usize> = lat.iter().map(|r| r.payload).collect();
         println!();
         println!("round trip, {}: p50 (p99) µs", pass_label(pass));
-        print!("{:<18}", "transport");
+        print!("{:<24}", "transport");
         for s in &sizes {
             print!("{:>20}", size_label(*s));
         }
         println!("{:>8}", "copies");
         for name in transports_in_order(&lat) {
-            print!("{name:<18}");
+            print!("{name:<24}");
             for s in &sizes {
                 let cell = lat
                     .iter()
@@ -178,13 +178,13 @@ pub fn print_table(machine: &Machine, rows: &[Row]) {
             "throughput, {}: calls/s, N client processes",
             pass_label(pass)
         );
-        print!("{:<18}", "transport");
+        print!("{:<24}", "transport");
         for n in &clients {
             print!("{:>12}", format!("N={n}"));
         }
         println!();
         for name in transports_in_order(&tp) {
-            print!("{name:<18}");
+            print!("{name:<24}");
             for n in &clients {
                 let cell = tp
                     .iter()

@@ -12,6 +12,9 @@ use crate::{binder, kernel_raw, limits, others, sockets};
 pub enum Kind {
     /// binder-rs through a generated proxy, on the userspace driver.
     BinderUserspace,
+    /// The same with the userspace driver's thread connections carrying requests on their
+    /// sockets instead of mailboxes (`BINDER_UD_MAILBOX=0`): the transport before mailboxes.
+    BinderUserspaceSocket,
     /// binder-rs through a generated proxy, on Linux's binder driver.
     BinderKernel,
     /// A bare `BINDER_WRITE_READ` ping-pong on Linux's binder driver, no framework.
@@ -37,8 +40,9 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::BinderUserspace,
+        Kind::BinderUserspaceSocket,
         Kind::BinderKernel,
         Kind::BinderKernelRaw,
         Kind::Futex,
@@ -55,6 +59,7 @@ impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::BinderUserspace => "binder-userspace",
+            Kind::BinderUserspaceSocket => "binder-userspace-socket",
             Kind::BinderKernel => "binder-kernel",
             Kind::BinderKernelRaw => "binder-kernel-raw",
             Kind::Futex => "futex",
@@ -66,6 +71,14 @@ impl Kind {
             Kind::IpcChannel => "ipc-channel",
             Kind::RsbinderRpc => "rsbinder-rpc",
             Kind::RsbinderKernel => "rsbinder-kernel",
+        }
+    }
+
+    /// The environment its processes run with.
+    pub fn env(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Kind::BinderUserspaceSocket => &[("BINDER_UD_MAILBOX", "0")],
+            _ => &[],
         }
     }
 
@@ -93,7 +106,11 @@ impl Kind {
     pub fn throughput(self) -> bool {
         matches!(
             self,
-            Kind::BinderUserspace | Kind::BinderKernel | Kind::UnixSocket | Kind::Tarpc
+            Kind::BinderUserspace
+                | Kind::BinderUserspaceSocket
+                | Kind::BinderKernel
+                | Kind::UnixSocket
+                | Kind::Tarpc
         )
     }
 
@@ -103,6 +120,7 @@ impl Kind {
     pub fn copies(self) -> Option<u32> {
         match self {
             Kind::BinderUserspace
+            | Kind::BinderUserspaceSocket
             | Kind::BinderKernel
             | Kind::BinderKernelRaw
             | Kind::RsbinderKernel
@@ -192,7 +210,8 @@ impl Running {
                 Kind::BinderKernelRaw | Kind::RsbinderKernel => binder.device().to_owned(),
                 _ => dir.clone(),
             };
-            let mut server = binder.spawn("server", &[kind.name(), &place])?;
+            let args = [kind.name(), place.as_str()];
+            let mut server = binder.spawn_with_env("server", &args, kind.env())?;
             address = server.expect("READY")?;
             procs.push(server);
         }
@@ -209,14 +228,14 @@ impl Running {
     pub fn spawn_client(&self, args: &[&str]) -> Result<Process, String> {
         let mut all = vec![self.kind.name(), &self.address];
         all.extend_from_slice(args);
-        self.binder.spawn("client", &all)
+        self.binder.spawn_with_env("client", &all, self.kind.env())
     }
 }
 
 /// Runs `kind`'s server in this (role) process; `place` is its folder or socket path.
 pub fn serve(kind: Kind, place: &Path) -> Result<(), String> {
     match kind {
-        Kind::BinderUserspace | Kind::BinderKernel => binder::serve(),
+        Kind::BinderUserspace | Kind::BinderUserspaceSocket | Kind::BinderKernel => binder::serve(),
         Kind::Futex => limits::serve_futex(place),
         Kind::BrokerFloor => limits::serve_broker(place),
         Kind::UnixSocket => sockets::serve_unix(place),
@@ -233,7 +252,7 @@ pub fn serve(kind: Kind, place: &Path) -> Result<(), String> {
 /// Connects a client of `kind` to the server at `address`.
 pub fn connect(kind: Kind, address: &str) -> Result<Box<dyn Link>, String> {
     Ok(match kind {
-        Kind::BinderUserspace | Kind::BinderKernel => {
+        Kind::BinderUserspace | Kind::BinderUserspaceSocket | Kind::BinderKernel => {
             Box::new(binder::BinderLink::connect(address)?)
         }
         Kind::Futex => Box::new(limits::FutexLink::connect(address)?),
