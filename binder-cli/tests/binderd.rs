@@ -34,3 +34,49 @@ fn binderd_serves_in_the_foreground_and_exits_when_idle() {
     let status = child.wait_exit(Duration::from_secs(20)).unwrap();
     assert!(status.success(), "{}", child.context());
 }
+
+/// The driver dies (`kill -9`) while a process's threads sleep on their mailboxes waiting for
+/// work: they notice within seconds (the driver's end of each thread connection closes) and
+/// the process ends instead of sleeping forever.
+#[test]
+fn processes_notice_a_driver_killed_while_they_wait() {
+    let name = format!("t-binderd-kill-{}", std::process::id());
+    let spec = DriverSpec::Userspace(name.clone());
+    let mut driver = Launcher::new(env!("CARGO_BIN_EXE_binderd"))
+        .args(["--instance", &name, "--no-servicemanager"])
+        .start()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !spec.is_available() {
+        assert!(Instant::now() < deadline, "binderd did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut sm = Launcher::new(env!("CARGO_BIN_EXE_servicemanager"))
+        .device(Some(&format!("userspace:{name}")))
+        .start()
+        .unwrap();
+    // The service manager is up when the driver shows it as the context manager.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while binder_rt::introspect::state(&spec)
+        .ok()
+        .and_then(|s| s.context_manager)
+        .is_none()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the service manager did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(driver.pid() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let _ = driver.wait_exit(Duration::from_secs(10));
+    let started = Instant::now();
+    sm.wait_exit(Duration::from_secs(15))
+        .unwrap_or_else(|e| panic!("the service manager still waits on a dead driver: {e}"));
+    assert!(started.elapsed() < Duration::from_secs(15));
+}

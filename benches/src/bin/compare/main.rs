@@ -75,6 +75,10 @@ struct Args {
     /// A short run that checks every transport answers correctly (for CI).
     #[arg(long)]
     quick: bool,
+    /// After a burst of `--calls` calls, measures for this many seconds the CPU that the idle
+    /// server, client and userspace driver use (0: not measured).
+    #[arg(long, default_value_t = 0)]
+    idle: u64,
 }
 
 fn main() {
@@ -123,6 +127,7 @@ fn run(args: &Args) -> Result<(), String> {
         passes.push(None);
     }
     let mut rows = Vec::new();
+    let mut idle_lines = Vec::new();
     let mut failures = Vec::new();
     for cpus in passes {
         measure::pin(cpus)?;
@@ -156,10 +161,34 @@ fn run(args: &Args) -> Result<(), String> {
                 }
             }
         }
+        for &kind in kinds.iter().filter(|k| k.userspace_driver()) {
+            if args.idle == 0 {
+                break;
+            }
+            match idle_cpu(kind, args) {
+                Ok(line) => idle_lines.push(format!(
+                    "{}, {}: {line}",
+                    kind.name(),
+                    pinned
+                        .as_deref()
+                        .map_or("unpinned".into(), |c| format!("CPU {c}"))
+                )),
+                Err(e) => failures.push(format!("{} idle: {e}", kind.name())),
+            }
+        }
     }
     measure::pin(None)?;
     let machine = report::Machine::this();
     report::print_table(&machine, &rows);
+    if !idle_lines.is_empty() {
+        println!(
+            "\nidle after a burst of {} calls, measured over {} s: % of one core",
+            args.calls, args.idle
+        );
+        for line in &idle_lines {
+            println!("{line}");
+        }
+    }
     if let Some(path) = &args.json {
         report::write_json(path, &machine, &rows)?;
     }
@@ -266,6 +295,58 @@ fn throughput_row(
     ))
 }
 
+/// CPU time of every thread of `pid` so far, in nanoseconds (`/proc/PID/task/*/schedstat`).
+fn cpu_ns(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// One client makes a burst of calls and stays connected, idle; over `--idle` seconds, the CPU
+/// used by the server, the client and the driver (with its service manager).
+fn idle_cpu(kind: Kind, args: &Args) -> Result<String, String> {
+    let running = Running::start(kind)?;
+    let calls = args.calls.to_string();
+    let mut client = running.spawn_client(&["idle", "0", &calls])?;
+    client.expect_within("IDLE", deadline(args, 1))?;
+    let spec = binder_rt::DriverSpec::parse(running.device());
+    let state = binder_rt::introspect::state(&spec).map_err(|e| e.to_string())?;
+    let client_pid = client.pid();
+    let driver_pid = state.driver_pid;
+    let server_pids: Vec<u32> = state
+        .processes
+        .iter()
+        .map(|p| p.pid)
+        .filter(|&p| p != client_pid && p != driver_pid)
+        .collect();
+    let groups = [
+        ("server", server_pids),
+        ("client", vec![client_pid]),
+        ("driver", vec![driver_pid]),
+    ];
+    let total = |pids: &[u32]| pids.iter().map(|&p| cpu_ns(p)).sum::<u64>();
+    let before: Vec<u64> = groups.iter().map(|(_, p)| total(p)).collect();
+    let t0 = Instant::now();
+    std::thread::sleep(Duration::from_secs(args.idle));
+    let wall = t0.elapsed().as_nanos() as f64;
+    let parts: Vec<String> = groups
+        .iter()
+        .zip(before)
+        .map(|((name, pids), b)| {
+            let used = total(pids).saturating_sub(b) as f64;
+            format!("{name} {:.3}%", 100.0 * used / wall)
+        })
+        .collect();
+    client.send("go")?;
+    client.finish()?;
+    Ok(parts.join(", "))
+}
+
 // ---- roles --------------------------------------------------------------------------------------
 
 fn role_server(args: &[String]) -> Result<(), String> {
@@ -293,6 +374,15 @@ fn role_client(args: &[String]) -> Result<(), String> {
                 let size = size.parse().map_err(|_| format!("bad size {size}"))?;
                 let s = measure::latency(link.as_mut(), size, parse(warmup)?, parse(rounds)?)?;
                 binder_testkit::report(s.to_line(size));
+            }
+            Ok(())
+        }
+        [kind, address, mode, size, calls] if mode == "idle" => {
+            let mut link = transport::connect(kind.parse()?, address)?;
+            measure::burst(link.as_mut(), parse(size)?, parse(calls)?)?;
+            binder_testkit::report("IDLE");
+            if binder_testkit::next_command().as_deref() != Some("go") {
+                return Err("expected go".into());
             }
             Ok(())
         }

@@ -102,6 +102,11 @@ impl Kind {
         }
     }
 
+    /// Whether it runs on the userspace driver (it gets an idle CPU measurement).
+    pub fn userspace_driver(self) -> bool {
+        matches!(self, Kind::BinderUserspace | Kind::BinderUserspaceSocket)
+    }
+
     /// Whether it gets throughput rows.
     pub fn throughput(self) -> bool {
         matches!(
@@ -222,6 +227,11 @@ impl Running {
             binder,
             _scratch: scratch,
         })
+    }
+
+    /// The binder device (`userspace:NAME` or a device node) the processes use.
+    pub fn device(&self) -> &str {
+        self.binder.device()
     }
 
     /// A client role connected to this server (on the same driver instance or device).
