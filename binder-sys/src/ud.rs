@@ -20,7 +20,9 @@
 //! - A **thread connection** is one end of a socketpair the driver creates and hands to the
 //!   process in answer to [`OP_NEW_THREAD`] on its process connection. Each OS thread that
 //!   issues ioctls uses its own thread connection, which is how the driver tells threads apart
-//!   (the kernel uses `current`).
+//!   (the kernel uses `current`). A thread connection made with [`OP_NEW_THREAD_MAILBOX`]
+//!   carries its requests and answers through a shared-memory [`mailbox`] instead, with the same
+//!   bytes and rules; its socket carries only files.
 //!
 //! Every message is one datagram: a little-endian `u32` opcode followed by that opcode's fields.
 //! Every request gets exactly one reply on the same socket, in order. Requests on a thread

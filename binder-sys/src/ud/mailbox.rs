@@ -313,12 +313,62 @@ impl Drop for Mailbox {
 
 /// Who may poll, and for how long: polling pays only where every polling thread has a core of
 /// its own, so a gate admits at most `max_pollers` at a time (none with fewer than four usable
-/// cores) for at most `window_max` each.
+/// cores) for at most `window_max` each, and, when it decides by itself (no window set), only
+/// while the machine has an idle core: fewer runnable tasks than usable cores, as the kernel
+/// counts them for all processes (`/proc/loadavg`, sampled at most every
+/// [`LOAD_SAMPLE_PERIOD`]), so that the pollers of many processes never outnumber the cores.
 #[derive(Debug)]
 pub struct PollGate {
     active: AtomicUsize,
     max_pollers: usize,
     window_max: Duration,
+    /// `Some(cpus)`: poll only while fewer than `cpus` tasks are runnable.
+    idle_cores_of: Option<usize>,
+    load: LoadSample,
+}
+
+/// How often a gate reads the number of runnable tasks.
+pub const LOAD_SAMPLE_PERIOD: Duration = Duration::from_millis(10);
+
+/// The number of runnable tasks, as last sampled.
+#[derive(Debug, Default)]
+struct LoadSample {
+    /// Microseconds since `epoch` at the last sample, plus one (0: never sampled).
+    at_us: std::sync::atomic::AtomicU64,
+    running: AtomicUsize,
+    epoch: std::sync::OnceLock<Instant>,
+}
+
+impl LoadSample {
+    fn running(&self) -> usize {
+        let now = self.epoch.get_or_init(Instant::now).elapsed().as_micros() as u64 + 1;
+        let at = self.at_us.load(Ordering::Relaxed);
+        let period = LOAD_SAMPLE_PERIOD.as_micros() as u64;
+        if (at == 0 || now.saturating_sub(at) >= period)
+            && self
+                .at_us
+                .compare_exchange(at, now, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            let running = std::fs::read_to_string("/proc/loadavg")
+                .ok()
+                .and_then(|text| runnable_tasks(&text))
+                .unwrap_or(usize::MAX);
+            self.running.store(running, Ordering::Relaxed);
+        }
+        self.running.load(Ordering::Relaxed)
+    }
+}
+
+/// The runnable tasks of a `/proc/loadavg` text (its fourth field, `running/total`).
+fn runnable_tasks(loadavg: &str) -> Option<usize> {
+    loadavg
+        .split_whitespace()
+        .nth(3)?
+        .split('/')
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Environment variable that sets the polling window in microseconds (0: never poll), for
@@ -336,13 +386,15 @@ impl PollGate {
         let env = std::env::var(POLL_ENV)
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let (max_pollers, window_max) = match env {
-            Some(0) => (0, Duration::ZERO),
-            Some(us) => ((cpus / share.max(1)).max(1), Duration::from_micros(us)),
-            None if cpus >= 4 => ((cpus / share.max(1)).max(1), DEFAULT_POLL_WINDOW),
-            None => (0, Duration::ZERO),
-        };
-        PollGate::new(max_pollers, window_max)
+        match env {
+            Some(0) => PollGate::new(0, Duration::ZERO),
+            Some(us) => PollGate::new((cpus / share.max(1)).max(1), Duration::from_micros(us)),
+            None if cpus >= 4 => PollGate {
+                idle_cores_of: Some(cpus),
+                ..PollGate::new((cpus / share.max(1)).max(1), DEFAULT_POLL_WINDOW)
+            },
+            None => PollGate::new(0, Duration::ZERO),
+        }
     }
 
     /// A gate for `share` of the usable cores with a chosen window (zero: never poll),
@@ -358,6 +410,8 @@ impl PollGate {
             active: AtomicUsize::new(0),
             max_pollers,
             window_max,
+            idle_cores_of: None,
+            load: LoadSample::default(),
         }
     }
 
@@ -367,6 +421,12 @@ impl PollGate {
     }
 
     fn enter(&self) -> bool {
+        if self
+            .idle_cores_of
+            .is_some_and(|cpus| self.load.running() >= cpus)
+        {
+            return false;
+        }
         self.active
             .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |n| {
                 (n < self.max_pollers).then_some(n + 1)
@@ -547,6 +607,25 @@ mod tests {
         let (fd, _driver) = Mailbox::create().unwrap();
         assert!(nix::unistd::ftruncate(&fd, 0).is_err());
         assert!(nix::unistd::ftruncate(&fd, 2 * MAILBOX_SIZE as i64).is_err());
+    }
+
+    #[test]
+    fn runnable_tasks_are_read_from_loadavg() {
+        assert_eq!(runnable_tasks("1.33 3.17 2.62 1/77 23058\n"), Some(1));
+        assert_eq!(runnable_tasks("0.00 0.01 0.05 17/1024 99"), Some(17));
+        assert_eq!(runnable_tasks("garbage"), None);
+        // This machine's own file parses (the test itself is running).
+        let text = std::fs::read_to_string("/proc/loadavg").unwrap();
+        assert!(runnable_tasks(&text).unwrap() >= 1);
+        // A gate that decides by itself stays shut while every core is busy.
+        let busy = PollGate {
+            idle_cores_of: Some(1),
+            ..PollGate::new(1, Duration::from_micros(20))
+        };
+        assert!(
+            !Poller::new(&busy).poll(|| true),
+            "this test runs: no core is idle"
+        );
     }
 
     #[test]
