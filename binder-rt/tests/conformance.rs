@@ -340,6 +340,33 @@ fn role_concurrent(_: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// A thousand threads of one process call at once, each through its own thread connection
+/// (its own mailbox on the userspace driver); every answer is its own.
+fn role_thousand_threads(_: &[String]) -> Result<(), String> {
+    const THREADS: usize = 1000;
+    let s = service()?;
+    let handles: Vec<_> = (0..THREADS)
+        .map(|i| {
+            let s = s.clone();
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn(move || -> Result<(), String> {
+                    let data = (i as u32).to_le_bytes().repeat(1 + i % 7);
+                    let back = s.echo(&data).map_err(st)?;
+                    check(back[..] == data[..], || {
+                        format!("thread {i} got another's answer")
+                    })
+                })
+                .map_err(st)
+        })
+        .collect::<Result<_, String>>()?;
+    for h in handles {
+        h.join().map_err(|_| "caller thread panicked")??;
+    }
+    report("OK");
+    Ok(())
+}
+
 /// Oneway calls whose buffers the service keeps for a while: each next one is delivered only
 /// once the previous buffer is freed, by a thread that is not a binder thread.
 fn role_keep(_: &[String]) -> Result<(), String> {
@@ -628,6 +655,10 @@ fn oneway_buffers_freed_by_other_threads_let_the_next_call_in() -> Result<(), St
     svc.finish()
 }
 
+fn a_thousand_threads_of_one_process() -> Result<(), String> {
+    simple("thousand", "thousand_threads")
+}
+
 fn calling_pid_and_uid() -> Result<(), String> {
     simple("identity", "identity")
 }
@@ -776,6 +807,10 @@ fn main() {
         ),
         ("fd_passing", fd_passing),
         (
+            "a_thousand_threads_of_one_process",
+            a_thousand_threads_of_one_process,
+        ),
+        (
             "too_large_transactions_fail_cleanly",
             too_large_transactions_fail_cleanly,
         ),
@@ -818,6 +853,7 @@ fn main() {
             ("identity", role_identity),
             ("keep", role_keep),
             ("concurrent", role_concurrent),
+            ("thousand_threads", role_thousand_threads),
             ("provider", role_provider),
             ("consumer", role_consumer),
             ("drop_held", role_drop_held),
