@@ -72,7 +72,7 @@ fn scribble(t: &Thread, bytes: &[u8], len: u32, flags: u32) {
     m.write(REQ_LEN, &len.to_le_bytes());
     m.write(REQ_LEN + 4, &flags.to_le_bytes());
     let seq = u32::from_le_bytes(m.read(REQ_SEQ, 4).try_into().unwrap());
-    m.write(REQ_SEQ, &seq.wrapping_add(1).to_le_bytes());
+    m.write(REQ_SEQ, &seq.wrapping_add(2).to_le_bytes());
     if let Some(mb) = &t.mailbox {
         // Our own hand-written sequence does not wake the driver; a real post does.
         mb.wake_all(binder_sys::ud::mailbox::Slot::Request);

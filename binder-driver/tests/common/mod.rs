@@ -506,7 +506,10 @@ impl Thread {
         };
         let deadline = std::time::Instant::now() + timeout;
         while std::time::Instant::now() < deadline {
-            if m.sequence(mailbox::Slot::Answer) != self.last_answer.load(Ordering::Relaxed) {
+            if m.posted_since(
+                mailbox::Slot::Answer,
+                self.last_answer.load(Ordering::Relaxed),
+            ) {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(2));

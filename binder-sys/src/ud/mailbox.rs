@@ -14,9 +14,9 @@
 //!
 //! | offset | word | written by |
 //! |---|---|---|
-//! | 0 | request sequence: incremented after each request is written | the thread |
+//! | 0 | request sequence: 2 added after each request is written; bit 0 a poke | the thread |
 //! | 64 | the driver sleeps on the request sequence (1) or not (0) | the driver |
-//! | 128 | answer sequence: incremented after each answer is written | the driver |
+//! | 128 | answer sequence: 2 added after each answer is written; bit 0 a poke | the driver |
 //! | 192 | the thread sleeps on the answer sequence (1) or not (0) | the thread |
 //! | 256 | request length, then flags ([`FLAG_FILES`]) | the thread |
 //! | 320 | answer length, then flags | the driver |
@@ -24,11 +24,14 @@
 //! | 4096 | request bytes, up to [`MAX_MESSAGE`] | the thread |
 //! | 4096 + [`MAX_MESSAGE`] | answer bytes, up to [`MAX_MESSAGE`] | the driver |
 //!
-//! Posting writes the bytes, then the length, then increments the sequence (sequentially
+//! Posting writes the bytes, then the length, then adds 2 to the sequence (sequentially
 //! consistent) and makes a `FUTEX_WAKE` only if the other side said it sleeps. Waiting polls the
 //! sequence for a short adaptive window ([`Poller`]), then says it sleeps, checks the sequence
 //! again and sleeps in `FUTEX_WAIT` on it (the two checks and the two stores form Dekker's
-//! pattern, so no wake-up is lost).
+//! pattern, so no wake-up is lost). A message is posted when the sequence without its lowest bit
+//! moved; the lowest bit is a **poke**: toggled (so that the value always changes, and a sleeper
+//! about to sleep cannot miss it) to wake a waiter whose stop condition became true, without
+//! posting anything.
 //!
 //! The process can write every byte of the mapping at any time, so the driver treats it as
 //! untrusted input: it reads a request's length once, refuses one above [`MAX_MESSAGE`], copies
@@ -190,7 +193,7 @@ impl Mailbox {
         };
         self.word(len).store(bytes.len() as u32, Ordering::Relaxed);
         self.word(len + 4).store(flags, Ordering::Relaxed);
-        self.word(seq).fetch_add(1, Ordering::SeqCst);
+        self.word(seq).fetch_add(SEQ_STEP, Ordering::SeqCst);
         if self.word(sleeping).load(Ordering::SeqCst) != 0 {
             let _ = futex::wake(self.word(seq), futex::Flags::empty(), 1);
         }
@@ -202,8 +205,15 @@ impl Mailbox {
         self.word(slot.words().0).load(Ordering::Acquire)
     }
 
+    /// Whether a message was posted in `slot` since the sequence was `last`.
+    pub fn posted_since(&self, slot: Slot, last: u32) -> bool {
+        posted(self.sequence(slot), last)
+    }
+
     /// Waits until the sequence of `slot` differs from `*last` (and records it), `stop` returns
-    /// true, or `timeout` passes. Polls first for the window `poller` allows.
+    /// true, or `timeout` passes. Polls first for the window `poller` allows. A message posted
+    /// before the stop is still returned first (as a datagram queued before a socket's end of
+    /// file is read before it).
     pub fn wait(
         &self,
         slot: Slot,
@@ -216,26 +226,29 @@ impl Mailbox {
         let seq = self.word(seq);
         let moved = |last: &mut u32| {
             let s = seq.load(Ordering::SeqCst);
-            (s != *last).then(|| *last = s).is_some()
+            posted(s, *last).then(|| *last = s).is_some()
         };
+        if moved(last) {
+            return Waited::Posted;
+        }
         if stop() {
             return Waited::Stopped;
         }
-        if moved(last) || poller.poll(|| seq.load(Ordering::Acquire) != *last) && moved(last) {
+        if poller.poll(|| posted(seq.load(Ordering::Acquire), *last)) && moved(last) {
             return Waited::Posted;
         }
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
             self.word(sleeping).store(1, Ordering::SeqCst);
-            if stop() {
-                self.word(sleeping).store(0, Ordering::Relaxed);
-                return Waited::Stopped;
-            }
             let seen = seq.load(Ordering::SeqCst);
-            if seen != *last {
+            if posted(seen, *last) {
                 self.word(sleeping).store(0, Ordering::Relaxed);
                 *last = seen;
                 return Waited::Posted;
+            }
+            if stop() {
+                self.word(sleeping).store(0, Ordering::Relaxed);
+                return Waited::Stopped;
             }
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if left == Some(Duration::ZERO) {
@@ -246,14 +259,16 @@ impl Mailbox {
                 tv_sec: l.as_secs() as i64,
                 tv_nsec: l.subsec_nanos() as i64,
             });
-            // EAGAIN (the sequence moved before we slept), EINTR, ETIMEDOUT: look again.
+            // EAGAIN (the sequence moved or was poked before we slept), EINTR, ETIMEDOUT: look
+            // again. A value that changes without a post (a poke, or a process writing its own
+            // request sequence) makes the next wait compare against the new value: no spin.
             let _ = futex::wait(seq, futex::Flags::empty(), seen, ts.as_ref());
             self.word(sleeping).store(0, Ordering::Relaxed);
-            if stop() {
-                return Waited::Stopped;
-            }
             if moved(last) {
                 return Waited::Posted;
+            }
+            if stop() {
+                return Waited::Stopped;
             }
         }
     }
@@ -294,13 +309,24 @@ impl Mailbox {
         self.word(CLOSED).load(Ordering::SeqCst) != 0
     }
 
-    /// Moves the sequence of `slot` and wakes whoever sleeps on it, whatever its sleeping word
-    /// says: a waiter whose `stop` condition became true sees it.
+    /// Pokes the sequence of `slot` (toggles its lowest bit: nothing is posted) and wakes
+    /// whoever sleeps on it, whatever its sleeping word says: a waiter whose `stop` condition
+    /// became true sees it.
     pub fn wake_all(&self, slot: Slot) {
         let seq = self.word(slot.words().0);
-        seq.fetch_add(1, Ordering::SeqCst);
+        seq.fetch_xor(POKE, Ordering::SeqCst);
         let _ = futex::wake(seq, futex::Flags::empty(), u32::MAX);
     }
+}
+
+/// What a post adds to a sequence.
+const SEQ_STEP: u32 = 2;
+/// The bit a poke toggles.
+const POKE: u32 = 1;
+
+/// Whether sequence `now` shows a post since `last` (pokes aside).
+fn posted(now: u32, last: u32) -> bool {
+    now & !POKE != last & !POKE
 }
 
 impl Drop for Mailbox {
@@ -586,6 +612,37 @@ mod tests {
             got.iter()
                 .enumerate()
                 .all(|(i, m)| m[..] == (i as u32).to_le_bytes())
+        );
+    }
+
+    #[test]
+    fn a_poke_is_not_a_message_and_a_message_comes_before_the_stop() {
+        let (fd, driver) = Mailbox::create().unwrap();
+        let thread = Mailbox::map(&fd).unwrap();
+        let gate = PollGate::new(0, Duration::ZERO);
+        let mut p = Poller::new(&gate);
+        let mut last = thread.sequence(Slot::Answer);
+        // A poke wakes but posts nothing: the wait goes on to its timeout.
+        driver.wake_all(Slot::Answer);
+        let short = Some(Duration::from_millis(5));
+        assert_eq!(
+            thread.wait(Slot::Answer, &mut last, &mut p, short, &|| false),
+            Waited::TimedOut
+        );
+        // An answer, then the close: the answer is read first, then the stop.
+        driver.post(Slot::Answer, b"last words", 0).unwrap();
+        driver.close();
+        let closed = || thread.is_closed();
+        assert_eq!(
+            thread.wait(Slot::Answer, &mut last, &mut p, None, &closed),
+            Waited::Posted
+        );
+        let mut out = Vec::new();
+        thread.read(Slot::Answer, &mut out).unwrap();
+        assert_eq!(out, b"last words");
+        assert_eq!(
+            thread.wait(Slot::Answer, &mut last, &mut p, None, &closed),
+            Waited::Stopped
         );
     }
 
