@@ -13,6 +13,10 @@
 //! - a **probe** whose only thread asks `BINDER_VERSION` after every input: the driver must
 //!   answer within [`HANG`] (the oracle for deadlocks and dead driver threads).
 //!
+//! Thread connections are socket or mailbox ones (chosen by the header byte and `NewThread`;
+//! the server's second thread and the probe always use a mailbox), so every operation reaches
+//! the driver through both transports.
+//!
 //! The input is a header byte, then a list of operations (see [`Op`]; [`Script`] encodes them
 //! for the seed corpus). A raw command stream cannot know the harness's addresses, so `Transact`
 //! builds transactions with real data and offsets arrays from fuzz bytes, and `Free` names
@@ -37,7 +41,8 @@ use std::time::{Duration, Instant};
 
 use binder_sys::ud::{
     Endpoint, HELLO_FLAG_NO_REPLY_COMPLETE, HELLO_VERSION, OP_FD_FIXUP, OP_HELLO_PROC, OP_IOCTL,
-    OP_IOCTL_DONE, OP_MMAP, OP_MMAP_ADDR, OP_NEW_THREAD, OP_REGISTER_ARENA, OP_REPLY, sock,
+    OP_IOCTL_DONE, OP_MMAP, OP_MMAP_ADDR, OP_NEW_THREAD, OP_NEW_THREAD_MAILBOX, OP_REGISTER_ARENA,
+    OP_REPLY, mailbox, sock,
 };
 use binder_sys::*;
 use nix::sys::socket::{self, AddressFamily, MsgFlags, SockFlag, SockType};
@@ -243,10 +248,12 @@ struct Proc {
     dead: bool,
 }
 
-/// A thread connection. `parked` means a request is outstanding (a read that blocked, or an
-/// answer that has not been collected yet).
+/// A thread connection, on its socket or through its mailbox. `parked` means a request is
+/// outstanding (a read that blocked, or an answer that has not been collected yet).
 struct Thread {
     sock: OwnedFd,
+    /// The mailbox, and the answer sequence last seen.
+    mailbox: Option<(mailbox::Mailbox, u32)>,
     parked: bool,
     /// The read size of the outstanding request, for the read-size oracle (`None`: unknown).
     parked_read: Option<u64>,
@@ -282,14 +289,96 @@ fn new_thread_conn(proc_sock: &OwnedFd) -> Option<OwnedFd> {
     (ret == 0).then_some(mine)
 }
 
+/// `OP_NEW_THREAD_MAILBOX`: the socket and the mapped mailbox.
+fn new_mailbox_conn(proc_sock: &OwnedFd) -> Option<(OwnedFd, mailbox::Mailbox)> {
+    let tid = TIDS.fetch_add(1, Ordering::Relaxed);
+    let mut msg = Vec::new();
+    le32(&mut msg, OP_NEW_THREAD_MAILBOX);
+    le32(&mut msg, tid);
+    let (ret, _, fds) = proc_request(proc_sock, &msg, &[])?;
+    let mut fds = fds.into_iter();
+    let (sock, file) = (fds.next()?, fds.next()?);
+    let mailbox = mailbox::Mailbox::map(&file).expect("the driver's mailbox maps");
+    (ret == 0).then_some((sock, mailbox))
+}
+
 impl Thread {
-    fn new(p: &Proc) -> Option<Thread> {
+    fn new(p: &Proc, with_mailbox: bool) -> Option<Thread> {
+        let (sock, mailbox) = if with_mailbox {
+            let (sock, m) = new_mailbox_conn(&p.sock)?;
+            let last = m.sequence(mailbox::Slot::Answer);
+            (sock, Some((m, last)))
+        } else {
+            (new_thread_conn(&p.sock)?, None)
+        };
         Some(Thread {
-            sock: new_thread_conn(&p.sock)?,
+            sock,
+            mailbox,
             parked: false,
             parked_read: None,
             dead: false,
         })
+    }
+}
+
+impl Thread {
+    /// Sends one request (the bytes of its datagram) with its files; false if the peer is gone.
+    fn send(&self, msg: &[u8], fds: &[RawFd]) -> bool {
+        let Some((m, _)) = &self.mailbox else {
+            return send(&self.sock, msg, fds);
+        };
+        let mut flags = 0;
+        if !fds.is_empty() {
+            let mut head = Vec::new();
+            le32(&mut head, mailbox::OP_FILES);
+            le32(&mut head, fds.len() as u32);
+            if !send(&self.sock, &head, fds) {
+                return false;
+            }
+            flags = mailbox::FLAG_FILES;
+        }
+        // A message over the slot's size is what a socket would refuse (EMSGSIZE).
+        m.post(mailbox::Slot::Request, msg, flags).is_ok() && !m.is_closed()
+    }
+
+    /// The next answer within `timeout`, with its files.
+    fn recv(&mut self, timeout: Duration) -> Recv {
+        let Some((m, last)) = &mut self.mailbox else {
+            return recv(&self.sock, timeout);
+        };
+        let gate = mailbox::PollGate::new(0, Duration::ZERO);
+        let closed = || m.is_closed();
+        let mut poller = mailbox::Poller::new(&gate);
+        match m.wait(
+            mailbox::Slot::Answer,
+            last,
+            &mut poller,
+            Some(timeout),
+            &closed,
+        ) {
+            mailbox::Waited::Posted => {}
+            mailbox::Waited::Stopped => return Recv::Eof,
+            mailbox::Waited::TimedOut => return Recv::Timeout,
+        }
+        let mut msg = Vec::new();
+        let flags = m
+            .read(mailbox::Slot::Answer, &mut msg)
+            .expect("the driver writes answers that fit their slot");
+        if flags & mailbox::FLAG_FILES == 0 {
+            return Recv::Msg(msg, Vec::new(), false);
+        }
+        match recv(&self.sock, HANG) {
+            Recv::Msg(head, fds, trunc) => {
+                assert_eq!(
+                    u32_at(&head, 0),
+                    Some(mailbox::OP_FILES),
+                    "the driver's files datagram is {head:?}"
+                );
+                Recv::Msg(msg, fds, trunc)
+            }
+            Recv::Eof => Recv::Eof,
+            Recv::Timeout => panic!("driver hang: an answer with files but no files datagram"),
+        }
     }
 }
 
@@ -385,6 +474,8 @@ struct Harness {
     procs: [Option<Proc>; 3],
     /// Threads by `Who::index` (the probe's last).
     threads: [Option<Thread>; 6],
+    /// Which threads get a mailbox connection when they (re)connect, by `Who::index`.
+    mailbox_threads: [bool; 6],
     _probe_proc: Proc,
     /// Whether the server is the context manager.
     srv_is_ctx_mgr: bool,
@@ -530,13 +621,16 @@ impl Harness {
             .expect("open /dev/null")
             .into();
         let probe_proc = new_proc(&addr, &mem, 4096, 0).expect("the probe process");
-        let probe = Thread::new(&probe_proc).expect("the probe thread");
+        // A mailbox thread, so that the driver's mailbox watcher exists before the baseline of
+        // threads is taken.
+        let probe = Thread::new(&probe_proc, true).expect("the probe thread");
         let mut h = Harness {
             addr,
             mem,
             devnull,
             procs: [None, None, None],
             threads: [None, None, None, None, None, Some(probe)],
+            mailbox_threads: [false, true, false, true, false, true],
             _probe_proc: probe_proc,
             srv_is_ctx_mgr: false,
             srv_buffers: Vec::new(),
@@ -697,7 +791,7 @@ impl Harness {
             return;
         }
         let read = t.parked_read;
-        match recv(&t.sock, wait) {
+        match t.recv(wait) {
             Recv::Msg(m, fds, trunc) => {
                 t.parked = false;
                 let a = self.handle_answer(who, &m, fds, trunc, read);
@@ -711,7 +805,7 @@ impl Harness {
     /// A new connection for the thread (the old one closes: the driver's thread exit).
     fn replace_thread(&mut self, who: Who) {
         let fresh = match self.proc_of(who) {
-            Some(p) if !p.dead => Thread::new(p),
+            Some(p) if !p.dead => Thread::new(p, self.mailbox_threads[who.index()]),
             _ => None,
         };
         let got = fresh.is_some();
@@ -748,7 +842,7 @@ impl Harness {
             trace!("  {who:?} -> {} / read {read}", describe_br(cmds));
         }
         let t = self.thread(who)?;
-        if !send(&t.sock, msg, fds) {
+        if !t.send(msg, fds) {
             t.dead = true;
             return None;
         }
@@ -756,7 +850,7 @@ impl Harness {
             Wait::Must => (HANG, Some(0)),
             Wait::MayBlock(r) => (PARK_WAIT, r),
         };
-        match recv(&t.sock, timeout) {
+        match t.recv(timeout) {
             Recv::Msg(m, fds, trunc) => Some(self.handle_answer(who, &m, fds, trunc, read)),
             Recv::Eof => {
                 t.dead = true;
@@ -807,11 +901,11 @@ impl Harness {
         le32(&mut msg, cmd);
         msg.extend_from_slice(arg);
         let t = self.thread(who).expect("ready thread");
-        if !send(&t.sock, &msg, &[]) {
+        if !t.send(&msg, &[]) {
             t.dead = true;
             return (-1, Vec::new());
         }
-        match recv(&t.sock, HANG) {
+        match t.recv(HANG) {
             Recv::Msg(m, fds, _) => {
                 assert!(fds.is_empty(), "files with the answer to ioctl {cmd:#x}");
                 assert_eq!(
@@ -848,11 +942,11 @@ impl Harness {
         }
         // The read-size oracle does not apply to arbitrary arguments.
         let t = self.thread(who).expect("ready");
-        if !send(&t.sock, msg, &[]) {
+        if !t.send(msg, &[]) {
             t.dead = true;
             return;
         }
-        match recv(&t.sock, HANG) {
+        match t.recv(HANG) {
             Recv::Msg(m, fds, trunc) => {
                 let a = self.handle_answer(who, &m, fds, trunc, None);
                 self.after_answer(who, a);
@@ -950,8 +1044,8 @@ impl Harness {
                 le32(&mut msg, fds.get(i).map_or(-1, |f| f.as_raw_fd()) as u32);
             }
             if let Some(t) = self.thread(who) {
-                if send(&t.sock, &msg, &[]) {
-                    match recv(&t.sock, HANG) {
+                if t.send(&msg, &[]) {
+                    match t.recv(HANG) {
                         Recv::Msg(r, _, _) => {
                             assert_eq!(u32_at(&r, 0), Some(OP_REPLY), "fixup answered {r:?}")
                         }
@@ -1188,7 +1282,11 @@ impl Harness {
             }
             Op::Pump => self.pump(true),
             Op::NewThread => {
-                let who = Who::from_sel(input.u8());
+                let sel = input.u8();
+                let who = Who::from_sel(sel);
+                if who.proc() != Some(SERVER) {
+                    self.mailbox_threads[who.index()] = sel & 8 != 0;
+                }
                 if self.ready(who) {
                     self.replace_thread(who);
                 }
@@ -1348,6 +1446,16 @@ impl Harness {
         } else {
             0
         };
+        // Which client threads talk through mailboxes; the server's looper uses its socket and
+        // its second thread a mailbox, always.
+        self.mailbox_threads = [
+            header & 0x20 != 0,
+            header & 0x08 != 0,
+            false,
+            true,
+            header & 0x10 != 0,
+            true,
+        ];
         self.ensure_server();
         let mut ops = 0;
         while !input.is_empty() && ops < MAX_OPS {
@@ -1451,7 +1559,8 @@ pub enum Op {
     ProcMsg = 6,
     /// `{}`: the server answers every call it holds and frees its buffers.
     Pump = 7,
-    /// `{sel}`: the thread gets a new connection (the old one closes).
+    /// `{sel}`: the thread gets a new connection (the old one closes); a client thread's is a
+    /// mailbox connection if `sel & 8`.
     NewThread = 8,
     /// `{which}`: client A (`which & 1 == 0`) or B dies and starts again.
     RestartClient = 9,
@@ -1536,7 +1645,9 @@ pub struct Script(pub Vec<u8>);
 
 impl Script {
     /// `header`: bits 0-1 pick the clients' area size (4 KiB, 16 KiB, 128 KiB, 1 MiB - 8 KiB),
-    /// bit 2 asks for `HELLO_FLAG_NO_REPLY_COMPLETE`.
+    /// bit 2 asks for `HELLO_FLAG_NO_REPLY_COMPLETE`, bits 3, 4 and 5 give client A's second
+    /// thread, client B's thread and client A's first thread a mailbox connection
+    /// (`OP_NEW_THREAD_MAILBOX`) instead of a socket one.
     pub fn new(header: u8) -> Script {
         Script(vec![header])
     }
