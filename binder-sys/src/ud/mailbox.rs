@@ -211,7 +211,8 @@ impl Mailbox {
     }
 
     /// Waits until the sequence of `slot` differs from `*last` (and records it), `stop` returns
-    /// true, or `timeout` passes. Polls first for the window `poller` allows. A message posted
+    /// true, or `timeout` passes (about: a wake-up that posts nothing starts it again; it is
+    /// meant for liveness checks, and costs no clock reads). Polls first for the window `poller` allows. A message posted
     /// before the stop is still returned first (as a datagram queued before a socket's end of
     /// file is read before it).
     pub fn wait(
@@ -237,7 +238,10 @@ impl Mailbox {
         if poller.poll(|| posted(seq.load(Ordering::Acquire), *last)) && moved(last) {
             return Waited::Posted;
         }
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let ts = timeout.map(|t| rustix::time::Timespec {
+            tv_sec: t.as_secs() as i64,
+            tv_nsec: t.subsec_nanos() as i64,
+        });
         loop {
             self.word(sleeping).store(1, Ordering::SeqCst);
             let seen = seq.load(Ordering::SeqCst);
@@ -250,25 +254,19 @@ impl Mailbox {
                 self.word(sleeping).store(0, Ordering::Relaxed);
                 return Waited::Stopped;
             }
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if left == Some(Duration::ZERO) {
-                self.word(sleeping).store(0, Ordering::Relaxed);
-                return Waited::TimedOut;
-            }
-            let ts = left.map(|l| rustix::time::Timespec {
-                tv_sec: l.as_secs() as i64,
-                tv_nsec: l.subsec_nanos() as i64,
-            });
-            // EAGAIN (the sequence moved or was poked before we slept), EINTR, ETIMEDOUT: look
-            // again. A value that changes without a post (a poke, or a process writing its own
-            // request sequence) makes the next wait compare against the new value: no spin.
-            let _ = futex::wait(seq, futex::Flags::empty(), seen, ts.as_ref());
+            // EAGAIN (the sequence moved or was poked before we slept), EINTR: look again. A
+            // value that changes without a post (a poke, or a process writing its own request
+            // sequence) makes the next wait compare against the new value: no spin.
+            let slept = futex::wait(seq, futex::Flags::empty(), seen, ts.as_ref());
             self.word(sleeping).store(0, Ordering::Relaxed);
             if moved(last) {
                 return Waited::Posted;
             }
             if stop() {
                 return Waited::Stopped;
+            }
+            if slept.is_err_and(|e| e == rustix::io::Errno::TIMEDOUT) {
+                return Waited::TimedOut;
             }
         }
     }
