@@ -110,14 +110,16 @@ impl Watcher {
             chans: Mutex::new(HashMap::new()),
             next: AtomicU64::new(1),
         });
-        if self.inner.set(inner.clone()).is_ok() {
-            let weak = Arc::downgrade(&inner);
-            std::thread::Builder::new()
-                .name("binderd-watch".into())
-                .stack_size(64 * 1024)
-                .spawn(move || watch(&weak))?;
-        }
-        Ok(self.inner.get().expect("set above"))
+        // Kept only once its thread runs, so that a failed start is tried again by the next
+        // connection (which is refused meanwhile) instead of leaving nobody watching. Of two
+        // racing starts the loser's thread sees its state dropped and exits at its next tick.
+        let weak = Arc::downgrade(&inner);
+        std::thread::Builder::new()
+            .name("binderd-watch".into())
+            .stack_size(64 * 1024)
+            .spawn(move || watch(&weak))?;
+        let _ = self.inner.set(inner);
+        Ok(self.inner.get().expect("set above or by a racing start"))
     }
 
     /// Starts watching `chan`; returns the key to [`Watcher::remove`] it with.

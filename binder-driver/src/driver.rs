@@ -73,10 +73,11 @@ pub enum Next {
     Close,
 }
 
-/// Sends datagrams produced under the lock. A peer that went away is not an error: its
-/// connection's own driver thread sees the end of file and cleans up. A thread connection
-/// never has more than one answer outstanding, so a full queue means a peer that does not read
-/// its answers: it is dropped rather than allowed to stall a driver thread serving others.
+/// Sends answers produced under the lock. A thread connection never has more than one answer
+/// outstanding, so a full queue means a peer that does not read its answers: it is dropped
+/// rather than allowed to stall a driver thread serving others; an answer that cannot be sent
+/// for another reason (a peer gone, files refused) ends the connection too, so that no thread
+/// waits forever for an answer that will not come.
 pub fn send_all(out: Vec<Outgoing>) {
     for o in out {
         match o.chan.send(&o.bytes, &o.fds) {
@@ -85,7 +86,12 @@ pub fn send_all(out: Vec<Outgoing>) {
                 tracing::warn!("a thread connection does not read its answers; dropping it");
                 o.chan.shutdown();
             }
-            Err(e) => tracing::debug!("send to a closed connection: {e}"),
+            // A closed peer, or an answer that cannot go (e.g. its files refused): the thread
+            // would wait for it forever, so its connection ends.
+            Err(e) => {
+                tracing::debug!("an answer could not be sent ({e}); ending the connection");
+                o.chan.shutdown();
+            }
         }
     }
 }

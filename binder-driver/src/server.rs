@@ -19,6 +19,8 @@ use crate::sys::{self, PeerCred};
 use crate::{DriverConfig, DriverError};
 use binder_sys::ud::mailbox::{FLAG_FILES, OP_FILES, PollGate, Poller, Slot, SlotError, Waited};
 
+/// How often a driver thread sleeping on its mailbox looks at its connection's state itself.
+const MAILBOX_TICK: Duration = Duration::from_secs(1);
 /// How long a new connection may take to say what it is.
 const FIRST_MESSAGE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the accept loop checks its exit conditions.
@@ -461,11 +463,33 @@ fn serve_mailbox(driver: &Arc<Driver>, conn: &mut ThreadConn) {
     let mut last = 0;
     let mut bytes = Vec::with_capacity(4096);
     let mut files = sys::RecvBuffer::new(64);
+    // A datagram was queued on the socket at the last timeout with no request since.
+    let mut unclaimed = false;
     loop {
         let stop = || chan.is_closed();
-        match mailbox.wait(Slot::Request, &mut last, &mut poller, None, &stop) {
-            Waited::Posted => {}
-            Waited::TimedOut => continue,
+        // Bounded: the request sequence is the process's to write, so a stop's wake-up could be
+        // undone before this thread sleeps; its own flag is looked at again at least this often.
+        match mailbox.wait(
+            Slot::Request,
+            &mut last,
+            &mut poller,
+            Some(MAILBOX_TICK),
+            &stop,
+        ) {
+            Waited::Posted => unclaimed = false,
+            Waited::TimedOut => {
+                // Files sent for a request that never came (its own sockets among them, they
+                // would keep its end of file from ever arriving): after two quiet ticks, a
+                // protocol violation.
+                if sys::has_datagram(&chan.sock) {
+                    if unclaimed {
+                        tracing::info!("a thread sent files no request claims; closing it");
+                        break;
+                    }
+                    unclaimed = true;
+                }
+                continue;
+            }
             Waited::Stopped => break,
         }
         let (fds, error) = match mailbox.read(Slot::Request, &mut bytes) {

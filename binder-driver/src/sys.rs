@@ -407,6 +407,13 @@ pub fn recv_datagram(sock: &OwnedFd, buf: &mut RecvBuffer) -> io::Result<Option<
     }
 }
 
+/// Whether a datagram (or the end of file) is waiting to be read on `sock`.
+pub fn has_datagram(sock: &OwnedFd) -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let mut fds = [PollFd::new(sock.as_fd(), PollFlags::POLLIN)];
+    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+}
+
 /// Receives one datagram that is already queued; `Ok(None)` if there is none (or end of file).
 pub fn recv_datagram_now(sock: &OwnedFd, buf: &mut RecvBuffer) -> io::Result<Option<Datagram>> {
     match ud::sock::recv(sock, &mut buf.data, &mut buf.cmsg, MsgFlags::MSG_DONTWAIT) {

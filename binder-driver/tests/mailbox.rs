@@ -303,3 +303,58 @@ fn a_thousand_mailbox_threads_of_one_process() {
     inst.wait_state("the process is gone", |st| st.processes.len() == 2);
     call(&pair, 1, b"after a thousand threads");
 }
+
+/// A process sends files on its thread socket that no request ever claims, among them its own
+/// thread socket and process connection, then exits: as long as the driver's end holds them
+/// queued, neither connection can reach end of file. The driver ends such a connection after
+/// two quiet ticks, and the process is released.
+#[test]
+fn files_no_request_claims_do_not_keep_a_dead_process_alive() {
+    let inst = Instance::start("mbunclaimed");
+    let pair = mailbox_pair(&inst);
+    let mut p = Proc::connect(&inst);
+    let t = p.new_mailbox_thread();
+    assert_eq!(t.ioctl(BINDER_VERSION, &[0; 4]).ret, 0);
+    let head = [OP_FILES, 2].map(u32::to_le_bytes).concat();
+    send(&t.sock, &head, &[t.sock.as_raw_fd(), p.sock.as_raw_fd()]);
+    drop(t);
+    drop(p);
+    let started = Instant::now();
+    inst.wait_state("the process is released", |st| st.processes.len() == 2);
+    assert!(started.elapsed() < Duration::from_secs(8));
+    call(&pair, 1, b"unaffected");
+}
+
+/// A process keeps writing back the request sequence its driver thread last saw, so that the
+/// wake-up meant to stop that thread may be undone before it sleeps; its connection ends (the
+/// socket closes) all the same and the thread is released within a couple of seconds.
+#[test]
+fn a_process_cannot_undo_the_wake_up_that_stops_its_driver_thread() {
+    let inst = Instance::start("mbundo");
+    let _pair = mailbox_pair(&inst);
+    let mut p = Proc::connect(&inst);
+    for _ in 0..10 {
+        let t = p.new_mailbox_thread();
+        assert_eq!(t.ioctl(BINDER_VERSION, &[0; 4]).ret, 0);
+        let file = t.mailbox_file.as_ref().unwrap();
+        let m = Mapping::map(file, MAILBOX_SIZE, true).unwrap();
+        let seen = m.read(REQ_SEQ, 4);
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    m.write(REQ_SEQ, &seen);
+                }
+            });
+            let Thread { sock, .. } = t;
+            drop(sock);
+            let started = Instant::now();
+            // The pair's two threads are all that remain.
+            inst.wait_state("the thread is released", |st| {
+                st.processes.iter().map(|p| p.threads.len()).sum::<usize>() == 2
+            });
+            stop.store(true, Ordering::Relaxed);
+            assert!(started.elapsed() < Duration::from_secs(5));
+        });
+    }
+}

@@ -39,7 +39,13 @@
 //! reference to the data, and its own liveness never depends on a word the process can write
 //! (its "closed" flag is its own; the process's "sleeping" word only decides whether the driver
 //! makes a wake-up the process would otherwise miss). A process that scribbles over its mailbox
-//! gets malformed answers or requests refused, as if it had sent malformed datagrams.
+//! gets malformed answers or requests refused, as if it had sent malformed datagrams. A
+//! driver thread sleeping on a mailbox also wakes once a second to look at its own state, since
+//! a process could undo the wake-up meant to stop it.
+//!
+//! Known limit: the seals keep the file's size, not its pages; a process can punch holes in its
+//! mailbox (`fallocate`), and the driver's next access then allocates a fresh page, which only
+//! fails (SIGBUS) where memory is exhausted under strict overcommit or a memory cgroup limit.
 
 use std::io;
 use std::num::NonZeroUsize;
@@ -146,13 +152,21 @@ impl Mailbox {
         Ok((fd, mailbox))
     }
 
-    /// Maps a mailbox read-write (the process's side), after checking its size.
+    /// Maps a mailbox read-write (the process's side), after checking its size and that it can
+    /// never shrink under the mapping.
     pub fn map(fd: &OwnedFd) -> io::Result<Mailbox> {
         let stat = nix::sys::stat::fstat(fd)?;
         if (stat.st_size as u64) < MAILBOX_SIZE as u64 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "binder mailbox smaller than the protocol's size",
+            ));
+        }
+        let seals = SealFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GET_SEALS)?);
+        if !seals.contains(SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_SEAL) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "binder mailbox not sealed against shrinking",
             ));
         }
         let len = NonZeroUsize::new(MAILBOX_SIZE).ok_or(Errno::EINVAL)?;
