@@ -155,18 +155,19 @@ impl Mailbox {
     /// Maps a mailbox read-write (the process's side), after checking its size and that it can
     /// never shrink under the mapping.
     pub fn map(fd: &OwnedFd) -> io::Result<Mailbox> {
-        let stat = nix::sys::stat::fstat(fd)?;
-        if (stat.st_size as u64) < MAILBOX_SIZE as u64 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "binder mailbox smaller than the protocol's size",
-            ));
-        }
+        // Seals first: once sealed, the size read next cannot shrink any more.
         let seals = SealFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GET_SEALS)?);
         if !seals.contains(SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_SEAL) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "binder mailbox not sealed against shrinking",
+            ));
+        }
+        let stat = nix::sys::stat::fstat(fd)?;
+        if (stat.st_size as u64) < MAILBOX_SIZE as u64 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "binder mailbox smaller than the protocol's size",
             ));
         }
         let len = NonZeroUsize::new(MAILBOX_SIZE).ok_or(Errno::EINVAL)?;
