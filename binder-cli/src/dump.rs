@@ -311,6 +311,7 @@ fn render_counters(out: &mut String, stats: &DriverStats, kernel: bool) {
             "bytes_copied_arena",
             "bytes_copied_vm",
             "fds_passed",
+            "lock_contended",
         ] {
             add(name, na.to_owned());
         }
@@ -328,6 +329,13 @@ fn render_counters(out: &mut String, stats: &DriverStats, kernel: bool) {
             ),
         );
         add("fds_passed", stats.fds_passed.to_string());
+        add(
+            "lock_contended",
+            format!(
+                "{} of {} (the driver's state lock found held by another driver thread)",
+                stats.lock_contended, stats.lock_acquisitions
+            ),
+        );
     }
     counters.render(out);
     out.push('\n');

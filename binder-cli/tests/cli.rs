@@ -424,7 +424,7 @@ fn dump_shows_processes_and_counters() -> Result<(), String> {
         check(copied == arena + vm, || {
             format!("bytes_copied != arena + vm: {}", run.context())
         })?;
-        for name in ["oneway", "failed", "fds_passed"] {
+        for name in ["oneway", "failed", "fds_passed", "lock_contended"] {
             check(counter(out, name).is_some(), || {
                 format!("no counter {name}: {}", run.context())
             })?;

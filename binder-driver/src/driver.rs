@@ -52,6 +52,9 @@ pub struct Driver {
     pub poll_gate: PollGate,
     /// Test hook: a pause inside the unlocked copy, to let tests kill processes mid-copy.
     copy_delay_us: AtomicU64,
+    /// Times the state lock was taken, and found held by another thread.
+    lock_acquisitions: AtomicU64,
+    lock_contended: AtomicU64,
 }
 
 /// A thread connection, owned by the driver thread that serves it.
@@ -112,6 +115,8 @@ impl Driver {
             // Half the usable cores for the driver's pollers, the rest for the processes'.
             poll_gate: PollGate::for_this_process(2),
             copy_delay_us: AtomicU64::new(0),
+            lock_acquisitions: AtomicU64::new(0),
+            lock_contended: AtomicU64::new(0),
         }
     }
 
@@ -123,7 +128,19 @@ impl Driver {
     pub fn lock(&self) -> Guard<'_> {
         // (parking_lot's lock is not poisoned: a panic in another driver thread does not take
         // the whole driver down with it.)
-        self.state.lock()
+        self.lock_acquisitions.fetch_add(1, Ordering::Relaxed);
+        self.state.try_lock().unwrap_or_else(|| {
+            self.lock_contended.fetch_add(1, Ordering::Relaxed);
+            self.state.lock()
+        })
+    }
+
+    /// The counters, with what the driver holds now and how its lock was taken.
+    pub fn stats(&self) -> binder_sys::ud::state::DriverStats {
+        let mut s = self.lock().stats_snapshot();
+        s.lock_acquisitions = self.lock_acquisitions.load(Ordering::Relaxed);
+        s.lock_contended = self.lock_contended.load(Ordering::Relaxed);
+        s
     }
 
     /// Finishes the woken reads and releases the lock; the caller sends the result.

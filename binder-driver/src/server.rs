@@ -576,7 +576,7 @@ fn serve_debug(driver: &Driver, sock: &OwnedFd, query: u32, uid: u32) {
             reply(sock, Err(Errno::EACCES), &[], &[]);
             return;
         }
-        Some(DebugQuery::Stats) => serde_json::to_string(&driver.lock().stats_snapshot()),
+        Some(DebugQuery::Stats) => serde_json::to_string(&driver.stats()),
         Some(DebugQuery::Shutdown) => {
             tracing::info!("shutdown requested");
             driver.lock().shutdown_requested = true;

@@ -399,6 +399,13 @@ pub struct DriverStats {
     /// Connections of every kind open now (processes, threads, not yet identified).
     #[cfg_attr(feature = "serde", serde(default))]
     pub connections: u64,
+    /// Times the driver's state lock was taken since the driver started.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub lock_acquisitions: u64,
+    /// The part of `lock_acquisitions` that found the lock held by another driver thread and
+    /// had to wait: how much the one lock serializes the driver's threads.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub lock_contended: u64,
 }
 
 /// How many objects of a kind exist and were ever created.

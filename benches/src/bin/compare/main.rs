@@ -128,6 +128,7 @@ fn run(args: &Args) -> Result<(), String> {
     }
     let mut rows = Vec::new();
     let mut idle_lines = Vec::new();
+    let mut lock_lines = Vec::new();
     let mut failures = Vec::new();
     for cpus in passes {
         measure::pin(cpus)?;
@@ -156,7 +157,18 @@ fn run(args: &Args) -> Result<(), String> {
         for &kind in kinds.iter().filter(|k| k.throughput()) {
             for &n in &args.clients {
                 match throughput_row(kind, args, n, pinned.as_deref()) {
-                    Ok(r) => rows.push(r),
+                    Ok((r, lock)) => {
+                        rows.push(r);
+                        lock_lines.extend(lock.map(|l| {
+                            format!(
+                                "{}, {n} clients, {}: {l}",
+                                kind.name(),
+                                pinned
+                                    .as_deref()
+                                    .map_or("unpinned".into(), |c| format!("CPU {c}"))
+                            )
+                        }));
+                    }
                     Err(e) => failures.push(format!("{} × {n} clients: {e}", kind.name())),
                 }
             }
@@ -180,6 +192,12 @@ fn run(args: &Args) -> Result<(), String> {
     measure::pin(None)?;
     let machine = report::Machine::this();
     report::print_table(&machine, &rows);
+    if !lock_lines.is_empty() {
+        println!("\nthe userspace driver's state lock during the throughput runs");
+        for line in &lock_lines {
+            println!("{line}");
+        }
+    }
     if !idle_lines.is_empty() {
         println!(
             "\nidle after a burst of {} calls, measured over {} s: % of one core",
@@ -259,13 +277,21 @@ fn deadline(args: &Args, sizes: usize) -> Duration {
         + Duration::from_millis((args.rounds + args.warmup) as u64 * sizes as u64)
 }
 
+/// A throughput row, and for the userspace driver how its lock was taken during the run.
 fn throughput_row(
     kind: Kind,
     args: &Args,
     clients: usize,
     pinned: Option<&str>,
-) -> Result<Row, String> {
+) -> Result<(Row, Option<String>), String> {
     let running = Running::start(kind)?;
+    let lock_counts = || {
+        let spec = binder_rt::DriverSpec::parse(running.device());
+        kind.userspace_driver()
+            .then(|| binder_rt::introspect::stats(&spec).ok())
+            .flatten()
+            .map(|s| (s.lock_acquisitions, s.lock_contended))
+    };
     let size = 0;
     let mut procs = Vec::with_capacity(clients);
     for _ in 0..clients {
@@ -274,6 +300,7 @@ fn throughput_row(
     for p in &mut procs {
         p.expect_within("CONNECTED", deadline(args, 1))?;
     }
+    let before = lock_counts();
     let t0 = Instant::now();
     for p in &mut procs {
         p.send("go")?;
@@ -282,16 +309,21 @@ fn throughput_row(
         p.expect_within("DONE", deadline(args, clients))?;
     }
     let wall = t0.elapsed();
+    let calls = (clients * args.calls) as f64;
+    let lock = before.zip(lock_counts()).map(|((a0, c0), (a1, c1))| {
+        let (taken, waited) = (a1.saturating_sub(a0), c1.saturating_sub(c0));
+        format!(
+            "taken {:.1} times per call, {:.1}% of them contended",
+            taken as f64 / calls,
+            100.0 * waited as f64 / (taken.max(1)) as f64
+        )
+    });
     for p in procs {
         p.finish()?;
     }
-    let calls = (clients * args.calls) as f64;
-    Ok(Row::throughput(
-        kind,
-        size,
-        pinned,
-        clients,
-        calls / wall.as_secs_f64(),
+    Ok((
+        Row::throughput(kind, size, pinned, clients, calls / wall.as_secs_f64()),
+        lock,
     ))
 }
 
