@@ -163,14 +163,21 @@ impl Driver {
         let Ok(prep) = st.txn_prepare(t, &req) else {
             return st;
         };
-        // Wake-ups queued so far are finished and sent now, so that nobody waits on our copy.
-        self.release(st);
-        let copied = prep.copy.run();
         let delay = self.copy_delay_us.load(Ordering::Relaxed);
-        if delay > 0 {
-            std::thread::sleep(Duration::from_micros(delay));
-        }
-        let mut st = self.lock();
+        let (mut st, copied) = if delay == 0 && prep.copy.small_from_arena() {
+            // A short memcpy: cheaper with the lock held than letting it go and queueing again.
+            let copied = prep.copy.run();
+            (st, copied)
+        } else {
+            // Wake-ups queued so far are finished and sent now, so that nobody waits on our
+            // copy.
+            self.release(st);
+            let copied = prep.copy.run();
+            if delay > 0 {
+                std::thread::sleep(Duration::from_micros(delay));
+            }
+            (self.lock(), copied)
+        };
         let Some(mut tr) = st.txn_copied(t, prep, copied) else {
             return st;
         };

@@ -65,7 +65,25 @@ pub struct CopyError {
     err: io::Error,
 }
 
+/// Payloads up to this size that lie in the sender's arena are copied with the state lock held:
+/// a `memcpy` of a few KiB costs less than letting the lock go and taking it again (which the
+/// large copies, and the slow path through the memory file, still do).
+const LOCKED_COPY_MAX: usize = 8 * 1024;
+
 impl CopyPlan {
+    /// Whether the copy is small and all from the arena (a `memcpy` that cannot block).
+    pub fn small_from_arena(&self) -> bool {
+        let total: usize = self.segments.iter().map(|s| s.1).sum();
+        total <= LOCKED_COPY_MAX
+            && self.segments.iter().all(|&(src, len, _)| {
+                len == 0
+                    || self
+                        .arena
+                        .as_ref()
+                        .is_some_and(|a| a.offset_of(src, len as u64).is_some())
+            })
+    }
+
     /// The one copy of the payload.
     pub fn run(&self) -> Result<CopyDone, CopyError> {
         let mut done = CopyDone::default();
