@@ -6,6 +6,15 @@ use std::time::{Duration, Instant};
 use binder_rt::DriverSpec;
 use binder_testkit::Launcher;
 
+/// Waits up to 10 s for `cond`; fails the test with `what` otherwise.
+fn wait_until(what: &str, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn binderd_serves_in_the_foreground_and_exits_when_idle() {
     let name = format!("t-binderd-{}", std::process::id());
@@ -15,11 +24,7 @@ fn binderd_serves_in_the_foreground_and_exits_when_idle() {
         .args(["--instance", &name, "--idle-exit-secs", "1"])
         .start()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !spec.is_available() {
-        assert!(Instant::now() < deadline, "binderd did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("binderd did not start", || spec.is_available());
     // A racing second driver loses at once.
     let second = Launcher::new(bin)
         .args(["--instance", &name])
@@ -46,28 +51,18 @@ fn processes_notice_a_driver_killed_while_they_wait() {
         .args(["--instance", &name, "--no-servicemanager"])
         .start()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !spec.is_available() {
-        assert!(Instant::now() < deadline, "binderd did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("binderd did not start", || spec.is_available());
     let mut sm = Launcher::new(env!("CARGO_BIN_EXE_servicemanager"))
         .device(Some(&format!("userspace:{name}")))
         .start()
         .unwrap();
     // The service manager is up when the driver shows it as the context manager.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while binder_rt::introspect::state(&spec)
-        .ok()
-        .and_then(|s| s.context_manager)
-        .is_none()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the service manager did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("the service manager did not start", || {
+        binder_rt::introspect::state(&spec)
+            .ok()
+            .and_then(|s| s.context_manager)
+            .is_some()
+    });
     std::thread::sleep(Duration::from_millis(200));
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(driver.pid() as i32),

@@ -5,12 +5,13 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use binder_sys::ud::mailbox::{FLAG_FILES, Mailbox, OP_FILES, Slot};
+use binder_sys::ud::mailbox::{Mailbox, Slot};
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+use nix::sys::socket::MsgFlags;
 
 use crate::sys;
 
@@ -47,15 +48,14 @@ impl Chan {
         let Some(mailbox) = &self.mailbox else {
             return sys::send_datagram(&self.sock, bytes, fds, true);
         };
-        let mut flags = 0;
-        if !fds.is_empty() {
-            let mut head = Vec::with_capacity(8);
-            head.extend_from_slice(&OP_FILES.to_le_bytes());
-            head.extend_from_slice(&(fds.len() as u32).to_le_bytes());
-            sys::send_datagram(&self.sock, &head, fds, true)?;
-            flags = FLAG_FILES;
-        }
-        mailbox.post(Slot::Answer, bytes, flags)
+        let raw: Vec<RawFd> = fds.iter().map(AsRawFd::as_raw_fd).collect();
+        mailbox.post_with_files(
+            Slot::Answer,
+            &self.sock,
+            bytes,
+            &raw,
+            MsgFlags::MSG_DONTWAIT,
+        )
     }
 
     /// Ends the connection from the driver's side: its driver thread stops, the thread sees

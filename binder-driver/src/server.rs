@@ -17,7 +17,8 @@ use crate::driver::{Driver, Next, ThreadConn, send_all};
 use crate::model::ProcId;
 use crate::sys::{self, PeerCred};
 use crate::{DriverConfig, DriverError};
-use binder_sys::ud::mailbox::{FLAG_FILES, OP_FILES, PollGate, Poller, Slot, SlotError, Waited};
+use binder_sys::ud::mailbox::{self, FLAG_FILES, PollGate, Poller, Slot, SlotError, Waited};
+use nix::sys::socket::MsgFlags;
 
 /// How often a driver thread sleeping on its mailbox looks at its connection's state itself.
 const MAILBOX_TICK: Duration = Duration::from_secs(1);
@@ -462,7 +463,7 @@ fn serve_mailbox(driver: &Arc<Driver>, conn: &mut ThreadConn) {
     // A fresh mailbox: its first request may have been posted before this thread started.
     let mut last = 0;
     let mut bytes = Vec::with_capacity(4096);
-    let mut files = sys::RecvBuffer::new(64);
+    let mut cmsg = binder_sys::ud::sock::cmsg_space();
     // A datagram was queued on the socket at the last timeout with no request since.
     let mut unclaimed = false;
     loop {
@@ -493,7 +494,7 @@ fn serve_mailbox(driver: &Arc<Driver>, conn: &mut ThreadConn) {
             Waited::Stopped => break,
         }
         let (fds, error) = match mailbox.read(Slot::Request, &mut bytes) {
-            Ok(flags) if flags & FLAG_FILES != 0 => match take_files(&chan.sock, &mut files) {
+            Ok(flags) if flags & FLAG_FILES != 0 => match take_files(&chan.sock, &mut cmsg) {
                 Some(fds) => (fds, None),
                 None => (Vec::new(), Some(Errno::EINVAL)),
             },
@@ -510,13 +511,14 @@ fn serve_mailbox(driver: &Arc<Driver>, conn: &mut ThreadConn) {
     driver.watcher.remove(key, &chan);
 }
 
-/// The files of a mailbox request: the `OP_FILES` datagram the thread sent before posting it.
-/// `None` if there is none or it is malformed (the request is then refused).
-fn take_files(sock: &OwnedFd, buf: &mut sys::RecvBuffer) -> Option<Vec<OwnedFd>> {
-    let msg = sys::recv_datagram_now(sock, buf).ok()??;
-    let mut r = binder_sys::Reader::new(&buf.data[..msg.len]);
-    let (op, n) = (r.u32()?, r.u32()?);
-    (op == OP_FILES && n as usize == msg.fds.len() && !msg.truncated).then_some(msg.fds)
+/// The files of a mailbox request: the `OP_FILES` datagram the thread sent before posting it,
+/// already queued. `None` if there is none, or it is malformed or cut short (the request is then
+/// refused).
+fn take_files(sock: &OwnedFd, cmsg: &mut Vec<u8>) -> Option<Vec<OwnedFd>> {
+    match mailbox::recv_files(sock, cmsg, MsgFlags::MSG_DONTWAIT) {
+        Ok(Some((fds, false))) => Some(fds),
+        _ => None,
+    }
 }
 
 /// One request of a thread connection (the bytes of its datagram, its files, or the error that

@@ -414,15 +414,6 @@ pub fn has_datagram(sock: &OwnedFd) -> bool {
     matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
 }
 
-/// Receives one datagram that is already queued; `Ok(None)` if there is none (or end of file).
-pub fn recv_datagram_now(sock: &OwnedFd, buf: &mut RecvBuffer) -> io::Result<Option<Datagram>> {
-    match ud::sock::recv(sock, &mut buf.data, &mut buf.cmsg, MsgFlags::MSG_DONTWAIT) {
-        Err(e) if e.raw_os_error() == Some(Errno::EAGAIN as i32) => Ok(None),
-        Err(e) if e.raw_os_error() == Some(Errno::ECONNRESET as i32) => Ok(None),
-        r => r,
-    }
-}
-
 /// Sends one datagram with `fds` attached. Never raises SIGPIPE. With `nonblocking`, a peer
 /// whose queue is full gets `EAGAIN` instead of stalling the sending driver thread.
 pub fn send_datagram(

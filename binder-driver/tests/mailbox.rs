@@ -10,7 +10,7 @@ use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use binder_sys::ud::mailbox::{FLAG_FILES, MAILBOX_SIZE, OP_FILES};
+use binder_sys::ud::mailbox::{FLAG_FILES, MAILBOX_SIZE, files_head};
 use binder_sys::ud::{MAX_MESSAGE, OP_IOCTL_DONE, decode_ioctl_done, decode_reply};
 use binder_sys::*;
 use common::*;
@@ -22,19 +22,7 @@ const REQ_DATA: usize = 4096;
 
 /// A mailbox server pair: a context manager with one looper thread, a client with one thread.
 fn mailbox_pair(inst: &Instance) -> Pair {
-    let mut server = Proc::connect(inst);
-    let server_thread = server.new_mailbox_thread();
-    server_thread.set_context_manager();
-    server_thread.enter_looper();
-    let mut client = Proc::connect(inst);
-    let client_thread = client.new_mailbox_thread();
-    assert_eq!(client_thread.ioctl(BINDER_VERSION, &[0; 4]).ret, 0);
-    Pair {
-        server,
-        server_thread,
-        client,
-        client_thread,
-    }
+    pair_of(inst, 0, Proc::new_mailbox_thread)
 }
 
 /// One call from the pair's client, answered with the payload reversed.
@@ -131,7 +119,7 @@ fn a_scribbled_mailbox_is_refused_and_others_go_on() {
     assert_eq!(decode_ioctl_done(&answer).unwrap().ret, -libc::EINVAL);
     // A files datagram whose count lies about the files attached.
     let (r, _w) = nix::unistd::pipe().unwrap();
-    let head = [OP_FILES, 2].map(u32::to_le_bytes).concat();
+    let head = files_head(2);
     send(&v.sock, &head, &[r.as_raw_fd()]);
     scribble(&v, &ioctl, ioctl.len() as u32, FLAG_FILES);
     assert_eq!(decode_ioctl_done(&v.take().0).unwrap().ret, -libc::EINVAL);
@@ -173,7 +161,7 @@ fn a_flooding_thread_does_not_stall_other_processes() {
             // files datagrams no request names, until the socket is full.
             let mut posted = 0u64;
             let (r, _w) = nix::unistd::pipe().unwrap();
-            let head = [OP_FILES, 1].map(u32::to_le_bytes).concat();
+            let head = files_head(1);
             let mut socket_full = false;
             while !stop.load(Ordering::Relaxed) {
                 let mb = f.mailbox.as_ref().unwrap();
@@ -320,7 +308,7 @@ fn files_no_request_claims_do_not_keep_a_dead_process_alive() {
     let mut p = Proc::connect(&inst);
     let t = p.new_mailbox_thread();
     assert_eq!(t.ioctl(BINDER_VERSION, &[0; 4]).ret, 0);
-    let head = [OP_FILES, 2].map(u32::to_le_bytes).concat();
+    let head = files_head(2);
     send(&t.sock, &head, &[t.sock.as_raw_fd(), p.sock.as_raw_fd()]);
     drop(t);
     drop(p);

@@ -327,18 +327,11 @@ impl Thread {
         let Some((m, _)) = &self.mailbox else {
             return send(&self.sock, msg, fds);
         };
-        let mut flags = 0;
-        if !fds.is_empty() {
-            let mut head = Vec::new();
-            le32(&mut head, mailbox::OP_FILES);
-            le32(&mut head, fds.len() as u32);
-            if !send(&self.sock, &head, fds) {
-                return false;
-            }
-            flags = mailbox::FLAG_FILES;
-        }
         // A message over the slot's size is what a socket would refuse (EMSGSIZE).
-        m.post(mailbox::Slot::Request, msg, flags).is_ok() && !m.is_closed()
+        let slot = mailbox::Slot::Request;
+        m.post_with_files(slot, &self.sock, msg, fds, MsgFlags::MSG_DONTWAIT)
+            .is_ok()
+            && !m.is_closed()
     }
 
     /// The next answer within `timeout`, with its files.
@@ -367,17 +360,18 @@ impl Thread {
         if flags & mailbox::FLAG_FILES == 0 {
             return Recv::Msg(msg, Vec::new(), false);
         }
-        match recv(&self.sock, HANG) {
-            Recv::Msg(head, fds, trunc) => {
-                assert_eq!(
-                    u32_at(&head, 0),
-                    Some(mailbox::OP_FILES),
-                    "the driver's files datagram is {head:?}"
-                );
-                Recv::Msg(msg, fds, trunc)
+        let hang = || panic!("driver hang: an answer with files but no files datagram");
+        if !wait_readable(&self.sock, HANG) {
+            hang();
+        }
+        let mut cmsg = sock::cmsg_space();
+        match mailbox::recv_files(&self.sock, &mut cmsg, MsgFlags::MSG_DONTWAIT) {
+            Ok(Some((fds, trunc))) => Recv::Msg(msg, fds, trunc),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                panic!("the driver's files datagram is malformed: {e}")
             }
-            Recv::Eof => Recv::Eof,
-            Recv::Timeout => panic!("driver hang: an answer with files but no files datagram"),
+            Err(e) if e.raw_os_error() == Some(nix::errno::Errno::EAGAIN as i32) => hang(),
+            Ok(None) | Err(_) => Recv::Eof,
         }
     }
 }

@@ -453,15 +453,14 @@ impl Thread {
         let Some(m) = &self.mailbox else {
             return send(&self.sock, bytes, fds);
         };
-        let mut flags = 0;
-        if !fds.is_empty() {
-            let head = [mailbox::OP_FILES, fds.len() as u32]
-                .map(u32::to_le_bytes)
-                .concat();
-            send(&self.sock, &head, fds);
-            flags = mailbox::FLAG_FILES;
-        }
-        m.post(mailbox::Slot::Request, bytes, flags).expect("post");
+        m.post_with_files(
+            mailbox::Slot::Request,
+            &self.sock,
+            bytes,
+            fds,
+            MsgFlags::empty(),
+        )
+        .expect("post");
     }
 
     /// Takes one answer (the bytes of its datagram) with its files; panics on timeout. An
@@ -490,8 +489,10 @@ impl Thread {
             .read(mailbox::Slot::Answer, &mut msg)
             .expect("a valid answer");
         let fds = if flags & mailbox::FLAG_FILES != 0 {
-            let (head, fds) = recv(&self.sock);
-            assert_eq!(head[..4], mailbox::OP_FILES.to_le_bytes());
+            let mut cmsg = sock::cmsg_space();
+            let (fds, _) = mailbox::recv_files(&self.sock, &mut cmsg, MsgFlags::empty())
+                .expect("the files datagram (timed out?)")
+                .expect("the files before the end of file");
             fds
         } else {
             Vec::new()
@@ -760,12 +761,18 @@ pub fn pair(inst: &Instance) -> Pair {
 
 /// A pair whose server sends `server_flags` with its hello.
 pub fn pair_with(inst: &Instance, server_flags: u32) -> Pair {
+    pair_of(inst, server_flags, Proc::new_thread)
+}
+
+/// A pair whose server sends `server_flags` with its hello and whose threads are made by
+/// `new_thread` (e.g. [`Proc::new_mailbox_thread`]).
+pub fn pair_of(inst: &Instance, server_flags: u32, new_thread: fn(&mut Proc) -> Thread) -> Pair {
     let mut server = Proc::connect_with(inst, AREA_SIZE, server_flags);
-    let server_thread = server.new_thread();
+    let server_thread = new_thread(&mut server);
     server_thread.set_context_manager();
     server_thread.enter_looper();
     let mut client = Proc::connect(inst);
-    let client_thread = client.new_thread();
+    let client_thread = new_thread(&mut client);
     // A thread's first ioctl returns at once (the kernel's `looper_need_return`); get it over.
     assert_eq!(client_thread.ioctl(BINDER_VERSION, &[0; 4]).ret, 0);
     Pair {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use std::sync::OnceLock;
 
-use binder_sys::ud::mailbox::{FLAG_FILES, Mailbox, OP_FILES, PollGate, Poller, Slot, Waited};
+use binder_sys::ud::mailbox::{self, FLAG_FILES, Mailbox, PollGate, Poller, Slot, Waited};
 use binder_sys::ud::{self, MAX_MESSAGE, sock};
 use binder_sys::{BINDER_CURRENT_PROTOCOL_VERSION, BinderWriteRead, Reader, Wire};
 use nix::errno::Errno;
@@ -445,15 +445,13 @@ impl UdThread {
             }
             return Ok(got.len);
         };
-        let mut flags = 0;
-        if !send_fds.is_empty() {
-            let head = [OP_FILES, send_fds.len() as u32]
-                .map(u32::to_le_bytes)
-                .concat();
-            sock::send(&self.sock, &head, send_fds, MsgFlags::empty())?;
-            flags = FLAG_FILES;
-        }
-        mb.mailbox.post(Slot::Request, &self.send_buf, flags)?;
+        mb.mailbox.post_with_files(
+            Slot::Request,
+            &self.sock,
+            &self.send_buf,
+            send_fds,
+            MsgFlags::empty(),
+        )?;
         loop {
             let closed = || mb.mailbox.is_closed();
             let timeout = Some(LIVENESS_CHECK);
@@ -475,13 +473,13 @@ impl UdThread {
             .read(Slot::Answer, &mut self.recv_buf)
             .map_err(io::Error::other)?;
         if flags & FLAG_FILES != 0 {
-            let mut head = [0u8; 8];
-            let got = sock::recv(&self.sock, &mut head, &mut self.cmsg_buf, MsgFlags::empty())?
-                .ok_or_else(gone)?;
-            if got.truncated || head[..4] != OP_FILES.to_le_bytes() {
-                return Err(io::Error::other("malformed files from binder driver"));
+            match mailbox::recv_files(&self.sock, &mut self.cmsg_buf, MsgFlags::empty())? {
+                Some((fds, false)) => received_fds.extend(fds),
+                Some((_, true)) => {
+                    return Err(io::Error::other("files from binder driver cut short"));
+                }
+                None => return Err(gone()),
             }
-            received_fds.extend(got.fds);
         }
         Ok(self.recv_buf.len())
     }

@@ -49,7 +49,7 @@
 
 use std::io;
 use std::num::NonZeroUsize;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -58,9 +58,10 @@ use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, SealFlag, fcntl};
 use nix::sys::memfd::{MFdFlags, memfd_create};
 use nix::sys::mman::{MapFlags, ProtFlags, mmap, munmap};
+use nix::sys::socket::MsgFlags;
 use rustix::thread::futex;
 
-use super::MAX_MESSAGE;
+use super::{MAX_MESSAGE, sock};
 
 /// Size of the header (the words above), before the two slots.
 const HEADER: usize = 4096;
@@ -72,6 +73,37 @@ pub const FLAG_FILES: u32 = 1;
 /// `{u32 op, u32 n}` with `n` files as `SCM_RIGHTS`, sent before the message is posted.
 pub const OP_FILES: u32 = 18;
 
+/// The bytes of an [`OP_FILES`] datagram announcing `n` files.
+pub fn files_head(n: usize) -> [u8; 8] {
+    let mut head = [0u8; 8];
+    head[..4].copy_from_slice(&OP_FILES.to_le_bytes());
+    head[4..].copy_from_slice(&(n as u32).to_le_bytes());
+    head
+}
+
+/// Receives the [`OP_FILES`] datagram of a message posted with [`FLAG_FILES`] from `sock`
+/// (`flags` are the `recvmsg` flags, e.g. `MSG_DONTWAIT`): its files, and whether the datagram
+/// or its files did not all fit (then the count is not checked). `Ok(None)` at end of file;
+/// `InvalidData` for another datagram, or a count that differs from the files that came.
+pub fn recv_files(
+    sock: impl AsFd,
+    cmsg: &mut Vec<u8>,
+    flags: MsgFlags,
+) -> io::Result<Option<(Vec<OwnedFd>, bool)>> {
+    let mut head = [0u8; 8];
+    let Some(got) = sock::recv(sock, &mut head, cmsg, flags)? else {
+        return Ok(None);
+    };
+    let fields = |at: usize| u32::from_le_bytes(head[at..at + 4].try_into().expect("4 bytes"));
+    let counted = got.truncated || fields(4) as usize == got.fds.len();
+    if got.len != head.len() || fields(0) != OP_FILES || !counted {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not the files datagram of a mailbox message",
+        ));
+    }
+    Ok(Some((got.fds, got.truncated)))
+}
 const REQ_SEQ: usize = 0;
 const REQ_SLEEPING: usize = 64;
 const ANS_SEQ: usize = 128;
@@ -213,6 +245,24 @@ impl Mailbox {
             let _ = futex::wake(self.word(seq), futex::Flags::empty(), 1);
         }
         Ok(())
+    }
+
+    /// Posts `bytes` in `slot` with its files: those go first on `sock` (the connection's
+    /// socket) as an [`OP_FILES`] datagram sent with `send_flags`, and the message says so
+    /// ([`FLAG_FILES`]).
+    pub fn post_with_files(
+        &self,
+        slot: Slot,
+        sock: impl AsFd,
+        bytes: &[u8],
+        fds: &[RawFd],
+        send_flags: MsgFlags,
+    ) -> io::Result<()> {
+        if fds.is_empty() {
+            return self.post(slot, bytes, 0);
+        }
+        sock::send(sock, &files_head(fds.len()), fds, send_flags)?;
+        self.post(slot, bytes, FLAG_FILES)
     }
 
     /// The sequence of `slot` now (what a reader starts from).
