@@ -16,6 +16,7 @@ extern crate self as binder_rt;
 #[doc = include_str!("aidl_to_rust.md")]
 pub mod aidl_to_rust {}
 mod arena;
+pub mod async_rt;
 mod binder;
 pub mod binder_impl;
 mod buffer;
@@ -29,7 +30,10 @@ mod process_state;
 pub mod service_manager;
 mod status;
 mod thread_state;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
+pub use async_rt::{AsyncRuntime, BoxFuture};
 pub use binder::{DeathRecipient, SpIBinder, WpIBinder};
 pub use binder_macros::{Parcelable, binder_interface};
 pub use driver::DriverSpec;

@@ -214,6 +214,11 @@ impl ProcessState {
         Ok(())
     }
 
+    /// Whether [`ProcessState::start_thread_pool`] was called.
+    pub fn thread_pool_started(&self) -> bool {
+        self.pool.started.load(Ordering::Acquire)
+    }
+
     /// Makes the calling thread serve incoming transactions until the driver goes away.
     pub fn join_thread_pool() -> Result<(), StatusCode> {
         Self::get()?;

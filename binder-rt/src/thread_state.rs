@@ -403,6 +403,33 @@ fn execute_command(cmd: Br) -> Result<(), StatusCode> {
     Ok(())
 }
 
+thread_local! {
+    /// How many two-way transactions this thread is serving now (nested ones count again).
+    static SERVING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Marks the thread as serving a two-way transaction while it lives.
+struct Serving;
+
+impl Serving {
+    fn enter() -> Serving {
+        SERVING.with(|d| d.set(d.get() + 1));
+        Serving
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        SERVING.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
+/// Whether this thread is serving a two-way transaction now, so that a call it makes is a
+/// nested one (its reply is awaited by a caller whose callbacks must come back to this thread).
+pub(crate) fn serving_two_way() -> bool {
+    SERVING.try_with(|d| d.get() > 0).unwrap_or(false)
+}
+
 /// Serves one incoming transaction; the reply is queued and goes out with this thread's next
 /// driver write (which also asks for the next work, so a reply costs no extra round trip).
 fn handle_transaction(ps: &ProcessState, tr: TransactionData) -> Result<(), StatusCode> {
@@ -427,6 +454,7 @@ fn handle_transaction(ps: &ProcessState, tr: TransactionData) -> Result<(), Stat
         prev
     });
     let mut reply = new_outgoing_parcel();
+    let _serving = (!oneway).then(Serving::enter);
     let result = match target.as_ref().and_then(|b| b.0.as_local()) {
         Some(local) => local.dispatch(tr.code, &mut data, &mut reply, tr.flags),
         None => {
@@ -437,6 +465,7 @@ fn handle_transaction(ps: &ProcessState, tr: TransactionData) -> Result<(), Stat
             Err(StatusCode::DeadObject)
         }
     };
+    drop(_serving);
     with(|t| (t.calling_pid, t.calling_uid) = previous);
     drop(data);
     if oneway {

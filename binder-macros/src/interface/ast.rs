@@ -34,6 +34,19 @@ pub(crate) struct Interface<'a> {
     pub bn: Ident,
     /// `BpFoo`, the proxy.
     pub bp: Ident,
+    /// Written with `async fn` methods: the trait as written is the async server trait.
+    pub is_async: bool,
+    /// The blocking trait: the trait as written (`IFoo`), or `IFooBlocking` for one written
+    /// with `async fn`.
+    pub sync_trait: Ident,
+    /// The async client trait, `IFooAsync`, implemented by the proxy.
+    pub async_trait: Ident,
+    /// The async server trait: `IFooAsyncServer`, or the trait as written with `async fn`.
+    pub server_trait: Ident,
+    /// The stub serving an async implementation (`BnFooAsync`, private).
+    pub bn_async: Ident,
+    /// The proxy implementing the async client trait (`BpFooAsync`).
+    pub bp_async: Ident,
     pub methods: Vec<Method<'a>>,
     /// Associated types, consts and macros: not allowed, reported by the checks.
     pub other_items: Vec<&'a TraitItem>,
@@ -110,11 +123,37 @@ impl<'a> Interface<'a> {
                 other => other_items.push(other),
             }
         }
+        // Written with `async fn` when most methods are (the others are reported).
+        let written_async = methods
+            .iter()
+            .filter(|m| m.item.sig.asyncness.is_some())
+            .count();
+        let is_async = written_async * 2 > methods.len();
+        let name = item.ident.to_string();
+        let name = name.strip_prefix("r#").unwrap_or(&name);
+        let span = item.ident.span();
+        let (sync_trait, server_trait) = if is_async {
+            (
+                format_ident!("{}Blocking", name, span = span),
+                item.ident.clone(),
+            )
+        } else {
+            (
+                item.ident.clone(),
+                format_ident!("{}AsyncServer", name, span = span),
+            )
+        };
         Interface {
             item,
             attrs,
+            bn_async: format_ident!("{}Async", bn),
+            bp_async: format_ident!("{}Async", bp),
             bn,
             bp,
+            is_async,
+            sync_trait,
+            async_trait: format_ident!("{}Async", name, span = span),
+            server_trait,
             methods,
             other_items,
         }

@@ -149,11 +149,25 @@ fn check_trait_shape(iface: &Interface<'_>, errors: &mut Errors) {
 
 fn check_method(iface: &Interface<'_>, method: &Method<'_>, errors: &mut Errors) {
     let sig = &method.item.sig;
-    if let Some(asyncness) = &sig.asyncness {
-        errors.spanned(
+    match (&sig.asyncness, iface.is_async) {
+        (None, true) => errors.spanned(
+            sig.fn_token,
+            format!(
+                "this interface is written with `async fn`, so every method is `async fn` (the trait \
+                 is what async services implement; its blocking form `{}` is generated): add `async`",
+                iface.sync_trait
+            ),
+        ),
+        (Some(asyncness), false) => errors.spanned(
             asyncness,
-            "binder methods cannot be `async`: a call blocks until its reply arrives; remove `async`",
-        );
+            format!(
+                "the methods of this interface are blocking `fn`s (their async forms are generated: \
+                 `{}` for callers, `{}` for implementations): remove `async`, or make every method \
+                 `async fn`",
+                iface.async_trait, iface.server_trait
+            ),
+        ),
+        _ => {}
     }
     if let Some(unsafety) = &sig.unsafety {
         errors.spanned(unsafety, "binder methods cannot be `unsafe`");
@@ -218,6 +232,7 @@ fn check_method(iface: &Interface<'_>, method: &Method<'_>, errors: &mut Errors)
                     "a #[oneway] method returns `binder_rt::Result<()>`: a oneway call has no reply to carry a value",
                 );
             }
+            report_borrowed_result(ty, method, errors);
             report_impl_trait(ty, errors);
         }
         Output::Invalid(ty) => errors.spanned(
@@ -275,6 +290,35 @@ fn report_impl_trait(ty: &Type, errors: &mut Errors) {
         }
     }
     Finder { errors }.visit_type(ty);
+}
+
+/// A reply is read into values the caller owns: a borrowed result could only borrow from the
+/// reply's buffer, which is freed when the call returns (or, for an awaited call, outlives
+/// nothing the future can hand out).
+fn report_borrowed_result(ty: &Type, method: &Method<'_>, errors: &mut Errors) {
+    struct Finder<'e> {
+        errors: &'e mut Errors,
+        asynchronous: bool,
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_type_reference(&mut self, r: &'ast syn::TypeReference) {
+            let context = if self.asynchronous {
+                "an async binder method returns an owned value (the reply is freed before its \
+                 future resolves)"
+            } else {
+                "binder methods return owned values: the reply is freed when the call returns"
+            };
+            self.errors.spanned(
+                r,
+                format!("{context}; return `String` for `&str`, `Vec<T>` for `&[T]`, `T` for `&T`"),
+            );
+        }
+    }
+    Finder {
+        errors,
+        asynchronous: method.item.sig.asyncness.is_some(),
+    }
+    .visit_type(ty);
 }
 
 fn is_unit(ty: &Type) -> bool {

@@ -1,6 +1,8 @@
 //! Generates, for a checked interface: the trait as written (plus the `Interface` supertrait
-//! and, when versioned, the version/hash methods), the `Bn` stub with the code constants, the
-//! `Bp` proxy, and `FromIBinder` for `dyn Trait`. One function per artifact.
+//! and, when versioned, the version/hash methods) and its other forms (blocking, async client,
+//! async server: see `binder_rt::async_rt`), the `Bn` stub with the code constants and the one
+//! serving async implementations, the `Bp` proxy implementing the blocking and the async client
+//! traits, and `FromIBinder` for both. One function per artifact.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -14,14 +16,66 @@ use crate::util::{erase_lifetimes, is_passthrough_attr, local};
 
 pub(crate) fn expand(iface: &Interface<'_>) -> TokenStream {
     let trait_item = emit_trait(iface);
+    let other_traits = emit_other_traits(iface);
     let stub = emit_stub(iface);
+    let async_stub = emit_async_stub(iface);
     let proxy = emit_proxy(iface);
+    let async_proxy = emit_async_proxy(iface);
     let from_ibinder = emit_from_ibinder(iface);
     quote! {
         #trait_item
+        #other_traits
         #stub
+        #async_stub
         #proxy
+        #async_proxy
         #from_ibinder
+    }
+}
+
+/// The forms of an interface's trait.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    /// Methods return `binder_rt::Result<T>`: blocking calls, blocking implementations.
+    Blocking,
+    /// Methods return `BoxFuture<'static, binder_rt::Result<T>>`: awaited calls (the proxy).
+    AsyncClient,
+    /// Methods return `impl Future<Output = binder_rt::Result<T>> + Send`: written as `async fn`
+    /// by implementations.
+    AsyncServer,
+}
+
+/// The method's result type as written (`binder_rt::Result<T>`), `()` when missing (reported).
+fn written_output(sig: &syn::Signature) -> Type {
+    match &sig.output {
+        syn::ReturnType::Type(_, ty) => (**ty).clone(),
+        syn::ReturnType::Default => parse_quote!(()),
+    }
+}
+
+/// `sig` in the form of `flavor`.
+fn flavored_sig(sig: &syn::Signature, flavor: Flavor) -> syn::Signature {
+    let mut sig = sig.clone();
+    if sig.asyncness.take().is_none() && flavor == Flavor::Blocking {
+        return sig;
+    }
+    let out = written_output(&sig);
+    sig.output = match flavor {
+        Flavor::Blocking => parse_quote!(-> #out),
+        Flavor::AsyncClient => parse_quote!(-> ::binder_rt::BoxFuture<'static, #out>),
+        Flavor::AsyncServer => parse_quote!(
+            -> impl ::core::future::Future<Output = #out> + ::core::marker::Send
+        ),
+    };
+    sig
+}
+
+/// The flavor the trait was written in.
+fn written_flavor(iface: &Interface<'_>) -> Flavor {
+    if iface.is_async {
+        Flavor::AsyncServer
+    } else {
+        Flavor::Blocking
     }
 }
 
@@ -39,12 +93,18 @@ pub(crate) fn emit_trait(iface: &Interface<'_>) -> TokenStream {
         }
         item.supertraits.push(parse_quote!(::binder_rt::Interface));
     }
+    let flavor = written_flavor(iface);
     for trait_item in &mut item.items {
         let TraitItem::Fn(f) = trait_item else {
             continue;
         };
         // Ours are consumed here; anything else was reported (and would only add an error).
         f.attrs.retain(is_passthrough_attr);
+        if flavor == Flavor::AsyncServer && f.sig.asyncness.is_some() && f.default.is_none() {
+            // As written, `async fn`, but with futures that must be `Send` (they run on a
+            // multi-threaded runtime): what `impl ... { async fn ... }` is then checked against.
+            f.sig = flavored_sig(&f.sig, Flavor::AsyncServer);
+        }
         if f.default.is_none() {
             // Patterns are not allowed in methods without a body; the checks report them, and
             // the trait emitted next to that error must not add another one.
@@ -57,6 +117,14 @@ pub(crate) fn emit_trait(iface: &Interface<'_>) -> TokenStream {
             }
         }
     }
+    if flavor == Flavor::Blocking {
+        add_version_methods(iface, &mut item);
+    }
+    quote!(#item)
+}
+
+/// A versioned interface's blocking trait gets provided `interface_version`/`interface_hash`.
+fn add_version_methods(iface: &Interface<'_>, item: &mut ItemTrait) {
     let declared = |name: &str| iface.methods.iter().any(|m| m.ident == name);
     // A method of the same name is reported by the checks; adding ours would add an error.
     if iface.is_versioned()
@@ -81,6 +149,80 @@ pub(crate) fn emit_trait(iface: &Interface<'_>) -> TokenStream {
                 ::core::result::Result::Ok(::std::string::String::from(#hash))
             }
         });
+    }
+}
+
+/// The forms of the trait that were not written: for a blocking trait `IFoo`, `IFooAsync` and
+/// `IFooAsyncServer`; for one written with `async fn`, `IFooBlocking` and `IFooAsync`.
+fn emit_other_traits(iface: &Interface<'_>) -> TokenStream {
+    let written = &iface.item.ident;
+    let async_client = flavored_trait(
+        iface,
+        &iface.async_trait,
+        Flavor::AsyncClient,
+        &format!(
+            "[`{written}`] for callers that await: each method returns a future of the call, \
+             which runs on a binder call thread (see `binder_rt::async_rt`). Implemented by the \
+             proxy; get one with `binder_rt::async_rt::get_interface::<dyn {}>`.",
+            iface.async_trait
+        ),
+    );
+    let other = if iface.is_async {
+        flavored_trait(
+            iface,
+            &iface.sync_trait,
+            Flavor::Blocking,
+            &format!(
+                "[`{written}`] with blocking methods: for blocking callers (implemented by the \
+                 proxy) and blocking implementations (served by `{}::new_binder`).",
+                iface.bn
+            ),
+        )
+    } else {
+        flavored_trait(
+            iface,
+            &iface.server_trait,
+            Flavor::AsyncServer,
+            &format!(
+                "[`{written}`] for implementations written with `async fn`, served by \
+                 `{}::new_async_binder` on an async runtime.",
+                iface.bn
+            ),
+        )
+    };
+    quote!(#async_client #other)
+}
+
+/// The written trait, renamed `ident`, with its methods in the form of `flavor` (no bodies,
+/// none of our attributes) and `doc` for documentation.
+fn flavored_trait(iface: &Interface<'_>, ident: &Ident, flavor: Flavor, doc: &str) -> TokenStream {
+    let mut item: ItemTrait = iface.item.clone();
+    item.ident = ident.clone();
+    item.attrs.retain(|a| !a.path().is_ident("doc"));
+    item.attrs.insert(0, parse_quote!(#[doc = #doc]));
+    // Generated for every interface; a program uses the forms it needs.
+    item.attrs.push(parse_quote!(#[allow(dead_code)]));
+    item.supertraits = parse_quote!(::binder_rt::Interface);
+    item.colon_token = Some(Default::default());
+    item.items.retain(|i| matches!(i, TraitItem::Fn(_)));
+    for trait_item in &mut item.items {
+        let TraitItem::Fn(f) = trait_item else {
+            continue;
+        };
+        f.attrs.retain(is_passthrough_attr);
+        f.default = None;
+        f.semi_token = Some(Default::default());
+        f.sig = flavored_sig(&f.sig, flavor);
+        for input in &mut f.sig.inputs {
+            if let syn::FnArg::Typed(pt) = input
+                && plain_ident(&pt.pat).is_none()
+            {
+                *pt.pat = parse_quote!(_);
+            }
+        }
+    }
+    if flavor == Flavor::Blocking {
+        add_version_methods(iface, &mut item);
     }
     quote!(#item)
 }
@@ -129,7 +271,15 @@ fn emit_stub(iface: &Interface<'_>) -> TokenStream {
     let (code, data, reply, flags) = (local("code"), local("data"), local("reply"), local("flags"));
     let (implementation, inner, binder) =
         (param("implementation"), local("inner"), local("binder"));
-    let trait_ident = &iface.item.ident;
+    let (runtime, proxy) = (param("runtime"), local("proxy"));
+    let trait_ident = &iface.sync_trait;
+    let (server_trait, async_trait, bn_async, bp_async) = (
+        &iface.server_trait,
+        &iface.async_trait,
+        &iface.bn_async,
+        &iface.bp_async,
+    );
+    let impl_param = Ident::new("__BinderImpl", Span::call_site());
     let vis = &iface.item.vis;
     let bn = &iface.bn;
     let struct_doc = format!(
@@ -183,6 +333,23 @@ fn emit_stub(iface: &Interface<'_>) -> TokenStream {
                 });
                 ::binder_rt::Strong::from_parts(#inner, #binder)
             }
+
+            /// A new local binder object serving `implementation`, whose methods are `async fn`
+            /// running on `runtime`: a two-way call's future runs on the binder thread that
+            /// received it, with the runtime's context; a oneway call's is spawned on the
+            /// runtime. Calls through the returned reference are awaited.
+            pub fn new_async_binder<#impl_param: #server_trait>(
+                #implementation: #impl_param,
+                #runtime: impl ::binder_rt::AsyncRuntime,
+            ) -> ::binder_rt::Strong<dyn #async_trait> {
+                let #binder = ::binder_rt::SpIBinder::new_local(#bn_async {
+                    inner: ::binder_rt::__private::Arc::new(#implementation),
+                    runtime: ::binder_rt::__private::Arc::new(#runtime),
+                });
+                let #proxy: ::binder_rt::__private::Arc<dyn #async_trait> =
+                    ::binder_rt::__private::Arc::new(#bp_async::from_binder(::core::clone::Clone::clone(&#binder)));
+                ::binder_rt::Strong::from_parts(#proxy, #binder)
+            }
         }
 
         #[automatically_derived]
@@ -209,12 +376,16 @@ fn emit_stub(iface: &Interface<'_>) -> TokenStream {
     }
 }
 
-/// One `match` arm of `on_transact`: check the token, read the arguments, call, reply.
-fn stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
-    let (data, flags) = (local("data"), local("flags"));
-    let trait_ident = &iface.item.ident;
-    let method_ident = method.ident;
-    let code_const = &method.code_const;
+/// How a stub arm gets a method's arguments: the reads from the Parcel, the borrows of byte
+/// slices in place, and the expressions passed to the implementation.
+struct ArmArgs {
+    reads: Vec<TokenStream>,
+    borrows: Vec<TokenStream>,
+    passes: Vec<TokenStream>,
+}
+
+fn arm_args(method: &Method<'_>) -> ArmArgs {
+    let data = local("data");
     let locals: Vec<Ident> = (0..method.args.len())
         .map(|i| local(&format!("arg{i}")))
         .collect();
@@ -247,6 +418,24 @@ fn stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
                 quote!(&#local)
             }
         });
+    ArmArgs {
+        reads: reads.collect(),
+        borrows: borrows.collect(),
+        passes: passes.collect(),
+    }
+}
+
+/// One `match` arm of `on_transact`: check the token, read the arguments, call, reply.
+fn stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
+    let (data, flags) = (local("data"), local("flags"));
+    let trait_ident = &iface.sync_trait;
+    let method_ident = method.ident;
+    let code_const = &method.code_const;
+    let ArmArgs {
+        reads,
+        borrows,
+        passes,
+    } = arm_args(method);
     let call = quote!(#trait_ident::#method_ident(&*self.inner, #(#passes),*));
     let respond = if method.is_oneway() {
         quote! {
@@ -262,6 +451,122 @@ fn stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
         Self::#code_const => {
             #data.enforce_interface(Self::DESCRIPTOR)?;
             ::binder_rt::binder_impl::check_call_kind(#flags, #oneway)?;
+            #(#reads)*
+            #(#borrows)*
+            #respond
+        }
+    }
+}
+
+// ---- the stub of async implementations ----------------------------------------------------
+
+fn emit_async_stub(iface: &Interface<'_>) -> TokenStream {
+    let (code, data, reply, flags) = (local("code"), local("data"), local("reply"), local("flags"));
+    let (bn, bn_async, server_trait) = (&iface.bn, &iface.bn_async, &iface.server_trait);
+    let impl_param = Ident::new("__BinderImpl", Span::call_site());
+    let arms = iface.methods.iter().map(|m| async_stub_arm(iface, m));
+    let version_arms = iface.is_versioned().then(|| {
+        quote! {
+            ::binder_rt::binder_impl::GET_INTERFACE_VERSION_TRANSACTION => {
+                #data.enforce_interface(#bn::DESCRIPTOR)?;
+                ::binder_rt::binder_impl::check_call_kind(#flags, false)?;
+                ::binder_rt::binder_impl::write_reply::<i32>(#reply, ::core::result::Result::Ok(#bn::VERSION))
+            }
+            ::binder_rt::binder_impl::GET_INTERFACE_HASH_TRANSACTION => {
+                #data.enforce_interface(#bn::DESCRIPTOR)?;
+                ::binder_rt::binder_impl::check_call_kind(#flags, false)?;
+                ::binder_rt::binder_impl::write_reply::<::std::string::String>(#reply, ::core::result::Result::Ok(::std::string::String::from(#bn::HASH)))
+            }
+        }
+    });
+    quote! {
+        /// The local binder object serving an async implementation (`new_async_binder`).
+        #[allow(dead_code)]
+        struct #bn_async<#impl_param> {
+            inner: ::binder_rt::__private::Arc<#impl_param>,
+            runtime: ::binder_rt::__private::Arc<dyn ::binder_rt::AsyncRuntime>,
+        }
+
+        #[automatically_derived]
+        impl<#impl_param: #server_trait> ::binder_rt::binder_impl::Remotable for #bn_async<#impl_param> {
+            fn descriptor(&self) -> &str {
+                #bn::DESCRIPTOR
+            }
+
+            #[allow(unused_variables)]
+            fn on_transact(
+                &self,
+                #code: ::binder_rt::binder_impl::TransactionCode,
+                #data: &mut ::binder_rt::binder_impl::Parcel,
+                #reply: &mut ::binder_rt::binder_impl::Parcel,
+                #flags: ::binder_rt::binder_impl::TransactionFlags,
+            ) -> ::core::result::Result<(), ::binder_rt::StatusCode> {
+                match #code {
+                    #(#arms)*
+                    #version_arms
+                    _ => ::core::result::Result::Err(::binder_rt::StatusCode::UnknownTransaction),
+                }
+            }
+        }
+    }
+}
+
+/// One arm of the async stub: a two-way call's future runs to completion on this binder thread
+/// (which must send the reply); a oneway call's is spawned with the received Parcel, which it
+/// reads from and holds until it ends.
+fn async_stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
+    let (code, data, flags, inner, owned) = (
+        local("code"),
+        local("data"),
+        local("flags"),
+        local("inner"),
+        local("owned"),
+    );
+    let (bn, server_trait) = (&iface.bn, &iface.server_trait);
+    let method_ident = method.ident;
+    let code_const = &method.code_const;
+    let ArmArgs {
+        reads,
+        borrows,
+        passes,
+    } = arm_args(method);
+    let oneway = method.is_oneway();
+    let check = quote! {
+        #data.enforce_interface(#bn::DESCRIPTOR)?;
+        ::binder_rt::binder_impl::check_call_kind(#flags, #oneway)?;
+    };
+    if oneway {
+        return quote! {
+            #bn::#code_const => {
+                #check
+                let #inner = ::binder_rt::__private::Arc::clone(&self.inner);
+                ::binder_rt::async_rt::spawn_oneway(
+                    &*self.runtime,
+                    #code,
+                    ::binder_rt::async_rt::take_parcel(#data),
+                    move |mut #owned| async move {
+                        let #data = &mut #owned;
+                        #(#reads)*
+                        #(#borrows)*
+                        // A oneway call has no reply: the caller is not waiting for the outcome.
+                        let _ = #server_trait::#method_ident(&*#inner, #(#passes),*).await;
+                        ::core::result::Result::<(), ::binder_rt::StatusCode>::Ok(())
+                    },
+                );
+                ::core::result::Result::Ok(())
+            }
+        };
+    }
+    let call = quote! {
+        ::binder_rt::async_rt::block_on(
+            &*self.runtime,
+            #server_trait::#method_ident(&*self.inner, #(#passes),*),
+        )?
+    };
+    let respond = two_way_reply(call, method.result_type());
+    quote! {
+        #bn::#code_const => {
+            #check
             #(#reads)*
             #(#borrows)*
             #respond
@@ -328,6 +633,7 @@ fn two_way_reply(call: TokenStream, result: Option<&Type>) -> TokenStream {
 fn emit_proxy(iface: &Interface<'_>) -> TokenStream {
     let binder = param("binder");
     let trait_ident = &iface.item.ident;
+    let sync_trait = &iface.sync_trait;
     let vis = &iface.item.vis;
     let bn = &iface.bn;
     let bp = &iface.bp;
@@ -370,7 +676,7 @@ fn emit_proxy(iface: &Interface<'_>) -> TokenStream {
         }
 
         #[automatically_derived]
-        impl #trait_ident for #bp {
+        impl #sync_trait for #bp {
             #(#methods)*
             #version_methods
         }
@@ -379,7 +685,7 @@ fn emit_proxy(iface: &Interface<'_>) -> TokenStream {
 
 fn proxy_method(bn: &Ident, method: &Method<'_>) -> TokenStream {
     let data = local("data");
-    let sig = &method.item.sig;
+    let sig = flavored_sig(&method.item.sig, Flavor::Blocking);
     let code_const = &method.code_const;
     let writes = method.args.iter().map(write_arg);
     let send = if method.is_oneway() {
@@ -401,6 +707,80 @@ fn proxy_method(bn: &Ident, method: &Method<'_>) -> TokenStream {
                 ::binder_rt::binder_impl::prepare_call(&self.binder, #bn::DESCRIPTOR)?;
             #(#writes)*
             #send
+        }
+    }
+}
+
+/// The proxy's async client methods: the Parcel is written now (so the future borrows nothing),
+/// the call is made when the future is first polled.
+fn emit_async_proxy(iface: &Interface<'_>) -> TokenStream {
+    let (bn, bp_async, async_trait) = (&iface.bn, &iface.bp_async, &iface.async_trait);
+    let data = local("data");
+    let methods = iface.methods.iter().map(|method| {
+        let sig = flavored_sig(&method.item.sig, Flavor::AsyncClient);
+        let code_const = &method.code_const;
+        let writes = method.args.iter().map(write_arg);
+        let send = if method.is_oneway() {
+            quote!(::binder_rt::async_rt::call_oneway(&self.binder, #bn::#code_const, #data))
+        } else {
+            let ty = match method.result_type() {
+                Some(ty) => {
+                    let span = ty.span();
+                    let ty = erase_lifetimes(ty);
+                    quote_spanned!(span=> #ty)
+                }
+                None => quote!(()),
+            };
+            quote! {
+                ::binder_rt::async_rt::call_two_way(
+                    &self.binder,
+                    #bn::#code_const,
+                    #data,
+                    ::binder_rt::binder_impl::call_two_way::<#ty>,
+                )
+            }
+        };
+        quote! {
+            #sig {
+                let #data = (|| -> ::binder_rt::Result<::binder_rt::binder_impl::Parcel> {
+                    let mut #data =
+                        ::binder_rt::binder_impl::prepare_call(&self.binder, #bn::DESCRIPTOR)?;
+                    #(#writes)*
+                    ::core::result::Result::Ok(#data)
+                })();
+                #send
+            }
+        }
+    });
+    let binder = param("binder");
+    let struct_doc = format!(
+        "A proxy implementing [`{async_trait}`]: each call is a transaction sent from a binder call \
+         thread when its future is first polled (see `binder_rt::async_rt`)."
+    );
+    let vis = &iface.item.vis;
+    quote! {
+        #[doc = #struct_doc]
+        #[allow(dead_code)]
+        #vis struct #bp_async {
+            binder: ::binder_rt::SpIBinder,
+        }
+
+        #[allow(dead_code)]
+        impl #bp_async {
+            /// A proxy over `binder`, without checking its descriptor.
+            pub fn from_binder(#binder: ::binder_rt::SpIBinder) -> Self {
+                #bp_async { binder: #binder }
+            }
+
+            /// The binder the calls are sent to.
+            pub fn as_binder(&self) -> ::binder_rt::SpIBinder {
+                ::core::clone::Clone::clone(&self.binder)
+            }
+        }
+
+        #[automatically_derived]
+        impl #async_trait for #bp_async {
+            #(#methods)*
         }
     }
 }
@@ -467,7 +847,8 @@ fn proxy_version_methods(bn: &Ident) -> TokenStream {
 // ---- typed references from untyped binders ------------------------------------------------
 
 fn emit_from_ibinder(iface: &Interface<'_>) -> TokenStream {
-    let trait_ident = &iface.item.ident;
+    let trait_ident = &iface.sync_trait;
+    let (async_trait, bp_async) = (&iface.async_trait, &iface.bp_async);
     let bn = &iface.bn;
     let bp = &iface.bp;
     let (binder, found, remotable, stub, inner, proxy) = (
@@ -501,6 +882,25 @@ fn emit_from_ibinder(iface: &Interface<'_>) -> TokenStream {
                 }
                 let #proxy: ::binder_rt::__private::Arc<dyn #trait_ident> =
                     ::binder_rt::__private::Arc::new(#bp::from_binder(::core::clone::Clone::clone(&#binder)));
+                ::core::result::Result::Ok(::binder_rt::Strong::from_parts(#proxy, #binder))
+            }
+        }
+
+        #[automatically_derived]
+        impl ::binder_rt::FromIBinder for dyn #async_trait {
+            const DESCRIPTOR: &'static str = #bn::DESCRIPTOR;
+
+            /// Always the proxy, even for an object in this process: its calls are awaited,
+            /// whatever the implementation. Asks a remote object for its descriptor once (a
+            /// blocking call; `binder_rt::async_rt::get_interface` makes it on a call thread).
+            fn try_from(
+                #binder: ::binder_rt::SpIBinder,
+            ) -> ::core::result::Result<::binder_rt::Strong<dyn #async_trait>, ::binder_rt::StatusCode> {
+                if #binder.interface_descriptor()? != <Self as ::binder_rt::FromIBinder>::DESCRIPTOR {
+                    return ::core::result::Result::Err(::binder_rt::StatusCode::BadType);
+                }
+                let #proxy: ::binder_rt::__private::Arc<dyn #async_trait> =
+                    ::binder_rt::__private::Arc::new(#bp_async::from_binder(::core::clone::Clone::clone(&#binder)));
                 ::core::result::Result::Ok(::binder_rt::Strong::from_parts(#proxy, #binder))
             }
         }
