@@ -8,6 +8,7 @@
 //! | [`callbacks`] | a listener object passed to the server and called back, with a nested call from inside the callback on the same thread |
 //! | [`fileshare`] | a file descriptor (a sealed memfd) and a 512 KiB payload read in place, copied once |
 //! | [`deathwatch`] | a death notification when the server is killed |
+//! | [`jobs`] | async on tokio: a service written with `async fn`, a client awaiting many calls at once |
 //!
 //! The binaries `<pair>-server` and `<pair>-client` run them by hand (start the server, then the
 //! client, in two terminals). The same server and client functions are *roles*: the `demo`
@@ -22,6 +23,7 @@ pub mod calculator;
 pub mod callbacks;
 pub mod deathwatch;
 pub mod fileshare;
+pub mod jobs;
 pub mod support;
 
 /// A role: one side of a pair, run in its own process with its arguments.
@@ -46,6 +48,10 @@ pub const ROLES: &[(&str, RoleFn)] = &[
         deathwatch::server(a, support::Serve::UntilStdinCloses)
     }),
     ("deathwatch-client", deathwatch::client),
+    ("jobs-server", |a| {
+        jobs::server(a, support::Serve::UntilStdinCloses)
+    }),
+    ("jobs-client", jobs::client),
     (support::SERVICE_MANAGER_ROLE, support::service_manager),
 ];
 

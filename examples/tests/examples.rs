@@ -244,6 +244,39 @@ fn deathwatch_notified_after_kill_9() -> Result<(), String> {
     client.finish()
 }
 
+/// The async pair: a service written with `async fn` on tokio, ten calls awaited at once from
+/// a runtime of two workers; the server ran more of them at once than the client has workers.
+fn jobs_async_calls_do_not_hold_workers() -> Result<(), String> {
+    let t = TestBinder::new("jobs")?;
+    let mut server = start_server(&t, "jobs-server")?;
+    let mut client = t.spawn("jobs-client", &["10", "200"])?;
+    let client_pid = client.pid();
+    let awaited = client.expect("awaited: 10 jobs of 200 ms at once took ")?;
+    let peak = number_after(&awaited, "up to ")?;
+    check(peak > 2, || {
+        format!("only {peak} jobs ran at once: {awaited:?}")
+    })?;
+    client.expect(
+        "blocking: notes() through IJobsBlocking answered [\"the client starts its jobs\"]",
+    )?;
+    client.expect("done:")?;
+    client.finish()?;
+    server.send("exit")?;
+    server.wait_exit(patience())?;
+    // The jobs end in any order.
+    let lines = server.lines().to_vec();
+    let mut wanted: Vec<String> = (0..10)
+        .map(|i| format!("call: run(\"job {i}\", 200) from pid {client_pid}: job {i} done"))
+        .collect();
+    wanted.push("call: note(\"the client starts its jobs\") (oneway, on the tokio runtime)".into());
+    for w in &wanted {
+        check(lines.iter().any(|l| l.starts_with(w.as_str())), || {
+            format!("the server did not report {w:?}: {lines:#?}")
+        })?;
+    }
+    Ok(())
+}
+
 /// The stand-alone pair a newcomer reads first: `hello-server`, then `hello-client NAME`.
 fn hello_pair() -> Result<(), String> {
     let t = TestBinder::new("hello")?;
@@ -292,13 +325,13 @@ fn demo_runs_every_pair() -> Result<(), String> {
     let (ok, out, err) = run_demo(&device)?;
     let context = || format!("demo stdout:\n{out}\ndemo stderr:\n{err}");
     check(ok, || format!("the demo failed\n{}", context()))?;
-    // The driver, the four pairs and, on the kernel, stopping the service manager it started.
-    let steps = if kernel_driver() { 6 } else { 5 };
+    // The driver, the five pairs and, on the kernel, stopping the service manager it started.
+    let steps = if kernel_driver() { 7 } else { 6 };
     let mut expected = vec![
         format!("demo: all {steps} steps succeeded"),
         format!("binder device: {device} (from BINDER_DEVICE)"),
     ];
-    for pair in ["calculator", "callbacks", "fileshare", "deathwatch"] {
+    for pair in ["calculator", "callbacks", "fileshare", "deathwatch", "jobs"] {
         expected.push(format!("✓ {pair} succeeded in"));
         expected.push(format!("| ready: registered \"binder-examples.{pair}\""));
         expected.push(format!("{pair}-client["));
@@ -352,6 +385,10 @@ fn main() {
             (
                 "deathwatch_notified_after_kill_9",
                 deathwatch_notified_after_kill_9,
+            ),
+            (
+                "jobs_async_calls_do_not_hold_workers",
+                jobs_async_calls_do_not_hold_workers,
             ),
             ("demo_runs_every_pair", demo_runs_every_pair),
             (

@@ -17,7 +17,7 @@ use std::process::exit;
 use std::time::{Duration, Instant};
 
 use binder_examples::support::{SERVICE_MANAGER_ROLE, fmt_duration};
-use binder_examples::{calculator, callbacks, deathwatch, fileshare};
+use binder_examples::{calculator, callbacks, deathwatch, fileshare, jobs};
 use binder_rt::introspect::{DriverStats, IntrospectError};
 use binder_rt::{DriverSpec, ProcessState};
 use children::{ChildId, Children};
@@ -49,6 +49,11 @@ const PAIRS: &[(&str, &str, PairFn)] = &[
         "a death notification after kill -9 of the server",
         deathwatch_pair,
     ),
+    (
+        "jobs",
+        "async on tokio: a service written with async fn, ten calls awaited at once",
+        jobs_pair,
+    ),
 ];
 
 fn main() {
@@ -64,7 +69,7 @@ fn main() {
         }
         Some(_) => {
             eprintln!(
-                "usage: demo\n\nRuns every example pair (calculator, callbacks, fileshare, deathwatch) as separate\nprocesses and narrates what happens. BINDER_DEVICE picks the binder device."
+                "usage: demo\n\nRuns every example pair (calculator, callbacks, fileshare, deathwatch, jobs) as separate\nprocesses and narrates what happens. BINDER_DEVICE picks the binder device."
             );
             exit(2);
         }
@@ -362,6 +367,15 @@ fn callbacks_pair(d: &mut Demo) -> Result<(), String> {
 fn fileshare_pair(d: &mut Demo) -> Result<(), String> {
     let service = fileshare::SERVICE_NAME;
     d.pair("fileshare-server", service, "fileshare-client", &["7"])
+}
+
+fn jobs_pair(d: &mut Demo) -> Result<(), String> {
+    d.pair(
+        "jobs-server",
+        jobs::SERVICE_NAME,
+        "jobs-client",
+        &["10", "200"],
+    )
 }
 
 fn deathwatch_pair(d: &mut Demo) -> Result<(), String> {
