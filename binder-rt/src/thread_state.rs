@@ -580,3 +580,13 @@ pub fn calling_pid() -> i32 {
 pub fn calling_uid() -> u32 {
     with(|t| t.calling_uid)
 }
+
+/// Makes `caller` (pid, uid) this thread's calling identity and returns the previous one: for
+/// the body of a served call that runs on another thread (an async oneway method).
+pub(crate) fn swap_calling_identity(caller: (i32, u32)) -> (i32, u32) {
+    with(|t| {
+        let previous = (t.calling_pid, t.calling_uid);
+        (t.calling_pid, t.calling_uid) = caller;
+        previous
+    })
+}

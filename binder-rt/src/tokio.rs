@@ -10,6 +10,16 @@ use tokio::runtime::{Handle, RuntimeFlavor};
 use crate::async_rt::{AsyncRuntime, BoxFuture};
 
 /// A tokio runtime, by its handle: where the methods of async services run.
+///
+/// The runtime must keep running while it serves: a multi-thread runtime (its workers drive
+/// it), or a current-thread runtime whose `block_on` is running on some thread. One that is
+/// shut down or not driven leaves oneway calls unrun (the object's next oneway call waits for
+/// the buffer of the last one) and two-way calls that await a timer waiting.
+///
+/// A two-way call's future runs on the binder thread that received it. An in-process blocking
+/// call to an async service from inside a current-thread runtime (where nothing may block)
+/// fails with `WOULD_BLOCK` instead of deadlocking that runtime; from a multi-thread runtime's
+/// worker it runs in `block_in_place`.
 #[derive(Debug, Clone)]
 pub struct Tokio(Handle);
 
@@ -42,13 +52,12 @@ impl AsyncRuntime for Tokio {
             Ok(current) if current.runtime_flavor() == RuntimeFlavor::MultiThread => {
                 tokio::task::block_in_place(|| self.0.block_on(future))
             }
-            // A current-thread runtime cannot block in place: run the future on a thread of
-            // its own and wait for it.
-            Ok(_) => std::thread::scope(|s| {
-                if let Err(panic) = s.spawn(|| self.0.block_on(future)).join() {
-                    std::panic::resume_unwind(panic);
-                }
-            }),
+            // Inside a current-thread runtime: blocking here could stall the very runtime the
+            // future needs. Not run: the call fails with WOULD_BLOCK.
+            Ok(_) => tracing::error!(
+                "an async binder method called from inside a current-thread tokio runtime, \
+                 where nothing may block: not run (use the async interface)"
+            ),
         }
     }
 

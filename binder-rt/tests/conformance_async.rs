@@ -29,6 +29,12 @@ pub trait IAsyncService {
     #[oneway]
     fn record(&self, seq: i32) -> binder_rt::Result<()>;
     fn recorded(&self) -> binder_rt::Result<Vec<i32>>;
+    /// The calling pid a two-way call sees.
+    fn caller_pid(&self) -> binder_rt::Result<i32>;
+    /// Records the calling pid a oneway call sees (its body runs on the runtime).
+    #[oneway]
+    fn record_caller(&self) -> binder_rt::Result<()>;
+    fn recorded_callers(&self) -> binder_rt::Result<Vec<i32>>;
 }
 
 #[binder_interface(descriptor = "conformance.IAsyncCallback")]
@@ -67,6 +73,19 @@ struct Service {
     gate_calls: AtomicI32,
     gate_waiting: AtomicI32,
     recorded: Mutex<Vec<i32>>,
+    callers: Mutex<Vec<i32>>,
+}
+
+impl Service {
+    fn new() -> Service {
+        Service {
+            gate: tokio::sync::watch::Sender::new(false),
+            gate_calls: AtomicI32::new(0),
+            gate_waiting: AtomicI32::new(0),
+            recorded: Mutex::new(Vec::new()),
+            callers: Mutex::new(Vec::new()),
+        }
+    }
 }
 
 impl IAsyncServiceAsyncServer for Service {
@@ -85,7 +104,9 @@ impl IAsyncServiceAsyncServer for Service {
     }
 
     async fn call_back(&self, cb: &Strong<dyn IAsyncCallbackAsync>) -> binder_rt::Result<i32> {
-        // Awaited from inside a call: sent from this binder thread, so that it reaches the
+        // A call future dropped before it is polled makes no call, nested or not.
+        drop(cb.tid());
+        // Awaited from inside a call: made from this binder thread, so that it reaches the
         // caller's waiting thread.
         cb.tid().await
     }
@@ -124,17 +145,26 @@ impl IAsyncServiceAsyncServer for Service {
     async fn recorded(&self) -> binder_rt::Result<Vec<i32>> {
         Ok(self.recorded.lock().unwrap().clone())
     }
+
+    async fn caller_pid(&self) -> binder_rt::Result<i32> {
+        tokio::task::yield_now().await;
+        Ok(binder_rt::calling_pid())
+    }
+
+    async fn record_caller(&self) -> binder_rt::Result<()> {
+        tokio::task::yield_now().await;
+        self.callers.lock().unwrap().push(binder_rt::calling_pid());
+        Ok(())
+    }
+
+    async fn recorded_callers(&self) -> binder_rt::Result<Vec<i32>> {
+        Ok(self.callers.lock().unwrap().clone())
+    }
 }
 
 fn role_service(_: &[String]) -> Result<(), String> {
     let rt = runtime();
-    let service = Service {
-        gate: tokio::sync::watch::Sender::new(false),
-        gate_calls: AtomicI32::new(0),
-        gate_waiting: AtomicI32::new(0),
-        recorded: Mutex::new(Vec::new()),
-    };
-    let svc = BnAsyncService::new_async_binder(service, Tokio::from(rt.handle().clone()));
+    let svc = BnAsyncService::new_async_binder(Service::new(), Tokio::from(rt.handle().clone()));
     ProcessState::start_thread_pool().map_err(st)?;
     binder_rt::add_service(SERVICE, svc.as_binder()).map_err(st)?;
     report(format!("READY pid={}", std::process::id()));
@@ -148,19 +178,22 @@ fn role_service(_: &[String]) -> Result<(), String> {
 
 // ---- callbacks in the client ----------------------------------------------------------------
 
-struct AsyncCallback;
+/// Counts its calls.
+struct AsyncCallback(std::sync::Arc<AtomicI32>);
 
 impl IAsyncCallbackAsyncServer for AsyncCallback {
     async fn tid(&self) -> binder_rt::Result<i32> {
+        self.0.fetch_add(1, Ordering::SeqCst);
         tokio::task::yield_now().await;
         Ok(gettid())
     }
 }
 
-struct BlockingCallback;
+struct BlockingCallback(std::sync::Arc<AtomicI32>);
 
 impl IAsyncCallback for BlockingCallback {
     fn tid(&self) -> binder_rt::Result<i32> {
+        self.0.fetch_add(1, Ordering::SeqCst);
         Ok(gettid())
     }
 }
@@ -195,6 +228,38 @@ fn role_round_trip(_: &[String]) -> Result<(), String> {
         .map_err(st)?
         .map_err(st)?;
         check(blocking == 11, || "blocking echo".into())?;
+        // The caller's identity, in a two-way body and in a oneway body run on the runtime
+        // (where, as for any oneway call, the driver names no sender: pid 0).
+        let me = std::process::id() as i32;
+        let seen = s.caller_pid().await.map_err(st)?;
+        check(seen == me, || {
+            format!("two-way calling pid {seen}, caller {me}")
+        })?;
+        s.record_caller().await.map_err(st)?;
+        let deadline = Instant::now() + binder_testkit::patience();
+        let callers = loop {
+            let c = s.recorded_callers().await.map_err(st)?;
+            if !c.is_empty() || Instant::now() > deadline {
+                break c;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        check(callers == vec![0], || {
+            format!("oneway calling pids {callers:?}")
+        })?;
+        // The same service in this process: no driver orders its oneway calls, so they run
+        // to completion in the caller, in order.
+        let local = BnAsyncService::new_async_binder(Service::new(), Tokio::current());
+        for i in 0..50 {
+            local.record(i).await.map_err(st)?;
+        }
+        let got = local.recorded().await.map_err(st)?;
+        check(got == (0..50).collect::<Vec<_>>(), || {
+            format!("in-process oneway calls out of order: {got:?}")
+        })?;
+        check(local.caller_pid().await.map_err(st)? == me, || {
+            "in-process calling pid".into()
+        })?;
         Ok::<_, String>(())
     })?;
     report("OK");
@@ -238,11 +303,12 @@ fn role_thousand(_: &[String]) -> Result<(), String> {
 fn role_callback(_: &[String]) -> Result<(), String> {
     let rt = runtime();
     let runtime = Tokio::from(rt.handle().clone());
+    let calls = std::sync::Arc::new(AtomicI32::new(0));
     rt.block_on(async {
         let s = service().await?;
-        let async_cb = BnAsyncCallback::new_async_binder(AsyncCallback, runtime);
+        let async_cb = BnAsyncCallback::new_async_binder(AsyncCallback(calls.clone()), runtime);
         // A blocking implementation, reached through the async client trait.
-        let blocking_cb = BnAsyncCallback::new_binder(BlockingCallback);
+        let blocking_cb = BnAsyncCallback::new_binder(BlockingCallback(calls.clone()));
         let blocking_cb =
             binder_rt::interface_cast::<dyn IAsyncCallbackAsync>(blocking_cb.as_binder())
                 .map_err(st)?;

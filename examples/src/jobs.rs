@@ -118,8 +118,9 @@ pub fn server(_args: &[String], serve: Serve) -> Result<(), String> {
 pub fn client(args: &[String]) -> Result<(), String> {
     let count: i32 = arg(args, 0, "count", 10)?;
     let ms: i32 = arg(args, 1, "milliseconds", 200)?;
-    check((1..=64).contains(&count) && ms >= 0, || {
-        "COUNT must be 1..=64 and MS not negative".into()
+    let most = async_rt::max_call_threads() as i32;
+    check((1..=most).contains(&count) && ms >= 0, || {
+        format!("COUNT must be 1..={most} (the call threads) and MS not negative")
     })?;
     runtime()?.block_on(async {
         let t0 = Instant::now();

@@ -5,7 +5,7 @@
 //! traits, and `FromIBinder` for both. One function per artifact.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Ident, ItemTrait, TraitItem, Type, TypeParamBound, parse_quote};
 
@@ -279,7 +279,7 @@ fn emit_stub(iface: &Interface<'_>) -> TokenStream {
         &iface.bn_async,
         &iface.bp_async,
     );
-    let impl_param = Ident::new("__BinderImpl", Span::call_site());
+    let impl_param = impl_param(iface);
     let vis = &iface.item.vis;
     let bn = &iface.bn;
     let struct_doc = format!(
@@ -460,10 +460,16 @@ fn stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
 
 // ---- the stub of async implementations ----------------------------------------------------
 
+/// The type parameter of the async stub and `new_async_binder`: named after the interface, so
+/// that it does not hide a type of the user's that argument types name.
+fn impl_param(iface: &Interface<'_>) -> Ident {
+    format_ident!("__BinderImplOf{}", iface.bn)
+}
+
 fn emit_async_stub(iface: &Interface<'_>) -> TokenStream {
     let (code, data, reply, flags) = (local("code"), local("data"), local("reply"), local("flags"));
     let (bn, bn_async, server_trait) = (&iface.bn, &iface.bn_async, &iface.server_trait);
-    let impl_param = Ident::new("__BinderImpl", Span::call_site());
+    let impl_param = impl_param(iface);
     let arms = iface.methods.iter().map(|m| async_stub_arm(iface, m));
     let version_arms = iface.is_versioned().then(|| {
         quote! {
@@ -536,17 +542,20 @@ fn async_stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
         ::binder_rt::binder_impl::check_call_kind(#flags, #oneway)?;
     };
     if oneway {
+        // The arguments are read here, on the binder thread (reading an object may ask its
+        // process for its descriptor: a blocking call); the byte slices are borrowed from the
+        // Parcel, which the spawned future holds.
         return quote! {
             #bn::#code_const => {
                 #check
+                #(#reads)*
                 let #inner = ::binder_rt::__private::Arc::clone(&self.inner);
                 ::binder_rt::async_rt::spawn_oneway(
                     &*self.runtime,
                     #code,
                     ::binder_rt::async_rt::take_parcel(#data),
-                    move |mut #owned| async move {
-                        let #data = &mut #owned;
-                        #(#reads)*
+                    move |#owned| async move {
+                        let #data = &#owned;
                         #(#borrows)*
                         // A oneway call has no reply: the caller is not waiting for the outcome.
                         let _ = #server_trait::#method_ident(&*#inner, #(#passes),*).await;

@@ -57,8 +57,8 @@ pub const MAILBOX_ENV: &str = "BINDER_UD_MAILBOX";
 const LIVENESS_CHECK: Duration = Duration::from_secs(1);
 
 /// The polling allowance of this process's threads: a quarter of the usable cores (none with
-/// fewer than four), shared by all of them.
-fn poll_gate() -> &'static PollGate {
+/// fewer than four), shared by all of them (mailbox waits and idle async call threads).
+pub(crate) fn poll_gate() -> &'static PollGate {
     static GATE: OnceLock<PollGate> = OnceLock::new();
     GATE.get_or_init(|| PollGate::for_this_process(4))
 }

@@ -66,6 +66,10 @@ struct Args {
     /// Calls per client in the throughput runs.
     #[arg(long, default_value_t = 2000)]
     calls: usize,
+    /// Calls at once from one process, blocking (a thread each) and awaited (a task each on
+    /// two tokio workers), each making `--calls` calls (0: not measured).
+    #[arg(long, default_value_t = 64)]
+    concurrent: usize,
     /// Writes the rows as JSON.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
@@ -98,6 +102,7 @@ fn main() {
         args.warmup = args.warmup.min(3);
         args.calls = args.calls.min(20);
         args.clients.retain(|&n| n <= 4);
+        args.concurrent = args.concurrent.min(8);
     }
     if let Err(e) = run(&args) {
         eprintln!("compare: {e}");
@@ -129,6 +134,7 @@ fn run(args: &Args) -> Result<(), String> {
     let mut rows = Vec::new();
     let mut idle_lines = Vec::new();
     let mut lock_lines = Vec::new();
+    let mut concurrent_lines = Vec::new();
     let mut failures = Vec::new();
     for cpus in passes {
         measure::pin(cpus)?;
@@ -173,6 +179,19 @@ fn run(args: &Args) -> Result<(), String> {
                 }
             }
         }
+        for &kind in kinds.iter().filter(|k| {
+            matches!(k, Kind::BinderUserspace | Kind::BinderUserspaceAsync) && args.concurrent > 0
+        }) {
+            let place = pinned
+                .as_deref()
+                .map_or("unpinned".into(), |c| format!("CPU {c}"));
+            match concurrent_rate(kind, args) {
+                Ok(rate) => {
+                    concurrent_lines.push(format!("{}, {place}: {rate:.0} calls/s", kind.name()))
+                }
+                Err(e) => failures.push(format!("{} concurrent: {e}", kind.name())),
+            }
+        }
         for &kind in kinds.iter().filter(|k| k.userspace_driver()) {
             if args.idle == 0 {
                 break;
@@ -195,6 +214,15 @@ fn run(args: &Args) -> Result<(), String> {
     if !lock_lines.is_empty() {
         println!("\nthe userspace driver's state lock during the throughput runs");
         for line in &lock_lines {
+            println!("{line}");
+        }
+    }
+    if !concurrent_lines.is_empty() {
+        println!(
+            "\n{} calls at once from one process ({} each; blocking: a thread per call, async: a task per call on 2 tokio workers)",
+            args.concurrent, args.calls
+        );
+        for line in &concurrent_lines {
             println!("{line}");
         }
     }
@@ -327,6 +355,23 @@ fn throughput_row(
     ))
 }
 
+/// Calls per second of `--concurrent` calls at once from one client process.
+fn concurrent_rate(kind: Kind, args: &Args) -> Result<f64, String> {
+    let running = Running::start(kind)?;
+    let mut client = running.spawn_client(&[
+        "concurrent",
+        &args.concurrent.to_string(),
+        &args.calls.to_string(),
+    ])?;
+    let done = client.expect_within("DONE", deadline(args, args.concurrent))?;
+    client.finish()?;
+    let ns: f64 = binder_testkit::fields(&done)
+        .get("ns")
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("bad DONE line {done:?}"))?;
+    Ok((args.concurrent * args.calls) as f64 / (ns.max(1.0) / 1e9))
+}
+
 /// CPU time of every thread of `pid` so far, in nanoseconds (`/proc/PID/task/*/schedstat`).
 fn cpu_ns(pid: u32) -> u64 {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
@@ -428,6 +473,12 @@ fn role_client(args: &[String]) -> Result<(), String> {
             }
             measure::burst(link.as_mut(), parse(size)?, parse(calls)?)?;
             binder_testkit::report("DONE");
+            Ok(())
+        }
+        [kind, address, mode, lanes, calls] if mode == "concurrent" => {
+            let asynchronous = kind.parse::<Kind>()? == Kind::BinderUserspaceAsync;
+            let took = binder::concurrent(address, asynchronous, parse(lanes)?, parse(calls)?)?;
+            binder_testkit::report(format!("DONE ns={}", took.as_nanos()));
             Ok(())
         }
         _ => Err(format!("bad client arguments {args:?}")),

@@ -15,6 +15,9 @@ pub enum Kind {
     /// The same with the userspace driver's thread connections carrying requests on their
     /// sockets instead of mailboxes (`BINDER_UD_MAILBOX=0`): the transport before mailboxes.
     BinderUserspaceSocket,
+    /// binder-rs with awaited calls (`IBenchAsync`) to a service written with `async fn`, both
+    /// on tokio, on the userspace driver.
+    BinderUserspaceAsync,
     /// binder-rs through a generated proxy, on Linux's binder driver.
     BinderKernel,
     /// A bare `BINDER_WRITE_READ` ping-pong on Linux's binder driver, no framework.
@@ -40,9 +43,10 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::BinderUserspace,
         Kind::BinderUserspaceSocket,
+        Kind::BinderUserspaceAsync,
         Kind::BinderKernel,
         Kind::BinderKernelRaw,
         Kind::Futex,
@@ -60,6 +64,7 @@ impl Kind {
         match self {
             Kind::BinderUserspace => "binder-userspace",
             Kind::BinderUserspaceSocket => "binder-userspace-socket",
+            Kind::BinderUserspaceAsync => "binder-userspace-async",
             Kind::BinderKernel => "binder-kernel",
             Kind::BinderKernelRaw => "binder-kernel-raw",
             Kind::Futex => "futex",
@@ -104,7 +109,10 @@ impl Kind {
 
     /// Whether it runs on the userspace driver (it gets an idle CPU measurement).
     pub fn userspace_driver(self) -> bool {
-        matches!(self, Kind::BinderUserspace | Kind::BinderUserspaceSocket)
+        matches!(
+            self,
+            Kind::BinderUserspace | Kind::BinderUserspaceSocket | Kind::BinderUserspaceAsync
+        )
     }
 
     /// Whether it gets throughput rows.
@@ -113,6 +121,7 @@ impl Kind {
             self,
             Kind::BinderUserspace
                 | Kind::BinderUserspaceSocket
+                | Kind::BinderUserspaceAsync
                 | Kind::BinderKernel
                 | Kind::UnixSocket
                 | Kind::Tarpc
@@ -126,6 +135,7 @@ impl Kind {
         match self {
             Kind::BinderUserspace
             | Kind::BinderUserspaceSocket
+            | Kind::BinderUserspaceAsync
             | Kind::BinderKernel
             | Kind::BinderKernelRaw
             | Kind::RsbinderKernel
@@ -246,6 +256,7 @@ impl Running {
 pub fn serve(kind: Kind, place: &Path) -> Result<(), String> {
     match kind {
         Kind::BinderUserspace | Kind::BinderUserspaceSocket | Kind::BinderKernel => binder::serve(),
+        Kind::BinderUserspaceAsync => binder::serve_async(),
         Kind::Futex => limits::serve_futex(place),
         Kind::BrokerFloor => limits::serve_broker(place),
         Kind::UnixSocket => sockets::serve_unix(place),
@@ -265,6 +276,7 @@ pub fn connect(kind: Kind, address: &str) -> Result<Box<dyn Link>, String> {
         Kind::BinderUserspace | Kind::BinderUserspaceSocket | Kind::BinderKernel => {
             Box::new(binder::BinderLink::connect(address)?)
         }
+        Kind::BinderUserspaceAsync => Box::new(binder::AsyncLink::connect(address)?),
         Kind::Futex => Box::new(limits::FutexLink::connect(address)?),
         Kind::BrokerFloor => Box::new(limits::BrokerLink::connect(address)?),
         Kind::UnixSocket => Box::new(sockets::UnixLink::connect(address)?),
