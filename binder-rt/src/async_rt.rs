@@ -35,7 +35,7 @@
 //! to completion on the calling thread, oneway or not.
 //!
 //! The core is runtime-agnostic: a runtime is anything implementing [`AsyncRuntime`]. With the
-//! `tokio` feature, [`crate::tokio::Tokio`] is one.
+//! `tokio` feature, `binder_rt::tokio::Tokio` is one.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -56,7 +56,7 @@ use crate::status::{Status, StatusCode};
 /// return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// The async runtime async services run on. Implemented by [`crate::tokio::Tokio`] (feature
+/// The async runtime async services run on. Implemented by `binder_rt::tokio::Tokio` (feature
 /// `tokio`); implement it to use another runtime.
 pub trait AsyncRuntime: Send + Sync + 'static {
     /// Runs `future` to completion on the calling thread (a binder thread serving a two-way
