@@ -613,19 +613,11 @@ fn role_bytes_copied(args: &[String]) -> Result<(), String> {
 // ---- tests ----------------------------------------------------------------------------------
 
 fn start_service(t: &TestBinder) -> Result<binder_testkit::Process, String> {
-    let mut svc = t.spawn("service", &[])?;
-    svc.expect("READY")?;
-    Ok(svc)
+    t.start_ready("service")
 }
 
 fn simple(name: &str, role: &str) -> Result<(), String> {
-    let t = TestBinder::new(name)?;
-    let svc = start_service(&t)?;
-    let mut c = t.spawn(role, &[])?;
-    c.expect("OK")?;
-    c.finish()?;
-    drop(svc);
-    Ok(())
+    TestBinder::new(name)?.server_and_client("service", role)
 }
 
 fn round_trip() -> Result<(), String> {
@@ -749,18 +741,7 @@ fn buffers_are_all_freed_after_a_run() -> Result<(), String> {
     let mut svc = start_service(&t)?;
     let mut c = t.spawn("buffers", &[])?;
     let client_pid: u32 = fields(&c.expect("DONE")?)["pid"].parse().map_err(st)?;
-    let deadline = Instant::now() + binder_testkit::patience();
-    loop {
-        let in_use = binder_rt::introspect::buffers_in_use(t.device(), &[client_pid, svc.pid()])
-            .map_err(st)?;
-        if in_use == 0 {
-            break;
-        }
-        if Instant::now() > deadline {
-            return Err(format!("{in_use} buffers still allocated"));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    t.expect_buffers_freed(&[client_pid, svc.pid()])?;
     c.send("exit")?;
     c.finish()?;
     svc.send("exit")?;

@@ -444,20 +444,8 @@ fn role_wait_and_death(_: &[String]) -> Result<(), String> {
 
 // ---- tests ----------------------------------------------------------------------------------
 
-fn start_service(t: &TestBinder) -> Result<binder_testkit::Process, String> {
-    let mut svc = t.spawn("service", &[])?;
-    svc.expect("READY")?;
-    Ok(svc)
-}
-
 fn simple(name: &str, role: &str) -> Result<(), String> {
-    let t = TestBinder::new(name)?;
-    let svc = start_service(&t)?;
-    let mut c = t.spawn(role, &[])?;
-    c.expect("OK")?;
-    c.finish()?;
-    drop(svc);
-    Ok(())
+    TestBinder::new(name)?.server_and_client("service", role)
 }
 
 fn async_round_trip() -> Result<(), String> {
@@ -478,21 +466,10 @@ fn async_oneway_calls_run_in_order() -> Result<(), String> {
 
 fn dropped_calls_leave_nothing_behind() -> Result<(), String> {
     let t = TestBinder::new("async_cancel")?;
-    let mut svc = start_service(&t)?;
+    let mut svc = t.start_ready("service")?;
     let mut c = t.spawn("cancel", &[])?;
     let client_pid: u32 = fields(&c.expect("DONE")?)["pid"].parse().map_err(st)?;
-    let deadline = Instant::now() + binder_testkit::patience();
-    loop {
-        let in_use = binder_rt::introspect::buffers_in_use(t.device(), &[client_pid, svc.pid()])
-            .map_err(st)?;
-        if in_use == 0 {
-            break;
-        }
-        if Instant::now() > deadline {
-            return Err(format!("{in_use} buffers still allocated"));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    t.expect_buffers_freed(&[client_pid, svc.pid()])?;
     c.send("exit")?;
     c.finish()?;
     svc.send("exit")?;
@@ -504,7 +481,7 @@ fn waiting_for_a_service_and_its_death() -> Result<(), String> {
     let mut c = t.spawn("wait_and_death", &[])?;
     c.expect("WAITING")?;
     std::thread::sleep(Duration::from_millis(100));
-    let mut svc = start_service(&t)?;
+    let mut svc = t.start_ready("service")?;
     c.expect("LINKED")?;
     svc.kill9()?;
     c.expect("DIED")?;

@@ -232,6 +232,40 @@ impl TestBinder {
         self.spawn_with_env(role, args, &[])
     }
 
+    /// Starts `role` and waits for its `READY` line (a server role that registered itself).
+    pub fn start_ready(&self, role: &str) -> Result<Process, String> {
+        let mut p = self.spawn(role, &[])?;
+        p.expect("READY")?;
+        Ok(p)
+    }
+
+    /// The suites' simplest test: the server role `server` started (until `READY`), then the
+    /// client role `client`, which must report `OK` and exit 0.
+    pub fn server_and_client(&self, server: &str, client: &str) -> Result<(), String> {
+        let svc = self.start_ready(server)?;
+        let mut c = self.spawn(client, &[])?;
+        c.expect("OK")?;
+        c.finish()?;
+        drop(svc);
+        Ok(())
+    }
+
+    /// Waits (up to [`patience`]) until the driver holds no buffer for the processes `pids`.
+    pub fn expect_buffers_freed(&self, pids: &[u32]) -> Result<(), String> {
+        let deadline = Instant::now() + patience();
+        loop {
+            let in_use = binder_rt::introspect::buffers_in_use(&self.device, pids)
+                .map_err(|e| e.to_string())?;
+            if in_use == 0 {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{in_use} buffers still allocated"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// [`TestBinder::spawn`] with more environment variables.
     pub fn spawn_with_env(
         &self,

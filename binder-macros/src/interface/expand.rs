@@ -626,15 +626,22 @@ fn read_arg(arg: &Arg<'_>, local: &Ident) -> TokenStream {
 /// value's type carries the user's span, so a type that cannot be written is reported there.
 fn two_way_reply(call: TokenStream, result: Option<&Type>) -> TokenStream {
     let reply = local("reply");
-    let ty = match result {
+    let ty = result_ty(result);
+    quote!(::binder_rt::binder_impl::write_reply::<#ty>(#reply, #call))
+}
+
+/// The `T` of a method's `Result<T>` as generated code names it: the user's type with its span
+/// (so that a type that cannot be written or read is reported there), lifetimes erased; `()`
+/// when the result is missing (reported by the checks).
+fn result_ty(result: Option<&Type>) -> TokenStream {
+    match result {
         Some(ty) => {
             let span = ty.span();
             let ty = erase_lifetimes(ty);
             quote_spanned!(span=> #ty)
         }
         None => quote!(()),
-    };
-    quote!(::binder_rt::binder_impl::write_reply::<#ty>(#reply, #call))
+    }
 }
 
 // ---- the proxy ---------------------------------------------------------------------------
@@ -700,14 +707,7 @@ fn proxy_method(bn: &Ident, method: &Method<'_>) -> TokenStream {
     let send = if method.is_oneway() {
         quote!(::binder_rt::binder_impl::call_oneway(&self.binder, #bn::#code_const, #data))
     } else {
-        let ty = match method.result_type() {
-            Some(ty) => {
-                let span = ty.span();
-                let ty = erase_lifetimes(ty);
-                quote_spanned!(span=> #ty)
-            }
-            None => quote!(()),
-        };
+        let ty = result_ty(method.result_type());
         quote!(::binder_rt::binder_impl::call_two_way::<#ty>(&self.binder, #bn::#code_const, #data))
     };
     quote! {
@@ -732,14 +732,7 @@ fn emit_async_proxy(iface: &Interface<'_>) -> TokenStream {
         let send = if method.is_oneway() {
             quote!(::binder_rt::async_rt::call_oneway(&self.binder, #bn::#code_const, #data))
         } else {
-            let ty = match method.result_type() {
-                Some(ty) => {
-                    let span = ty.span();
-                    let ty = erase_lifetimes(ty);
-                    quote_spanned!(span=> #ty)
-                }
-                None => quote!(()),
-            };
+            let ty = result_ty(method.result_type());
             quote! {
                 ::binder_rt::async_rt::call_two_way(
                     &self.binder,
