@@ -493,6 +493,24 @@ pub fn call_two_way<T: Send + 'static>(
     Box::pin(Call::new(move || call(&binder, code, data)))
 }
 
+/// An awaited two-way call whose reply the caller reads itself (out-parameters follow the
+/// return value); for generated proxies. The reply comes positioned after an OK status.
+#[doc(hidden)]
+pub fn call_reply(
+    binder: &SpIBinder,
+    code: TransactionCode,
+    data: crate::Result<Parcel>,
+) -> BoxFuture<'static, crate::Result<Parcel>> {
+    let data = match data {
+        Ok(data) => data,
+        Err(e) => return Box::pin(std::future::ready(Err(e))),
+    };
+    let binder = binder.clone();
+    Box::pin(Call::new(move || {
+        crate::binder_impl::call_two_way_reply(&binder, code, data)
+    }))
+}
+
 /// A oneway call, sent now from this thread (the driver does not wait for the receiver, so
 /// oneway calls keep the order they were made in); for generated proxies.
 #[doc(hidden)]

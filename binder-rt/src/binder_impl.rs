@@ -84,3 +84,87 @@ pub fn write_reply<T: Serialize>(
         Err(status) => reply.write_status(&status),
     }
 }
+
+// ---- out-parameters (AIDL's `out` and `inout`) ---------------------------------------------
+
+/// Sends a two-way call and returns its reply positioned after an OK status (the return value
+/// and the out-parameters follow); a failure status or transport error is the `Err`.
+pub fn call_two_way_reply(
+    binder: &SpIBinder,
+    code: TransactionCode,
+    data: Parcel,
+) -> crate::Result<Parcel> {
+    let mut reply = binder
+        .submit_transact(code, data, 0)
+        .map_err(Status::from_transport_error)?;
+    let status = reply.read_status()?;
+    if !status.is_ok() {
+        return Err(status);
+    }
+    Ok(reply)
+}
+
+/// [`write_reply`], then, when the call succeeded, `out_params` writes the out-parameters
+/// after the return value (AIDL's reply order).
+pub fn write_reply_then<T: Serialize>(
+    reply: &mut Parcel,
+    result: crate::Result<T>,
+    out_params: impl FnOnce(&mut Parcel) -> Result<(), StatusCode>,
+) -> Result<(), StatusCode> {
+    let ok = result.is_ok();
+    write_reply(reply, result)?;
+    if ok { out_params(reply) } else { Ok(()) }
+}
+
+/// The most elements an `out` array's length may ask the callee to allocate: as many as the
+/// largest reply could carry back. The length comes from the caller, so it is checked before
+/// anything is allocated.
+fn out_len_limit<T: DeserializeArray>() -> usize {
+    binder_sys::BINDER_VM_SIZE / T::MIN_WIRE_SIZE.max(1)
+}
+
+/// What a caller sends for an `out T[]` parameter: the length of its array (AIDL's rule: the
+/// callee fills in an array of that length).
+pub fn write_out_len<T>(data: &mut Parcel, value: &[T]) -> Result<(), StatusCode> {
+    data.write_i32(i32::try_from(value.len()).map_err(|_| StatusCode::BadValue)?)
+}
+
+/// [`write_out_len`] for a `@nullable` array: -1 for `None`.
+pub fn write_out_len_option<T>(
+    data: &mut Parcel,
+    value: &Option<Vec<T>>,
+) -> Result<(), StatusCode> {
+    match value {
+        Some(v) => write_out_len(data, v),
+        None => data.write_i32(-1),
+    }
+}
+
+/// The callee's start for an `out T[]` parameter: as many default elements as the caller's
+/// length says (`BAD_VALUE` beyond what a reply could carry, `UNEXPECTED_NULL` for -1).
+pub fn read_out_vec<T: Default + DeserializeArray>(
+    data: &mut Parcel,
+) -> Result<Vec<T>, StatusCode> {
+    read_out_vec_option(data)?.ok_or(StatusCode::UnexpectedNull)
+}
+
+/// [`read_out_vec`] for a `@nullable` array: `None` for -1.
+pub fn read_out_vec_option<T: Default + DeserializeArray>(
+    data: &mut Parcel,
+) -> Result<Option<Vec<T>>, StatusCode> {
+    let len = data.read_i32()?;
+    if len < 0 {
+        return if len == -1 {
+            Ok(None)
+        } else {
+            Err(StatusCode::BadValue)
+        };
+    }
+    let len = len as usize;
+    if len > out_len_limit::<T>() {
+        return Err(StatusCode::BadValue);
+    }
+    let mut v = Vec::with_capacity(len);
+    v.resize_with(len, T::default);
+    Ok(Some(v))
+}

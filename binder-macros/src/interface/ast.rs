@@ -81,6 +81,19 @@ pub(crate) struct Arg<'a> {
     pub ident: Option<&'a Ident>,
     pub ty: &'a Type,
     pub kind: ArgKind<'a>,
+    /// `#[out]` or `#[inout]`, as written (the first; others are reported).
+    pub direction: Option<(Direction, &'a syn::Attribute)>,
+    /// Direction attributes after the first, and malformed ones.
+    pub bad_direction_attrs: Vec<&'a syn::Attribute>,
+}
+
+/// Which way an out-parameter's value travels (AIDL's `out` and `inout`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Direction {
+    /// Not sent (an `out T[]` sends its length); the callee's value comes back in the reply.
+    Out,
+    /// Sent, and the callee's value comes back in the reply.
+    InOut,
 }
 
 /// How an argument travels, which decides how the stub reads it and what it passes on.
@@ -205,7 +218,7 @@ impl<'a> Method<'a> {
         };
         let args = inputs
             .filter_map(|input| match input {
-                FnArg::Typed(pt) => Some(Arg::new(&pt.pat, &pt.ty)),
+                FnArg::Typed(pt) => Some(Arg::new(&pt.pat, &pt.ty, &pt.attrs)),
                 // A second `self`: rustc reports it.
                 FnArg::Receiver(_) => None,
             })
@@ -265,6 +278,11 @@ impl<'a> Method<'a> {
         }
     }
 
+    /// Whether any argument is an out-parameter (`#[out]`/`#[inout]` `&mut T`).
+    pub(crate) fn has_out_args(&self) -> bool {
+        self.args.iter().any(Arg::is_out)
+    }
+
     /// The span to blame for problems with the whole signature.
     pub(crate) fn signature_span(&self) -> Span {
         self.item.sig.paren_token.span.join()
@@ -272,7 +290,23 @@ impl<'a> Method<'a> {
 }
 
 impl<'a> Arg<'a> {
-    fn new(pat: &'a Pat, ty: &'a Type) -> Arg<'a> {
+    fn new(pat: &'a Pat, ty: &'a Type, attrs: &'a [syn::Attribute]) -> Arg<'a> {
+        let mut direction = None;
+        let mut bad_direction_attrs = Vec::new();
+        for attr in attrs {
+            let dir = if attr.path().is_ident(super::attr::OUT) {
+                Direction::Out
+            } else if attr.path().is_ident(super::attr::INOUT) {
+                Direction::InOut
+            } else {
+                continue;
+            };
+            if direction.is_some() || !matches!(attr.meta, syn::Meta::Path(_)) {
+                bad_direction_attrs.push(attr);
+            } else {
+                direction = Some((dir, attr));
+            }
+        }
         let ident = match pat {
             Pat::Ident(p) if p.by_ref.is_none() && p.mutability.is_none() && p.subpat.is_none() => {
                 Some(&p.ident)
@@ -296,6 +330,23 @@ impl<'a> Arg<'a> {
             ident,
             ty,
             kind,
+            direction,
+            bad_direction_attrs,
+        }
+    }
+}
+
+impl Arg<'_> {
+    /// An out-parameter: a `&mut T` with `#[out]` or `#[inout]` (anything else was reported).
+    pub(crate) fn is_out(&self) -> bool {
+        matches!(self.kind, ArgKind::RefMut(_)) && self.direction.is_some()
+    }
+
+    /// The `T` of a `&mut T` argument.
+    pub(crate) fn out_type(&self) -> Option<&Type> {
+        match self.kind {
+            ArgKind::RefMut(r) => Some(&r.elem),
+            _ => None,
         }
     }
 }

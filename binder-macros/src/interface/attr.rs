@@ -20,6 +20,15 @@ pub(crate) const HASH: &str = "hash";
 pub(crate) const ONEWAY: &str = "oneway";
 /// `#[code(N)]` on a method: pins its transaction code.
 pub(crate) const CODE: &str = "code";
+/// `#[out]` on a `&mut` argument: the callee's value comes back in the reply.
+pub(crate) const OUT: &str = "out";
+/// `#[inout]` on a `&mut` argument: sent, and the callee's value comes back in the reply.
+pub(crate) const INOUT: &str = "inout";
+
+/// Whether an argument attribute is one of ours (`#[out]`, `#[inout]`), consumed by the macro.
+pub(crate) fn is_direction_attr(attr: &Attribute) -> bool {
+    attr.path().is_ident(OUT) || attr.path().is_ident(INOUT)
+}
 
 /// The arguments of `#[binder_interface(...)]`.
 #[derive(Default)]

@@ -253,14 +253,30 @@ fn check_method(iface: &Interface<'_>, method: &Method<'_>, errors: &mut Errors)
                 "binder method arguments must be plain identifiers (`name: Type`), not patterns",
             );
         }
-        if let ArgKind::RefMut(r) = arg.kind {
-            let message = if method.is_oneway() {
-                "a #[oneway] method cannot have out-parameters (`&mut` arguments): a oneway call has no reply"
-            } else {
-                "`&mut` arguments (out-parameters) are not supported: return the value instead, \
-                 a tuple for several results"
-            };
-            errors.spanned(r, message);
+        for attr in &arg.bad_direction_attrs {
+            errors.spanned(
+                attr,
+                "one `#[out]` or `#[inout]` per argument, without arguments",
+            );
+        }
+        match (&arg.kind, arg.direction) {
+            (ArgKind::RefMut(r), _) if method.is_oneway() => errors.spanned(
+                r,
+                "a #[oneway] method cannot have out-parameters (`&mut` arguments): a oneway call has no reply",
+            ),
+            // A malformed `#[out(..)]` was reported just above.
+            (ArgKind::RefMut(r), None) if arg.bad_direction_attrs.is_empty() => errors.spanned(
+                r,
+                "a `&mut` argument is an out-parameter: mark it `#[out]` (the callee fills it in: \
+                 only an array's length is sent) or `#[inout]` (sent, and the callee's value comes \
+                 back), as AIDL's `out` and `inout`",
+            ),
+            (ArgKind::RefMut(_), Some(_)) => {}
+            (_, Some((_, attr))) => errors.spanned(
+                attr,
+                "`#[out]` and `#[inout]` go on `&mut` arguments: the callee's value is written into them",
+            ),
+            _ => {}
         }
         report_impl_trait(arg.ty, errors);
     }

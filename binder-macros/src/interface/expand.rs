@@ -10,8 +10,10 @@ use syn::spanned::Spanned;
 use syn::{Ident, ItemTrait, TraitItem, Type, TypeParamBound, parse_quote};
 
 use super::ast::{
-    Arg, ArgKind, INTERFACE_HASH_METHOD, INTERFACE_VERSION_METHOD, Interface, Method, plain_ident,
+    Arg, ArgKind, Direction, INTERFACE_HASH_METHOD, INTERFACE_VERSION_METHOD, Interface, Method,
+    plain_ident,
 };
+use super::attr::is_direction_attr;
 use crate::util::{erase_lifetimes, is_passthrough_attr, local};
 
 pub(crate) fn expand(iface: &Interface<'_>) -> TokenStream {
@@ -53,13 +55,45 @@ fn written_output(sig: &syn::Signature) -> Type {
     }
 }
 
+/// The lifetime of an async client's future when the method has out-parameters: it writes
+/// into them when the reply comes.
+const OUT_LIFETIME: &str = "'__binder_out";
+
+/// `sig` without our argument attributes (`#[out]`, `#[inout]`), which are not Rust's.
+fn strip_direction_attrs(sig: &mut syn::Signature) {
+    for input in &mut sig.inputs {
+        if let syn::FnArg::Typed(pt) = input {
+            pt.attrs.retain(|a| !is_direction_attr(a));
+        }
+    }
+}
+
 /// `sig` in the form of `flavor`.
 fn flavored_sig(sig: &syn::Signature, flavor: Flavor) -> syn::Signature {
     let mut sig = sig.clone();
+    strip_direction_attrs(&mut sig);
     if sig.asyncness.take().is_none() && flavor == Flavor::Blocking {
         return sig;
     }
     let out = written_output(&sig);
+    let has_out_args = sig.inputs.iter().any(|input| {
+        matches!(input, syn::FnArg::Typed(pt) if matches!(&*pt.ty, Type::Reference(r) if r.mutability.is_some()))
+    });
+    if flavor == Flavor::AsyncClient && has_out_args {
+        // The future writes into the out-parameters: it lives as long as they do.
+        let lifetime = syn::Lifetime::new(OUT_LIFETIME, Span::call_site());
+        sig.generics.params.push(parse_quote!(#lifetime));
+        for input in &mut sig.inputs {
+            if let syn::FnArg::Typed(pt) = input
+                && let Type::Reference(r) = &mut *pt.ty
+                && r.mutability.is_some()
+            {
+                r.lifetime = Some(lifetime.clone());
+            }
+        }
+        sig.output = parse_quote!(-> ::binder_rt::BoxFuture<#lifetime, #out>);
+        return sig;
+    }
     sig.output = match flavor {
         Flavor::Blocking => parse_quote!(-> #out),
         Flavor::AsyncClient => parse_quote!(-> ::binder_rt::BoxFuture<'static, #out>),
@@ -100,6 +134,7 @@ pub(crate) fn emit_trait(iface: &Interface<'_>) -> TokenStream {
         };
         // Ours are consumed here; anything else was reported (and would only add an error).
         f.attrs.retain(is_passthrough_attr);
+        strip_direction_attrs(&mut f.sig);
         if flavor == Flavor::AsyncServer && f.sig.asyncness.is_some() && f.default.is_none() {
             // As written, `async fn`, but with futures that must be `Send` (they run on a
             // multi-threaded runtime): what `impl ... { async fn ... }` is then checked against.
@@ -382,6 +417,8 @@ struct ArmArgs {
     reads: Vec<TokenStream>,
     borrows: Vec<TokenStream>,
     passes: Vec<TokenStream>,
+    /// Writes of the out-parameters into the reply, after the return value.
+    out_writes: Vec<TokenStream>,
 }
 
 fn arm_args(method: &Method<'_>) -> ArmArgs {
@@ -414,14 +451,40 @@ fn arm_args(method: &Method<'_>) -> ArmArgs {
         .zip(&locals)
         .map(|(arg, local)| match arg.kind {
             ArgKind::Value | ArgKind::Bytes => quote!(#local),
-            ArgKind::Str | ArgKind::Slice(_) | ArgKind::Ref(_) | ArgKind::RefMut(_) => {
-                quote!(&#local)
-            }
+            ArgKind::Str | ArgKind::Slice(_) | ArgKind::Ref(_) => quote!(&#local),
+            ArgKind::RefMut(_) => quote!(&mut #local),
+        });
+    let reply = local("reply");
+    let out_writes = method
+        .args
+        .iter()
+        .zip(&locals)
+        .filter(|(arg, _)| arg.is_out())
+        .filter_map(|(arg, local)| {
+            let ty = erase_lifetimes(arg.out_type()?);
+            let span = ty.span();
+            Some(quote_spanned!(span=> <#ty as ::binder_rt::binder_impl::Serialize>::serialize(&#local, #reply)?;))
         });
     ArmArgs {
         reads: reads.collect(),
         borrows: borrows.collect(),
         passes: passes.collect(),
+        out_writes: out_writes.collect(),
+    }
+}
+
+/// The reply of a two-way stub arm: the return value, then (AIDL's order) the out-parameters.
+fn arm_reply(method: &Method<'_>, call: TokenStream, out_writes: &[TokenStream]) -> TokenStream {
+    if !method.has_out_args() {
+        return two_way_reply(call, method.result_type());
+    }
+    let reply = local("reply");
+    let ty = result_ty(method.result_type());
+    quote! {
+        ::binder_rt::binder_impl::write_reply_then::<#ty>(#reply, #call, |#reply| {
+            #(#out_writes)*
+            ::core::result::Result::Ok(())
+        })
     }
 }
 
@@ -435,6 +498,7 @@ fn stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
         reads,
         borrows,
         passes,
+        out_writes,
     } = arm_args(method);
     let call = quote!(#trait_ident::#method_ident(&*self.inner, #(#passes),*));
     let respond = if method.is_oneway() {
@@ -444,7 +508,7 @@ fn stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
             ::core::result::Result::Ok(())
         }
     } else {
-        two_way_reply(call, method.result_type())
+        arm_reply(method, call, &out_writes)
     };
     let oneway = method.is_oneway();
     quote! {
@@ -535,6 +599,7 @@ fn async_stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
         reads,
         borrows,
         passes,
+        out_writes,
     } = arm_args(method);
     let oneway = method.is_oneway();
     let check = quote! {
@@ -572,7 +637,7 @@ fn async_stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
             #server_trait::#method_ident(&*self.inner, #(#passes),*),
         )?
     };
-    let respond = two_way_reply(call, method.result_type());
+    let respond = arm_reply(method, call, &out_writes);
     quote! {
         #bn::#code_const => {
             #check
@@ -616,8 +681,62 @@ fn read_arg(arg: &Arg<'_>, local: &Ident) -> TokenStream {
             let elem = erase_lifetimes(elem);
             quote_spanned!(span=> let #local = <#elem as ::binder_rt::binder_impl::Deserialize>::deserialize(#data)?;)
         }
-        // Rejected by the checks.
-        ArgKind::RefMut(_) => quote!(),
+        ArgKind::RefMut(r) => read_out_arg(arg, &r.elem, local),
+    }
+}
+
+/// The callee's value of an out-parameter before the call: for `#[inout]`, the caller's, read;
+/// for `#[out]`, the type's default (an array of the length the caller sent, checked).
+fn read_out_arg(arg: &Arg<'_>, elem: &Type, local: &Ident) -> TokenStream {
+    let data = self::local("data");
+    let span = elem.span();
+    let ty = erase_lifetimes(elem);
+    match (arg.direction.map(|(d, _)| d), out_array(elem)) {
+        (Some(Direction::InOut), _) => {
+            quote_spanned!(span=> let mut #local = <#ty as ::binder_rt::binder_impl::Deserialize>::deserialize(#data)?;)
+        }
+        (_, Some(OutArray::Vec)) => {
+            quote_spanned!(span=> let mut #local: #ty = ::binder_rt::binder_impl::read_out_vec(#data)?;)
+        }
+        (_, Some(OutArray::OptionVec)) => {
+            quote_spanned!(span=> let mut #local: #ty = ::binder_rt::binder_impl::read_out_vec_option(#data)?;)
+        }
+        (_, None) => {
+            quote_spanned!(span=> let mut #local = <#ty as ::core::default::Default>::default();)
+        }
+    }
+}
+
+/// An `out` array, whose length the caller sends (AIDL's `out T[]`, `out @nullable T[]`).
+enum OutArray {
+    Vec,
+    OptionVec,
+}
+
+/// Whether `ty` is `Vec<..>` or `Option<Vec<..>>`, by its last path segments.
+fn out_array(ty: &Type) -> Option<OutArray> {
+    fn last_is<'t>(ty: &'t Type, name: &str) -> Option<&'t syn::PathArguments> {
+        match ty {
+            Type::Path(p) if p.qself.is_none() => p
+                .path
+                .segments
+                .last()
+                .filter(|s| s.ident == name)
+                .map(|s| &s.arguments),
+            _ => None,
+        }
+    }
+    if last_is(ty, "Vec").is_some() {
+        return Some(OutArray::Vec);
+    }
+    let syn::PathArguments::AngleBracketed(args) = last_is(ty, "Option")? else {
+        return None;
+    };
+    match args.args.first() {
+        Some(syn::GenericArgument::Type(inner)) if last_is(inner, "Vec").is_some() => {
+            Some(OutArray::OptionVec)
+        }
+        _ => None,
     }
 }
 
@@ -706,6 +825,14 @@ fn proxy_method(bn: &Ident, method: &Method<'_>) -> TokenStream {
     let writes = method.args.iter().map(write_arg);
     let send = if method.is_oneway() {
         quote!(::binder_rt::binder_impl::call_oneway(&self.binder, #bn::#code_const, #data))
+    } else if method.has_out_args() {
+        let reply = local("reply");
+        let reads = read_reply_with_out_args(method);
+        quote! {
+            let mut #reply =
+                ::binder_rt::binder_impl::call_two_way_reply(&self.binder, #bn::#code_const, #data)?;
+            #reads
+        }
     } else {
         let ty = result_ty(method.result_type());
         quote!(::binder_rt::binder_impl::call_two_way::<#ty>(&self.binder, #bn::#code_const, #data))
@@ -720,6 +847,24 @@ fn proxy_method(bn: &Ident, method: &Method<'_>) -> TokenStream {
     }
 }
 
+/// Reads a reply after its OK status: the return value, then each out-parameter into the
+/// caller's `&mut`; evaluates to `Ok(return value)`.
+fn read_reply_with_out_args(method: &Method<'_>) -> TokenStream {
+    let (reply, value) = (local("reply"), local("value"));
+    let ty = result_ty(method.result_type());
+    let outs = method.args.iter().filter(|a| a.is_out()).filter_map(|arg| {
+        let ident = arg.ident?;
+        let elem = erase_lifetimes(arg.out_type()?);
+        let span = elem.span();
+        Some(quote_spanned!(span=> *#ident = <#elem as ::binder_rt::binder_impl::Deserialize>::deserialize(&mut #reply)?;))
+    });
+    quote! {
+        let #value = <#ty as ::binder_rt::binder_impl::Deserialize>::deserialize(&mut #reply)?;
+        #(#outs)*
+        ::core::result::Result::Ok(#value)
+    }
+}
+
 /// The proxy's async client methods: the Parcel is written now (so the future borrows nothing),
 /// the call is made when the future is first polled.
 fn emit_async_proxy(iface: &Interface<'_>) -> TokenStream {
@@ -731,6 +876,18 @@ fn emit_async_proxy(iface: &Interface<'_>) -> TokenStream {
         let writes = method.args.iter().map(write_arg);
         let send = if method.is_oneway() {
             quote!(::binder_rt::async_rt::call_oneway(&self.binder, #bn::#code_const, #data))
+        } else if method.has_out_args() {
+            // The future writes the out-parameters when the reply comes: it captures only
+            // them (and the call), so it lives as long as they do.
+            let (call, reply) = (local("call"), local("reply"));
+            let reads = read_reply_with_out_args(method);
+            quote! {
+                let #call = ::binder_rt::async_rt::call_reply(&self.binder, #bn::#code_const, #data);
+                ::std::boxed::Box::pin(async move {
+                    let mut #reply = #call.await?;
+                    #reads
+                })
+            }
         } else {
             let ty = result_ty(method.result_type());
             quote! {
@@ -794,6 +951,18 @@ fn write_arg(arg: &Arg<'_>) -> TokenStream {
         return quote!();
     };
     let span = arg.ty.span();
+    if let (ArgKind::RefMut(r), Some((Direction::Out, _))) = (&arg.kind, arg.direction) {
+        // An `out` parameter is not sent; an `out` array sends its length.
+        return match out_array(&r.elem) {
+            Some(OutArray::Vec) => {
+                quote!(::binder_rt::binder_impl::write_out_len(&mut #data, #ident)?;)
+            }
+            Some(OutArray::OptionVec) => {
+                quote!(::binder_rt::binder_impl::write_out_len_option(&mut #data, #ident)?;)
+            }
+            None => quote!(),
+        };
+    }
     match arg.ty {
         Type::Reference(r) => {
             let elem = erase_lifetimes(&r.elem);

@@ -22,6 +22,36 @@ pub trait IGreeter {
     async fn forget(&self, names: &[String]) -> Result<()>;
 }
 
+/// Out-parameters in every form: the async client's future borrows them until the reply.
+#[binder_interface(descriptor = "com.example.IFiller")]
+pub trait IFiller {
+    async fn fill(
+        &self,
+        #[out] values: &mut Vec<i32>,
+        #[inout] label: &mut String,
+        name: &str,
+    ) -> Result<i32>;
+}
+
+struct Filler;
+
+impl IFiller for Filler {
+    async fn fill(&self, values: &mut Vec<i32>, label: &mut String, name: &str) -> Result<i32> {
+        values.push(1);
+        label.push_str(name);
+        Ok(1)
+    }
+}
+
+async fn fill_awaited(filler: &Strong<dyn IFillerAsync>) -> Result<(Vec<i32>, String)> {
+    let (mut values, mut label) = (vec![0; 2], String::new());
+    let name = String::from("temporary");
+    let call = filler.fill(&mut values, &mut label, &name);
+    drop(name);
+    call.await?;
+    Ok((values, label))
+}
+
 struct Calculator;
 
 impl ICalculatorAsyncServer for Calculator {
@@ -80,4 +110,6 @@ fn main() {
     let _: Strong<dyn IGreeterBlocking> = BnGreeter::new_binder(BlockingGreeter);
     let _ = BnGreeter::VERSION;
     let _ = BpGreeterAsync::from_binder(calc.as_binder());
+    let filler: Strong<dyn IFillerAsync> = BnFiller::new_async_binder(Filler, NoRuntime);
+    let _ = fill_awaited(&filler);
 }
