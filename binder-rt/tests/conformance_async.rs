@@ -35,6 +35,14 @@ pub trait IAsyncService {
     #[oneway]
     fn record_caller(&self) -> binder_rt::Result<()>;
     fn recorded_callers(&self) -> binder_rt::Result<Vec<i32>>;
+    /// Out-parameters: fills `values` (the caller's length) with `i * step`, appends "!" to
+    /// `label`; returns how many values it got.
+    fn fill(
+        &self,
+        step: i32,
+        #[out] values: &mut Vec<i32>,
+        #[inout] label: &mut String,
+    ) -> binder_rt::Result<i32>;
 }
 
 #[binder_interface(descriptor = "conformance.IAsyncCallback")]
@@ -160,6 +168,20 @@ impl IAsyncServiceAsyncServer for Service {
     async fn recorded_callers(&self) -> binder_rt::Result<Vec<i32>> {
         Ok(self.callers.lock().unwrap().clone())
     }
+
+    async fn fill(
+        &self,
+        step: i32,
+        values: &mut Vec<i32>,
+        label: &mut String,
+    ) -> binder_rt::Result<i32> {
+        tokio::task::yield_now().await;
+        for (i, v) in values.iter_mut().enumerate() {
+            *v += i as i32 * step;
+        }
+        label.push('!');
+        Ok(values.len() as i32)
+    }
 }
 
 fn role_service(_: &[String]) -> Result<(), String> {
@@ -228,6 +250,27 @@ fn role_round_trip(_: &[String]) -> Result<(), String> {
         .map_err(st)?
         .map_err(st)?;
         check(blocking == 11, || "blocking echo".into())?;
+        // Out-parameters across processes, awaited and blocking.
+        let (mut values, mut label) = (vec![100; 3], String::from("a"));
+        let n = s.fill(2, &mut values, &mut label).await.map_err(st)?;
+        check(n == 3 && values == [0, 2, 4] && label == "a!", || {
+            format!("awaited fill: {n} {values:?} {label:?}")
+        })?;
+        let (values, label) = tokio::task::spawn_blocking(|| {
+            let (mut values, mut label) = (vec![100; 2], String::from("b"));
+            binder_rt::get_interface::<dyn IAsyncService>(SERVICE)?.fill(
+                3,
+                &mut values,
+                &mut label,
+            )?;
+            Ok::<_, binder_rt::Status>((values, label))
+        })
+        .await
+        .map_err(st)?
+        .map_err(st)?;
+        check(values == [0, 3] && label == "b!", || {
+            format!("blocking fill: {values:?} {label:?}")
+        })?;
         // The caller's identity, in a two-way body and in a oneway body run on the runtime
         // (where, as for any oneway call, the driver names no sender: pid 0).
         let me = std::process::id() as i32;

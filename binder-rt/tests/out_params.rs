@@ -1,7 +1,7 @@
 //! Out-parameters (`#[out]` and `#[inout]` `&mut` arguments, AIDL's `out` and `inout`), end to
 //! end in one process: a proxy over a local binder takes the full encode → `on_transact` →
 //! decode path, so the request and reply bytes are the wire's. Across processes, on both
-//! drivers: `conformance_async.rs` (the async client's form).
+//! drivers: `fill` in `conformance_async.rs` (awaited and blocking, to an async service).
 
 use std::sync::{Arc, Mutex};
 
