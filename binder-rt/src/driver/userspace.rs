@@ -336,8 +336,12 @@ impl UserspaceDriver {
                 &area,
                 0,
             )
-        }?
-        .as_ptr();
+        }?;
+        // As the kernel's binder mapping: not copied into a forked child (which may not use
+        // binder, and must not read the parent's received buffers).
+        // SAFETY: advice on the whole of the mapping just made; it changes no contents.
+        unsafe { mman::madvise(base, granted, mman::MmapAdvise::MADV_DONTFORK) }?;
+        let base = base.as_ptr();
         let addr = ud::ProcRequest::MmapAddr { addr: base as u64 };
         let (ret, _, _) = sock::request(&proc_sock, &addr, &[])?;
         check(ret, "the mapping address")?;

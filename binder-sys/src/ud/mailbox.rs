@@ -57,7 +57,7 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, SealFlag, fcntl};
 use nix::sys::memfd::{MFdFlags, memfd_create};
-use nix::sys::mman::{MapFlags, ProtFlags, mmap, munmap};
+use nix::sys::mman::{MapFlags, MmapAdvise, ProtFlags, madvise, mmap, munmap};
 use nix::sys::socket::MsgFlags;
 use rustix::thread::futex;
 
@@ -216,7 +216,12 @@ impl Mailbox {
                 0,
             )
         }?;
-        Ok(Mailbox { ptr: ptr.cast() })
+        let mailbox = Mailbox { ptr: ptr.cast() };
+        // A forked child does not get the mapping (as the kernel's binder mapping is not
+        // copied): the thread it belongs to is not the child's, and neither is the connection.
+        // SAFETY: advice on the whole of the mapping just made; it changes no contents.
+        unsafe { madvise(ptr, MAILBOX_SIZE, MmapAdvise::MADV_DONTFORK) }?;
+        Ok(mailbox)
     }
 
     fn word(&self, offset: usize) -> &AtomicU32 {
@@ -607,6 +612,35 @@ impl<'g> Poller<'g> {
 mod tests {
     use super::*;
     use std::sync::Arc;
+
+    #[test]
+    fn a_forked_child_does_not_inherit_the_mapping() {
+        let (_fd, mailbox) = Mailbox::create().unwrap();
+        let start = format!("{:x}-", mailbox.ptr.as_ptr() as usize);
+        let mapped = |pid: i32| {
+            std::fs::read_to_string(format!("/proc/{pid}/maps"))
+                .unwrap()
+                .lines()
+                .any(|l| l.starts_with(&start))
+        };
+        assert!(mapped(std::process::id() as i32));
+        // SAFETY: the child only sleeps until it is killed: no allocation, no lock.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0, "fork failed");
+        if child == 0 {
+            loop {
+                // SAFETY: pause is async-signal-safe.
+                unsafe { libc::pause() };
+            }
+        }
+        let in_child = mapped(child);
+        // SAFETY: signalling and reaping our own child.
+        unsafe {
+            libc::kill(child, libc::SIGKILL);
+            libc::waitpid(child, std::ptr::null_mut(), 0);
+        }
+        assert!(!in_child, "the forked child has the mailbox mapped");
+    }
 
     #[test]
     fn a_posted_message_is_read_back_whole() {
