@@ -935,3 +935,13 @@ fn a_union_is_a_tag_then_the_value() {
         StatusCode::BadValue
     );
 }
+
+#[test]
+fn an_async_client_asks_a_versioned_interface_for_its_version_and_hash() {
+    let proxy = BpCalculatorAsync::from_binder(service().as_binder());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    assert_eq!(rt.block_on(proxy.interface_version()).unwrap(), 3);
+    assert_eq!(rt.block_on(proxy.interface_hash()).unwrap(), "abc123");
+}

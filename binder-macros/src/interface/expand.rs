@@ -256,10 +256,35 @@ fn flavored_trait(iface: &Interface<'_>, ident: &Ident, flavor: Flavor, doc: &st
             }
         }
     }
-    if flavor == Flavor::Blocking {
-        add_version_methods(iface, &mut item);
+    match flavor {
+        Flavor::Blocking => add_version_methods(iface, &mut item),
+        Flavor::AsyncClient => add_async_version_methods(iface, &mut item),
+        Flavor::AsyncServer => {}
     }
     quote!(#item)
+}
+
+/// A versioned interface's async client trait asks the remote object for its version and hash
+/// (`getInterfaceVersion`/`getInterfaceHash`), awaited. The async server needs no methods: its
+/// stub answers from the constants.
+fn add_async_version_methods(iface: &Interface<'_>, item: &mut ItemTrait) {
+    let declared = |name: &str| iface.methods.iter().any(|m| m.ident == name);
+    if !iface.is_versioned()
+        || declared(INTERFACE_VERSION_METHOD)
+        || declared(INTERFACE_HASH_METHOD)
+    {
+        return;
+    }
+    let version_fn = Ident::new(INTERFACE_VERSION_METHOD, Span::call_site());
+    let hash_fn = Ident::new(INTERFACE_HASH_METHOD, Span::call_site());
+    item.items.push(parse_quote! {
+        /// The version of the interface the remote object implements.
+        fn #version_fn(&self) -> ::binder_rt::BoxFuture<'static, ::binder_rt::Result<i32>>;
+    });
+    item.items.push(parse_quote! {
+        /// The hash of the frozen interface the remote object implements.
+        fn #hash_fn(&self) -> ::binder_rt::BoxFuture<'static, ::binder_rt::Result<::std::string::String>>;
+    });
 }
 
 /// A parameter of a generated public function, named for its documentation.
@@ -911,6 +936,37 @@ fn emit_async_proxy(iface: &Interface<'_>) -> TokenStream {
             }
         }
     });
+    let version_methods = iface.is_versioned().then(|| {
+        let version_fn = Ident::new(INTERFACE_VERSION_METHOD, Span::call_site());
+        let hash_fn = Ident::new(INTERFACE_HASH_METHOD, Span::call_site());
+        let ask = |code: TokenStream, ty: TokenStream| {
+            quote! {
+                ::binder_rt::async_rt::call_two_way(
+                    &self.binder,
+                    #code,
+                    ::binder_rt::binder_impl::prepare_call(&self.binder, #bn::DESCRIPTOR)
+                        .map_err(::binder_rt::Status::from),
+                    ::binder_rt::binder_impl::call_two_way::<#ty>,
+                )
+            }
+        };
+        let version = ask(
+            quote!(::binder_rt::binder_impl::GET_INTERFACE_VERSION_TRANSACTION),
+            quote!(i32),
+        );
+        let hash = ask(
+            quote!(::binder_rt::binder_impl::GET_INTERFACE_HASH_TRANSACTION),
+            quote!(::std::string::String),
+        );
+        quote! {
+            fn #version_fn(&self) -> ::binder_rt::BoxFuture<'static, ::binder_rt::Result<i32>> {
+                #version
+            }
+            fn #hash_fn(&self) -> ::binder_rt::BoxFuture<'static, ::binder_rt::Result<::std::string::String>> {
+                #hash
+            }
+        }
+    });
     let binder = param("binder");
     let struct_doc = format!(
         "A proxy implementing [`{async_trait}`]: each call is a transaction sent from a binder call \
@@ -940,6 +996,7 @@ fn emit_async_proxy(iface: &Interface<'_>) -> TokenStream {
         #[automatically_derived]
         impl #async_trait for #bp_async {
             #(#methods)*
+            #version_methods
         }
     }
 }
