@@ -2,18 +2,19 @@
 //! methods are `async fn` running on the program's own async runtime.
 //!
 //! `#[binder_interface]` generates, beside the blocking trait `IFoo`, an async client trait
-//! `IFooAsync` (implemented by the `BpFoo` proxy; every method returns a [`BoxFuture`]) and an
-//! async server trait `IFooAsyncServer` (methods written as `async fn`, served by
-//! `BnFoo::new_async_binder(implementation, runtime)`). The wire is the same, so a blocking
-//! client calls an async service and the reverse.
+//! `IFooAsync` (implemented by the proxy `BpFooAsync`; every method returns a [`BoxFuture`])
+//! and an async server trait `IFooAsyncServer` (methods written as `async fn`, served by
+//! `BnFoo::new_async_binder(implementation, runtime)`); for a trait written with `async fn`,
+//! the trait itself is the server trait and `IFooBlocking` the blocking one. The wire is the
+//! same, so a blocking client calls an async service and the reverse. See `docs/async.md`.
 //!
 //! **Client.** Binder sends a reply to the thread that sent the transaction, and that thread
 //! waits for it in the driver. So an awaited call does not run on the caller's thread (an async
 //! runtime's worker must not block): it runs on a *call thread*, one of a small pool this
 //! module owns — started on demand, at most [`max_call_threads`] (16 unless
 //! [`set_max_call_threads`] says otherwise; more calls wait for a free thread, unsent), each
-//! leaving after ten idle seconds — and its result comes back through the future's waker. The future starts the call when it is first polled;
-//! dropping it cancels the wait: a call not yet sent is never sent, and the reply of one that
+//! leaving after ten idle seconds — and its result comes back through the future's waker. The
+//! future starts the call when it is first polled; dropping it cancels the wait: a call not yet sent is never sent, and the reply of one that
 //! was sent is freed when it comes. Oneway calls are sent at once on the caller's thread (the
 //! driver does not wait for the receiver), so they keep the order they were made in.
 //!
