@@ -172,6 +172,12 @@ impl<'a> Interface<'a> {
         }
     }
 
+    /// Whether the async forms (client and server traits, proxy, stub) are generated: unless
+    /// `async_forms = false`.
+    pub(crate) fn async_forms(&self) -> bool {
+        self.attrs.async_forms.as_ref().is_none_or(|b| b.value)
+    }
+
     pub(crate) fn is_versioned(&self) -> bool {
         self.attrs.version.is_some()
     }

@@ -16,6 +16,8 @@ pub(crate) const DESCRIPTOR: &str = "descriptor";
 pub(crate) const VERSION: &str = "version";
 /// `hash = "..."`: the frozen interface's hash, "notfrozen" by default.
 pub(crate) const HASH: &str = "hash";
+/// `async_forms = false`: no async traits, proxy or stub (their names are free for the crate).
+pub(crate) const ASYNC_FORMS: &str = "async_forms";
 /// `#[oneway]` on a method: no reply.
 pub(crate) const ONEWAY: &str = "oneway";
 /// `#[code(N)]` on a method: pins its transaction code.
@@ -38,6 +40,8 @@ pub(crate) struct InterfaceAttrs {
     pub descriptor_given: bool,
     pub version: Option<Number>,
     pub hash: Option<LitStr>,
+    /// `async_forms = true|false` as written.
+    pub async_forms: Option<syn::LitBool>,
 }
 
 /// An integer as written: its value when it is an integer literal (possibly negated), and its
@@ -111,11 +115,12 @@ impl InterfaceAttrs {
                 DESCRIPTOR => r#"descriptor = "com.example.IFoo""#,
                 VERSION => "version = 1",
                 HASH => r#"hash = "...""#,
+                ASYNC_FORMS => "async_forms = false",
                 _ => {
                     errors.spanned(
                         meta.path(),
                         format!(
-                            "unknown #[binder_interface] argument `{}`: expected `descriptor`, `version` or `hash`",
+                            "unknown #[binder_interface] argument `{}`: expected `descriptor`, `version`, `hash` or `async_forms`",
                             meta.path().to_token_stream()
                         ),
                     );
@@ -137,6 +142,12 @@ impl InterfaceAttrs {
                         set_once(&mut attrs.hash, lit, &nv.path, errors);
                     }
                 }
+                ASYNC_FORMS => match &nv.value {
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Bool(b), ..
+                    }) => set_once(&mut attrs.async_forms, b.clone(), &nv.path, errors),
+                    other => errors.spanned(other, "`async_forms` must be `true` or `false`"),
+                },
                 _ => set_once(
                     &mut attrs.version,
                     Number::from_expr(&nv.value),

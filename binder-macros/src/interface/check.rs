@@ -51,6 +51,15 @@ fn check_attrs(iface: &Interface<'_>, errors: &mut Errors) {
             "`version` must be a positive integer literal (1..=2147483647), e.g. `version = 1`",
         );
     }
+    if let Some(off) = attrs.async_forms.as_ref().filter(|b| !b.value)
+        && iface.is_async
+    {
+        errors.spanned(
+            off,
+            "a trait written with `async fn` is the async server form itself: it cannot do without \
+             async forms (write it with blocking `fn`s, or drop `async_forms = false`)",
+        );
+    }
     if let (Some(hash), None) = (&attrs.hash, &attrs.version) {
         errors.spanned(
             hash,

@@ -18,12 +18,18 @@ use crate::util::{erase_lifetimes, is_passthrough_attr, local};
 
 pub(crate) fn expand(iface: &Interface<'_>) -> TokenStream {
     let trait_item = emit_trait(iface);
-    let other_traits = emit_other_traits(iface);
     let stub = emit_stub(iface);
-    let async_stub = emit_async_stub(iface);
     let proxy = emit_proxy(iface);
-    let async_proxy = emit_async_proxy(iface);
     let from_ibinder = emit_from_ibinder(iface);
+    let (other_traits, async_stub, async_proxy) = if iface.async_forms() {
+        (
+            emit_other_traits(iface),
+            emit_async_stub(iface),
+            emit_async_proxy(iface),
+        )
+    } else {
+        Default::default()
+    };
     quote! {
         #trait_item
         #other_traits
@@ -373,6 +379,26 @@ fn emit_stub(iface: &Interface<'_>) -> TokenStream {
         }
     });
 
+    let new_async_binder = iface.async_forms().then(|| {
+        quote! {
+            /// A new local binder object serving `implementation`, whose methods are `async fn`
+            /// running on `runtime`: a two-way call's future runs on the binder thread that
+            /// received it, with the runtime's context; a oneway call's is spawned on the
+            /// runtime. Calls through the returned reference are awaited.
+            pub fn new_async_binder<#impl_param: #server_trait>(
+                #implementation: #impl_param,
+                #runtime: impl ::binder_rt::AsyncRuntime,
+            ) -> ::binder_rt::Strong<dyn #async_trait> {
+                let #binder = ::binder_rt::SpIBinder::new_local(#bn_async {
+                    inner: ::binder_rt::__private::Arc::new(#implementation),
+                    runtime: ::binder_rt::__private::Arc::new(#runtime),
+                });
+                let #proxy: ::binder_rt::__private::Arc<dyn #async_trait> =
+                    ::binder_rt::__private::Arc::new(#bp_async::from_binder(::core::clone::Clone::clone(&#binder)));
+                ::binder_rt::Strong::from_parts(#proxy, #binder)
+            }
+        }
+    });
     quote! {
         #[doc = #struct_doc]
         #vis struct #bn {
@@ -394,22 +420,7 @@ fn emit_stub(iface: &Interface<'_>) -> TokenStream {
                 ::binder_rt::Strong::from_parts(#inner, #binder)
             }
 
-            /// A new local binder object serving `implementation`, whose methods are `async fn`
-            /// running on `runtime`: a two-way call's future runs on the binder thread that
-            /// received it, with the runtime's context; a oneway call's is spawned on the
-            /// runtime. Calls through the returned reference are awaited.
-            pub fn new_async_binder<#impl_param: #server_trait>(
-                #implementation: #impl_param,
-                #runtime: impl ::binder_rt::AsyncRuntime,
-            ) -> ::binder_rt::Strong<dyn #async_trait> {
-                let #binder = ::binder_rt::SpIBinder::new_local(#bn_async {
-                    inner: ::binder_rt::__private::Arc::new(#implementation),
-                    runtime: ::binder_rt::__private::Arc::new(#runtime),
-                });
-                let #proxy: ::binder_rt::__private::Arc<dyn #async_trait> =
-                    ::binder_rt::__private::Arc::new(#bp_async::from_binder(::core::clone::Clone::clone(&#binder)));
-                ::binder_rt::Strong::from_parts(#proxy, #binder)
-            }
+            #new_async_binder
         }
 
         #[automatically_derived]
@@ -1087,6 +1098,28 @@ fn emit_from_ibinder(iface: &Interface<'_>) -> TokenStream {
         local("inner"),
         local("proxy"),
     );
+    let async_from_ibinder = iface.async_forms().then(|| {
+        quote! {
+            #[automatically_derived]
+            impl ::binder_rt::FromIBinder for dyn #async_trait {
+                const DESCRIPTOR: &'static str = #bn::DESCRIPTOR;
+
+                /// Always the proxy, even for an object in this process: its calls are awaited,
+                /// whatever the implementation. Asks a remote object for its descriptor once (a
+                /// blocking call; `binder_rt::async_rt::get_interface` makes it on a call thread).
+                fn try_from(
+                    #binder: ::binder_rt::SpIBinder,
+                ) -> ::core::result::Result<::binder_rt::Strong<dyn #async_trait>, ::binder_rt::StatusCode> {
+                    if #binder.interface_descriptor()? != <Self as ::binder_rt::FromIBinder>::DESCRIPTOR {
+                        return ::core::result::Result::Err(::binder_rt::StatusCode::BadType);
+                    }
+                    let #proxy: ::binder_rt::__private::Arc<dyn #async_trait> =
+                        ::binder_rt::__private::Arc::new(#bp_async::from_binder(::core::clone::Clone::clone(&#binder)));
+                    ::core::result::Result::Ok(::binder_rt::Strong::from_parts(#proxy, #binder))
+                }
+            }
+        }
+    });
     quote! {
         #[automatically_derived]
         impl ::binder_rt::FromIBinder for dyn #trait_ident {
@@ -1114,23 +1147,6 @@ fn emit_from_ibinder(iface: &Interface<'_>) -> TokenStream {
             }
         }
 
-        #[automatically_derived]
-        impl ::binder_rt::FromIBinder for dyn #async_trait {
-            const DESCRIPTOR: &'static str = #bn::DESCRIPTOR;
-
-            /// Always the proxy, even for an object in this process: its calls are awaited,
-            /// whatever the implementation. Asks a remote object for its descriptor once (a
-            /// blocking call; `binder_rt::async_rt::get_interface` makes it on a call thread).
-            fn try_from(
-                #binder: ::binder_rt::SpIBinder,
-            ) -> ::core::result::Result<::binder_rt::Strong<dyn #async_trait>, ::binder_rt::StatusCode> {
-                if #binder.interface_descriptor()? != <Self as ::binder_rt::FromIBinder>::DESCRIPTOR {
-                    return ::core::result::Result::Err(::binder_rt::StatusCode::BadType);
-                }
-                let #proxy: ::binder_rt::__private::Arc<dyn #async_trait> =
-                    ::binder_rt::__private::Arc::new(#bp_async::from_binder(::core::clone::Clone::clone(&#binder)));
-                ::core::result::Result::Ok(::binder_rt::Strong::from_parts(#proxy, #binder))
-            }
-        }
+        #async_from_ibinder
     }
 }
