@@ -242,6 +242,8 @@ impl Pool {
         s.queue.push_back(job);
         self.queued.fetch_add(1, Ordering::Release);
         if s.idle >= s.queue.len() {
+            // Unlocked first: a thread woken while the lock is held would only wait for it.
+            drop(s);
             self.work.notify_one();
             return;
         }
