@@ -5,11 +5,13 @@
 //! * [`parse`]: a file to a [`Document`] ([`ast`]), or every error found, each a
 //!   [`Diagnostic`] that prints as `path:line:column: message`;
 //! * [`consteval`]: the value of a constant expression under AOSP's typing rules, names looked
-//!   up through a resolver the caller supplies.
+//!   up through a resolver the caller supplies;
+//! * [`resolve`]: loads a set of files and their imports from include directories, resolves
+//!   every type name and constant across them, and makes AOSP's semantic checks.
 //!
 //! The language accepted is the one AOSP's `aidl` tool (system/tools/aidl) accepts; where this
-//! crate departs from it, the item's documentation says so. Resolving names across files,
-//! checking annotations and generating Rust are later stages.
+//! crate departs from it, the item's documentation says so. Checking annotations and
+//! generating Rust are later stages.
 //!
 //! ```
 //! use std::path::Path;
@@ -43,6 +45,7 @@ pub mod consteval;
 mod diagnostic;
 pub mod lexer;
 mod parser;
+pub mod resolve;
 
 pub use ast::Document;
 pub use diagnostic::{Diagnostic, Span};

@@ -1,0 +1,6 @@
+package com.acme.types;
+
+interface Limits {
+    const int MAX = 100;
+    const int MIN = -MAX;
+}

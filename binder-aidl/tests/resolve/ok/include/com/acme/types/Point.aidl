@@ -1,0 +1,6 @@
+package com.acme.types;
+
+parcelable Point {
+    int x;
+    int y;
+}

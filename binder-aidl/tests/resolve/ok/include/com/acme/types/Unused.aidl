@@ -1,0 +1,3 @@
+package com.acme.types;
+
+parcelable Unused { int x; }
