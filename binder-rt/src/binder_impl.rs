@@ -33,13 +33,7 @@ pub fn call_two_way<T: Deserialize>(
     code: TransactionCode,
     data: Parcel,
 ) -> crate::Result<T> {
-    let mut reply = binder
-        .submit_transact(code, data, 0)
-        .map_err(Status::from_transport_error)?;
-    let status = reply.read_status()?;
-    if !status.is_ok() {
-        return Err(status);
-    }
+    let mut reply = call_two_way_reply(binder, code, data)?;
     Ok(T::deserialize(&mut reply)?)
 }
 

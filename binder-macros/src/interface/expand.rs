@@ -334,7 +334,7 @@ pub(crate) fn emit_constants(iface: &Interface<'_>) -> TokenStream {
 // ---- the local stub ----------------------------------------------------------------------
 
 fn emit_stub(iface: &Interface<'_>) -> TokenStream {
-    let (code, data, reply, flags) = (local("code"), local("data"), local("reply"), local("flags"));
+    let (data, flags) = (local("data"), local("flags"));
     let (implementation, inner, binder) =
         (param("implementation"), local("inner"), local("binder"));
     let (runtime, proxy) = (param("runtime"), local("proxy"));
@@ -379,6 +379,7 @@ fn emit_stub(iface: &Interface<'_>) -> TokenStream {
         }
     });
 
+    let on_transact = on_transact_fn(arms, version_arms);
     let new_async_binder = iface.async_forms().then(|| {
         quote! {
             /// A new local binder object serving `implementation`, whose methods are `async fn`
@@ -429,20 +430,7 @@ fn emit_stub(iface: &Interface<'_>) -> TokenStream {
                 Self::DESCRIPTOR
             }
 
-            #[allow(unused_variables)]
-            fn on_transact(
-                &self,
-                #code: ::binder_rt::binder_impl::TransactionCode,
-                #data: &mut ::binder_rt::binder_impl::Parcel,
-                #reply: &mut ::binder_rt::binder_impl::Parcel,
-                #flags: ::binder_rt::binder_impl::TransactionFlags,
-            ) -> ::core::result::Result<(), ::binder_rt::StatusCode> {
-                match #code {
-                    #(#arms)*
-                    #version_arms
-                    _ => ::core::result::Result::Err(::binder_rt::StatusCode::UnknownTransaction),
-                }
-            }
+            #on_transact
         }
     }
 }
@@ -524,6 +512,30 @@ fn arm_reply(method: &Method<'_>, call: TokenStream, out_writes: &[TokenStream])
     }
 }
 
+/// A stub's `on_transact`: each method's arm, the version arms, `UNKNOWN_TRANSACTION` else.
+fn on_transact_fn(
+    arms: impl Iterator<Item = TokenStream>,
+    version_arms: Option<TokenStream>,
+) -> TokenStream {
+    let (code, data, reply, flags) = (local("code"), local("data"), local("reply"), local("flags"));
+    quote! {
+        #[allow(unused_variables)]
+        fn on_transact(
+            &self,
+            #code: ::binder_rt::binder_impl::TransactionCode,
+            #data: &mut ::binder_rt::binder_impl::Parcel,
+            #reply: &mut ::binder_rt::binder_impl::Parcel,
+            #flags: ::binder_rt::binder_impl::TransactionFlags,
+        ) -> ::core::result::Result<(), ::binder_rt::StatusCode> {
+            match #code {
+                #(#arms)*
+                #version_arms
+                _ => ::core::result::Result::Err(::binder_rt::StatusCode::UnknownTransaction),
+            }
+        }
+    }
+}
+
 /// One `match` arm of `on_transact`: check the token, read the arguments, call, reply.
 fn stub_arm(iface: &Interface<'_>, method: &Method<'_>) -> TokenStream {
     let (data, flags) = (local("data"), local("flags"));
@@ -567,7 +579,7 @@ fn impl_param(iface: &Interface<'_>) -> Ident {
 }
 
 fn emit_async_stub(iface: &Interface<'_>) -> TokenStream {
-    let (code, data, reply, flags) = (local("code"), local("data"), local("reply"), local("flags"));
+    let (data, reply, flags) = (local("data"), local("reply"), local("flags"));
     let (bn, bn_async, server_trait) = (&iface.bn, &iface.bn_async, &iface.server_trait);
     let impl_param = impl_param(iface);
     let arms = iface.methods.iter().map(|m| async_stub_arm(iface, m));
@@ -585,6 +597,7 @@ fn emit_async_stub(iface: &Interface<'_>) -> TokenStream {
             }
         }
     });
+    let on_transact = on_transact_fn(arms, version_arms);
     quote! {
         /// The local binder object serving an async implementation (`new_async_binder`).
         #[allow(dead_code)]
@@ -599,20 +612,7 @@ fn emit_async_stub(iface: &Interface<'_>) -> TokenStream {
                 #bn::DESCRIPTOR
             }
 
-            #[allow(unused_variables)]
-            fn on_transact(
-                &self,
-                #code: ::binder_rt::binder_impl::TransactionCode,
-                #data: &mut ::binder_rt::binder_impl::Parcel,
-                #reply: &mut ::binder_rt::binder_impl::Parcel,
-                #flags: ::binder_rt::binder_impl::TransactionFlags,
-            ) -> ::core::result::Result<(), ::binder_rt::StatusCode> {
-                match #code {
-                    #(#arms)*
-                    #version_arms
-                    _ => ::core::result::Result::Err(::binder_rt::StatusCode::UnknownTransaction),
-                }
-            }
+            #on_transact
         }
     }
 }
