@@ -46,6 +46,20 @@ pub fn call_oneway(binder: &SpIBinder, code: TransactionCode, data: Parcel) -> c
         .map_err(Status::from_transport_error)
 }
 
+/// A typed reference over a proxy of `binder`, once the object says its descriptor is
+/// `descriptor` (`BAD_TYPE` otherwise); `proxy` makes the proxy. What generated `FromIBinder`
+/// implementations do for an object that is not their own stub.
+pub fn checked_proxy<I: ?Sized>(
+    binder: SpIBinder,
+    descriptor: &str,
+    proxy: impl FnOnce(SpIBinder) -> std::sync::Arc<I>,
+) -> Result<crate::Strong<I>, StatusCode> {
+    if binder.interface_descriptor()? != descriptor {
+        return Err(StatusCode::BadType);
+    }
+    Ok(crate::Strong::from_parts(proxy(binder.clone()), binder))
+}
+
 /// A stub's check that a transaction was sent the way its method is declared: oneway for a
 /// `#[oneway]` method, two-way otherwise. Either mismatch is `UNKNOWN_TRANSACTION`, and the
 /// implementation is not called.

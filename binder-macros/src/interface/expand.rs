@@ -1110,12 +1110,13 @@ fn emit_from_ibinder(iface: &Interface<'_>) -> TokenStream {
                 fn try_from(
                     #binder: ::binder_rt::SpIBinder,
                 ) -> ::core::result::Result<::binder_rt::Strong<dyn #async_trait>, ::binder_rt::StatusCode> {
-                    if #binder.interface_descriptor()? != <Self as ::binder_rt::FromIBinder>::DESCRIPTOR {
-                        return ::core::result::Result::Err(::binder_rt::StatusCode::BadType);
-                    }
-                    let #proxy: ::binder_rt::__private::Arc<dyn #async_trait> =
-                        ::binder_rt::__private::Arc::new(#bp_async::from_binder(::core::clone::Clone::clone(&#binder)));
-                    ::core::result::Result::Ok(::binder_rt::Strong::from_parts(#proxy, #binder))
+                    ::binder_rt::binder_impl::checked_proxy(
+                        #binder,
+                        <Self as ::binder_rt::FromIBinder>::DESCRIPTOR,
+                        |#proxy| -> ::binder_rt::__private::Arc<dyn #async_trait> {
+                            ::binder_rt::__private::Arc::new(#bp_async::from_binder(#proxy))
+                        },
+                    )
                 }
             }
         }
@@ -1138,12 +1139,13 @@ fn emit_from_ibinder(iface: &Interface<'_>) -> TokenStream {
                 }
                 // Another process's object, or a local one of another stub type: a proxy,
                 // once the descriptor is known to match.
-                if #binder.interface_descriptor()? != <Self as ::binder_rt::FromIBinder>::DESCRIPTOR {
-                    return ::core::result::Result::Err(::binder_rt::StatusCode::BadType);
-                }
-                let #proxy: ::binder_rt::__private::Arc<dyn #trait_ident> =
-                    ::binder_rt::__private::Arc::new(#bp::from_binder(::core::clone::Clone::clone(&#binder)));
-                ::core::result::Result::Ok(::binder_rt::Strong::from_parts(#proxy, #binder))
+                ::binder_rt::binder_impl::checked_proxy(
+                    #binder,
+                    <Self as ::binder_rt::FromIBinder>::DESCRIPTOR,
+                    |#proxy| -> ::binder_rt::__private::Arc<dyn #trait_ident> {
+                        ::binder_rt::__private::Arc::new(#bp::from_binder(#proxy))
+                    },
+                )
             }
         }
 
